@@ -1,0 +1,28 @@
+package dev.parley.protocol;
+
+import java.time.Instant;
+
+/**
+ * One chat message on the wire (SPEC §5.0). {@code totalTokens} is computed by the server and ignored on input;
+ * a non-null {@code errorMessage} marks a failed message. Optional fields may be {@code null}.
+ */
+public record Message(
+        String id,
+        String sessionId,
+        Role role,
+        String content,
+        String model,
+        Long inputTokens,
+        Long outputTokens,
+        Long totalTokens,
+        String userMessageId,
+        Instant messageTimestamp,
+        Long elapsedMs,
+        String errorMessage,
+        String completionId) {
+
+    /** True when the message failed (its reply was not produced). */
+    public boolean failed() {
+        return errorMessage != null;
+    }
+}

@@ -1,0 +1,7 @@
+package dev.parley.protocol;
+
+import java.util.List;
+
+/** Per-row results of a push, in request order. */
+public record PushResponse(List<RowResult> sessions, List<RowResult> messages) {
+}

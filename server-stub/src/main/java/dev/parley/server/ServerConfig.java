@@ -1,0 +1,147 @@
+package dev.parley.server;
+
+import dev.parley.server.internal.model.LocalModelProvider;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Random;
+import java.util.function.Supplier;
+
+/**
+ * Everything a {@link ParleyServer} needs, immutable and validated by {@link Builder#build()}, which fails fast
+ * with a message that names the setting and its limit.
+ */
+public record ServerConfig(
+        String host,
+        int port,
+        String databaseUrl,
+        int poolSize,
+        ModelProvider modelProvider,
+        Clock clock,
+        Supplier<String> idGenerator,
+        Duration accessTokenTtl,
+        Duration refreshTokenTtl,
+        int signInAttemptsPerMinute,
+        int anonymousChatsPerMinute,
+        Duration claimTtl) {
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link ServerConfig}; every setting has a default that suits a local server. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private String databaseUrl = "jdbc:sqlite:parley.db";
+        private int poolSize = 8;
+        private ModelProvider modelProvider;
+        private Clock clock = Clock.systemUTC();
+        private Supplier<String> idGenerator = Uuids::next;
+        private Duration accessTokenTtl = Duration.ofHours(1);
+        private Duration refreshTokenTtl = Duration.ofDays(30);
+        private int signInAttemptsPerMinute = 10;
+        private int anonymousChatsPerMinute = 30;
+        private Duration claimTtl = Duration.ofMinutes(3);
+
+        private Builder() {
+        }
+
+        /** Address to bind; {@code 127.0.0.1} by default, so nothing outside this machine can connect. */
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        /** Port to bind; 0 picks a free one. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** {@code jdbc:sqlite:FILE} or {@code jdbc:postgresql://…}. */
+        public Builder databaseUrl(String databaseUrl) {
+            this.databaseUrl = databaseUrl;
+            return this;
+        }
+
+        public Builder poolSize(int poolSize) {
+            this.poolSize = poolSize;
+            return this;
+        }
+
+        /** The model to answer with; the offline {@code local} model when not set. */
+        public Builder modelProvider(ModelProvider modelProvider) {
+            this.modelProvider = modelProvider;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** Makes ids for server-made rows (users, assistant replies); UUIDv7 by default. */
+        public Builder idGenerator(Supplier<String> idGenerator) {
+            this.idGenerator = idGenerator;
+            return this;
+        }
+
+        public Builder accessTokenTtl(Duration accessTokenTtl) {
+            this.accessTokenTtl = accessTokenTtl;
+            return this;
+        }
+
+        public Builder refreshTokenTtl(Duration refreshTokenTtl) {
+            this.refreshTokenTtl = refreshTokenTtl;
+            return this;
+        }
+
+        public Builder signInAttemptsPerMinute(int signInAttemptsPerMinute) {
+            this.signInAttemptsPerMinute = signInAttemptsPerMinute;
+            return this;
+        }
+
+        public Builder anonymousChatsPerMinute(int anonymousChatsPerMinute) {
+            this.anonymousChatsPerMinute = anonymousChatsPerMinute;
+            return this;
+        }
+
+        /** How long one process may hold a message id while the model answers. */
+        public Builder claimTtl(Duration claimTtl) {
+            this.claimTtl = claimTtl;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first setting out of range */
+        public ServerConfig build() {
+            require(host != null && !host.isBlank(), "--host must not be empty");
+            require(port >= 0 && port <= 65_535, "--port must be 0 to 65535, not " + port);
+            require(databaseUrl != null && (databaseUrl.startsWith("jdbc:sqlite:")
+                    || databaseUrl.startsWith("jdbc:postgresql:")),
+                    "--db must be a jdbc:sqlite:… or jdbc:postgresql:… URL, not '" + databaseUrl + "'");
+            require(poolSize >= 1 && poolSize <= 200, "--pool-size must be 1 to 200, not " + poolSize);
+            require(positive(accessTokenTtl), "the access token lifetime must be positive");
+            require(positive(refreshTokenTtl), "the refresh token lifetime must be positive");
+            require(signInAttemptsPerMinute >= 1, "sign-in attempts per minute must be >= 1");
+            require(anonymousChatsPerMinute >= 1, "anonymous chats per minute must be >= 1");
+            require(positive(claimTtl), "the claim lifetime must be positive");
+            ModelProvider provider = modelProvider != null
+                    ? modelProvider
+                    : new LocalModelProvider(Duration.ZERO, 0.0, new Random());
+            return new ServerConfig(host, port, databaseUrl, poolSize, provider, Objects.requireNonNull(clock, "clock"),
+                    Objects.requireNonNull(idGenerator, "idGenerator"), accessTokenTtl, refreshTokenTtl,
+                    signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl);
+        }
+
+        private static boolean positive(Duration d) {
+            return d != null && !d.isNegative() && !d.isZero();
+        }
+
+        private static void require(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+    }
+}

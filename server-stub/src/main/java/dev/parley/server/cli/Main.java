@@ -1,0 +1,145 @@
+package dev.parley.server.cli;
+
+import dev.parley.server.AnalyticsVerifier;
+import dev.parley.server.AnalyticsVerifier.Mismatch;
+import dev.parley.server.ModelProvider;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.ServerConfig;
+import dev.parley.server.internal.model.LocalModelProvider;
+import dev.parley.server.internal.model.OpenAiCompatibleProvider;
+import java.io.PrintWriter;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code parley server …} and {@code parley verify-analytics …}: the server's command line (SPEC §7). */
+@Command(name = "parley", mixinStandardHelpOptions = true, description = "Parley chat server tools.",
+        subcommands = {Main.Serve.class, Main.VerifyAnalytics.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit code. */
+    public static int run(String... args) {
+        return new CommandLine(new Main()).execute(args);
+    }
+
+    @Command(name = "server", mixinStandardHelpOptions = true, description = "Runs the chat server.")
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default ${DEFAULT-VALUE}).")
+        String host;
+
+        @Option(names = "--port", defaultValue = "8080", description = "Port to bind; 0 picks a free one (default ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(names = "--db", defaultValue = "jdbc:sqlite:parley.db",
+                description = "JDBC URL: jdbc:sqlite:FILE or jdbc:postgresql://HOST/DB (default ${DEFAULT-VALUE}).")
+        String db;
+
+        @Option(names = "--pool-size", defaultValue = "8", description = "Database connections (default ${DEFAULT-VALUE}).")
+        int poolSize;
+
+        @Option(names = "--model-provider", defaultValue = "local",
+                description = "local (offline, built in) or openai (any OpenAI-compatible server); default ${DEFAULT-VALUE}.")
+        String provider;
+
+        @Option(names = "--model-base-url", description = "Base URL of the OpenAI-compatible API, e.g. https://openrouter.ai/api/v1.")
+        String modelBaseUrl;
+
+        @Option(names = "--models", split = ",", description = "Model ids the openai provider offers; the first is the default.")
+        List<String> models;
+
+        @Option(names = "--model-timeout-seconds", defaultValue = "60", description = "Timeout of one model call (default ${DEFAULT-VALUE}).")
+        int modelTimeoutSeconds;
+
+        @Option(names = "--local-model-latency-ms", defaultValue = "0", description = "Delay of each local reply (default ${DEFAULT-VALUE}).")
+        long localLatencyMs;
+
+        @Option(names = "--local-model-fail-rate", defaultValue = "0.0", description = "Share of local replies that fail, 0.0 to 1.0 (default ${DEFAULT-VALUE}).")
+        double localFailRate;
+
+        @Option(names = "--local-model-seed", description = "Seed of the local model's simulated failures, for reproducible runs.")
+        Long localSeed;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            ServerConfig config;
+            try {
+                config = ServerConfig.builder().host(host).port(port).databaseUrl(db).poolSize(poolSize)
+                        .modelProvider(provider()).build();
+            } catch (IllegalArgumentException e) {
+                System.err.println("parley server: " + e.getMessage());
+                return 2;
+            }
+            ParleyServer server = ParleyServer.start(config);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }, "parley-shutdown"));
+            System.out.println("Parley server listening on " + server.url());
+            System.out.flush();
+            stopped.await();
+            return 0;
+        }
+
+        private ModelProvider provider() {
+            switch (provider) {
+                case "local":
+                    return new LocalModelProvider(Duration.ofMillis(localLatencyMs), localFailRate,
+                            localSeed == null ? new Random() : new Random(localSeed));
+                case "openai":
+                    if (modelBaseUrl == null) {
+                        throw new IllegalArgumentException("--model-provider openai needs --model-base-url");
+                    }
+                    if (models == null || models.isEmpty()) {
+                        throw new IllegalArgumentException("--model-provider openai needs --models, e.g. --models openai/gpt-4o-mini");
+                    }
+                    return new OpenAiCompatibleProvider(modelBaseUrl, models, System.getenv("PARLEY_MODEL_API_KEY"),
+                            Duration.ofSeconds(modelTimeoutSeconds));
+                default:
+                    throw new IllegalArgumentException("--model-provider must be local or openai, not '" + provider + "'");
+            }
+        }
+    }
+
+    @Command(name = "verify-analytics", mixinStandardHelpOptions = true,
+            description = "Recomputes usage and session statistics from the messages; exits 1 on any mismatch.")
+    static final class VerifyAnalytics implements Callable<Integer> {
+        @Option(names = "--db", required = true, description = "JDBC URL of the server database.")
+        String db;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            List<Mismatch> mismatches;
+            try {
+                mismatches = AnalyticsVerifier.verify(db);
+            } catch (SQLException e) {
+                err.println("verify-analytics: cannot read " + db + ": " + e.getMessage());
+                err.flush();
+                return 2;
+            }
+            for (Mismatch mismatch : mismatches) {
+                out.println("MISMATCH " + mismatch);
+            }
+            out.println(mismatches.isEmpty()
+                    ? "analytics exact: no mismatches"
+                    : mismatches.size() + " mismatch" + (mismatches.size() == 1 ? "" : "es") + " found");
+            out.flush();
+            return mismatches.isEmpty() ? 0 : 1;
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package dev.parley.server.internal.chat;
+
+import dev.parley.protocol.ChatRequest;
+import dev.parley.protocol.ChatRequest.ContextMessage;
+import dev.parley.protocol.ChatResponse;
+import dev.parley.protocol.ErrorCode;
+import dev.parley.protocol.Limits;
+import dev.parley.protocol.Message;
+import dev.parley.protocol.ModelsResponse.ModelInfo;
+import dev.parley.protocol.Role;
+import dev.parley.protocol.Session;
+import dev.parley.server.Completion;
+import dev.parley.server.CompletionRequest;
+import dev.parley.server.ModelException;
+import dev.parley.server.ModelProvider;
+import dev.parley.server.internal.ApiException;
+import dev.parley.server.internal.auth.AttemptLimiter;
+import dev.parley.server.internal.store.ClaimRepository;
+import dev.parley.server.internal.store.Database;
+import dev.parley.server.internal.store.MessageRepository;
+import dev.parley.server.internal.store.SessionRepository;
+import dev.parley.server.internal.store.StoredMessage;
+import dev.parley.server.internal.store.StoredSession;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /api/chat} (SPEC §5.1): one exchange with the model. Signed in, a successful reply is stored with its
+ * user message and the session statistics in one transaction; a known message id is replayed without calling the
+ * model; a claim row in the database makes concurrent duplicates call the model once, across processes. The model
+ * is never called inside a transaction. Thread-safe.
+ */
+public final class ChatService {
+    private static final Logger LOG = LoggerFactory.getLogger(ChatService.class);
+
+    private final Database db;
+    private final ModelProvider provider;
+    private final Clock clock;
+    private final Supplier<String> ids;
+    private final Duration claimTtl;
+    private final AttemptLimiter anonymousLimiter;
+    private final SessionRepository sessions = new SessionRepository();
+    private final MessageRepository messages = new MessageRepository();
+    private final ClaimRepository claims = new ClaimRepository();
+
+    /**
+     * @param claimTtl how long a claim protects a message id; longer than the slowest model call, so that only a
+     *                 process that died leaves one to expire
+     */
+    public ChatService(Database db, ModelProvider provider, Clock clock, Supplier<String> ids, Duration claimTtl,
+                       int anonymousChatsPerMinute) {
+        this.db = db;
+        this.provider = provider;
+        this.clock = clock;
+        this.ids = ids;
+        this.claimTtl = claimTtl;
+        this.anonymousLimiter = new AttemptLimiter(anonymousChatsPerMinute, clock);
+    }
+
+    /**
+     * Answers one chat request.
+     *
+     * @param userId        the signed-in user, or {@code null} for an anonymous exchange that stores nothing
+     * @param clientAddress keys the anonymous rate limit
+     */
+    public ChatResponse chat(String userId, ChatRequest request, String clientAddress) {
+        Instant now = clock.instant();
+        Exchange exchange = validate(request, now);
+        if (userId == null) {
+            return anonymous(exchange, clientAddress);
+        }
+        Start start = db.inTransaction(c -> begin(c, userId, exchange, now));
+        if (start.replay() != null) {
+            return start.replay();
+        }
+        Completion completion;
+        try {
+            completion = provider.complete(exchange.prompt());
+        } catch (ModelException e) {
+            boolean persisted = storeFailure(userId, exchange, start.storedUser(), e.getMessage());
+            throw new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), persisted);
+        } catch (RuntimeException e) {
+            releaseQuietly(exchange.messageId());
+            throw e;
+        }
+        return storeSuccess(userId, exchange, start.storedUser(), completion);
+    }
+
+    private ChatResponse anonymous(Exchange exchange, String clientAddress) {
+        long wait = anonymousLimiter.tryAcquire(clientAddress);
+        if (wait > 0) {
+            throw new ApiException(ErrorCode.RATE_LIMITED,
+                    "Too many messages without signing in. Try again in " + wait + " seconds, or sign in.", wait, false);
+        }
+        try {
+            Completion completion = provider.complete(exchange.prompt());
+            Message user = exchange.userMessage(completion.inputTokens(), null);
+            return new ChatResponse(user, assistant(exchange, completion), exchange.newSession(), false, false);
+        } catch (ModelException e) {
+            throw new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), false);
+        }
+    }
+
+    /** Claims the message id, then decides between replay, retry of a failed message and a new exchange. */
+    private Start begin(Connection c, String userId, Exchange exchange, Instant now) throws SQLException {
+        Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
+        if (session.isPresent() && !session.get().userId().equals(userId)) {
+            throw ApiException.notFound("No such session.");
+        }
+        if (session.isPresent() && session.get().deleted()) {
+            throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
+        }
+        if (!claims.tryClaim(c, exchange.messageId(), userId, now, now.plus(claimTtl))) {
+            throw new ApiException(ErrorCode.IN_PROGRESS, "This message is being answered already.", 1L, null);
+        }
+        // Checked after claiming, so that an exchange finished by another process just now is seen and replayed.
+        Optional<StoredMessage> stored = messages.find(c, exchange.messageId());
+        if (stored.isEmpty()) {
+            return new Start(null, null);
+        }
+        String conflict = PushService.conflictWith(stored.get(), userId, exchange.userMessage(0, null));
+        if (conflict != null) {
+            throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
+        }
+        Message user = stored.get().message();
+        Optional<Message> reply = user.failed() ? Optional.empty() : messages.findReply(c, user.id());
+        if (reply.isPresent()) {
+            claims.release(c, exchange.messageId());
+            Session current = sessions.find(c, exchange.sessionId()).orElseThrow().session();
+            return new Start(new ChatResponse(user, reply.get(), current, true, true), user);
+        }
+        return new Start(null, user);
+    }
+
+    private ChatResponse storeSuccess(String userId, Exchange exchange, Message storedUser, Completion completion) {
+        Message user = exchange.userMessage(completion.inputTokens(), null);
+        Message assistant = assistant(exchange, completion);
+        try {
+            Session session = db.inTransaction(c -> {
+                Instant now = clock.instant();
+                createSessionIfAbsent(c, userId, exchange, now);
+                if (storedUser == null) {
+                    messages.insert(c, userId, user, now);
+                } else if (storedUser.failed()) {
+                    messages.markSucceeded(c, user, now);
+                }
+                messages.insert(c, userId, assistant, now);
+                claims.release(c, exchange.messageId());
+                return sessions.find(c, exchange.sessionId()).orElseThrow().session();
+            });
+            Message userAsStored = storedUser != null && !storedUser.failed() ? storedUser : withTotal(user);
+            return new ChatResponse(userAsStored, withTotal(assistant), session, true, false);
+        } catch (RuntimeException e) {
+            LOG.error("reply to message {} could not be stored; the client will push it", exchange.messageId(), e);
+            releaseQuietly(exchange.messageId());
+            return new ChatResponse(withTotal(user), withTotal(assistant), exchange.newSession(), false, false);
+        }
+    }
+
+    /** Stores the user message as failed; true when it is on the server now. */
+    private boolean storeFailure(String userId, Exchange exchange, Message storedUser, String error) {
+        try {
+            db.inTransaction(c -> {
+                Instant now = clock.instant();
+                createSessionIfAbsent(c, userId, exchange, now);
+                if (storedUser == null) {
+                    messages.insert(c, userId, exchange.userMessage(0, error), now);
+                } else if (storedUser.failed()) {
+                    messages.refreshError(c, storedUser.id(), error, now);
+                }
+                claims.release(c, exchange.messageId());
+                return null;
+            });
+            return true;
+        } catch (RuntimeException e) {
+            LOG.error("failed message {} could not be stored", exchange.messageId(), e);
+            releaseQuietly(exchange.messageId());
+            return false;
+        }
+    }
+
+    private void createSessionIfAbsent(Connection c, String userId, Exchange exchange, Instant now)
+            throws SQLException {
+        if (sessions.find(c, exchange.sessionId()).isEmpty()) {
+            sessions.insert(c, userId, exchange.newSession(), now);
+        }
+    }
+
+    private void releaseQuietly(String messageId) {
+        try {
+            db.inTransaction(c -> {
+                claims.release(c, messageId);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("claim on {} not released; it expires by itself: {}", messageId, e.getMessage());
+        }
+    }
+
+    private Message assistant(Exchange exchange, Completion completion) {
+        // A reply never precedes its question, even when the client's clock runs ahead.
+        Instant at = clock.instant();
+        if (!at.isAfter(exchange.timestamp())) {
+            at = exchange.timestamp().plusMillis(1);
+        }
+        return new Message(ids.get(), exchange.sessionId(), Role.ASSISTANT, completion.content(), exchange.model(),
+                0L, completion.outputTokens(), null, exchange.messageId(), at, completion.elapsedMs(), null,
+                completion.completionId());
+    }
+
+    private static Message withTotal(Message m) {
+        long total = (m.inputTokens() == null ? 0 : m.inputTokens()) + (m.outputTokens() == null ? 0 : m.outputTokens());
+        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
+                total, m.userMessageId(), m.messageTimestamp(), m.elapsedMs(), m.errorMessage(), m.completionId());
+    }
+
+    private Exchange validate(ChatRequest r, Instant now) {
+        if (r == null) {
+            throw ApiException.badRequest("the request body is required");
+        }
+        String problem = Validation.firstOf(
+                Validation.id(r.sessionId(), "sessionId"),
+                Validation.id(r.messageId(), "messageId"),
+                Validation.text(r.content(), "content", Limits.MAX_CONTENT_CHARS, true),
+                r.content() != null && r.content().isBlank() ? "content must not be empty" : null,
+                Validation.model(r.model()),
+                r.sessionTitle() == null ? null : Validation.title(r.sessionTitle()),
+                r.context().size() > Limits.MAX_CONTEXT_MESSAGES
+                        ? "context holds at most " + Limits.MAX_CONTEXT_MESSAGES + " messages" : null);
+        if (problem != null) {
+            throw ApiException.badRequest(problem);
+        }
+        for (ContextMessage m : r.context()) {
+            String contextProblem = m == null ? "context entries must be objects" : Validation.firstOf(
+                    m.role() == null ? "context role is required" : null,
+                    Validation.text(m.content(), "context content", Limits.MAX_CONTENT_CHARS, true));
+            if (contextProblem != null) {
+                throw ApiException.badRequest(contextProblem);
+            }
+        }
+        String model = r.model() == null ? provider.defaultModel() : r.model();
+        if (provider.models().stream().map(ModelInfo::id).noneMatch(model::equals)) {
+            throw ApiException.badRequest("unknown model '" + model + "'; GET /api/models lists the available ones");
+        }
+        Instant timestamp = r.messageTimestamp() == null ? now : Validation.clamp(r.messageTimestamp(), now);
+        return new Exchange(r, model, timestamp);
+    }
+
+    /** A validated request with its defaults applied. */
+    private record Exchange(ChatRequest request, String model, Instant timestamp) {
+        String sessionId() {
+            return request.sessionId();
+        }
+
+        String messageId() {
+            return request.messageId();
+        }
+
+        Message userMessage(long inputTokens, String error) {
+            return new Message(request.messageId(), request.sessionId(), Role.USER, request.content(), model,
+                    inputTokens, 0L, null, null, timestamp, null, error, null);
+        }
+
+        Session newSession() {
+            String title = request.sessionTitle() == null ? PushService.DEFAULT_TITLE : request.sessionTitle();
+            return Session.of(request.sessionId(), title, request.sessionTitle() == null ? null : timestamp,
+                    timestamp, null);
+        }
+
+        CompletionRequest prompt() {
+            List<ContextMessage> prompt = new ArrayList<>(request.context());
+            prompt.add(new ContextMessage(Role.USER, request.content()));
+            return new CompletionRequest(model, prompt);
+        }
+    }
+
+    private record Start(ChatResponse replay, Message storedUser) {
+    }
+}

@@ -1,0 +1,179 @@
+package dev.parley.server.internal.chat;
+
+import dev.parley.protocol.Limits;
+import dev.parley.protocol.Message;
+import dev.parley.protocol.PushRequest;
+import dev.parley.protocol.PushResponse;
+import dev.parley.protocol.Role;
+import dev.parley.protocol.RowResult;
+import dev.parley.protocol.RowResult.Outcome;
+import dev.parley.protocol.Session;
+import dev.parley.server.internal.ApiException;
+import dev.parley.server.internal.store.Database;
+import dev.parley.server.internal.store.MessageRepository;
+import dev.parley.server.internal.store.SessionRepository;
+import dev.parley.server.internal.store.StoredMessage;
+import dev.parley.server.internal.store.StoredSession;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The direct-write endpoint's logic (SPEC §4.2): applies each pushed row at most once and answers a result per row,
+ * in request order. The batch is one transaction; each row runs in a savepoint so that a row the database refuses
+ * is rejected alone and never blocks the good rows beside it. Thread-safe.
+ */
+public final class PushService {
+    private static final Logger LOG = LoggerFactory.getLogger(PushService.class);
+    static final String DEFAULT_TITLE = "New chat";
+
+    private final Database db;
+    private final Clock clock;
+    private final SessionRepository sessions = new SessionRepository();
+    private final MessageRepository messages = new MessageRepository();
+
+    public PushService(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    public PushResponse push(String userId, PushRequest request) {
+        int rows = request.sessions().size() + request.messages().size();
+        if (rows > Limits.MAX_PUSH_ROWS) {
+            throw ApiException.badRequest("a push holds at most " + Limits.MAX_PUSH_ROWS + " rows (got " + rows + ")");
+        }
+        return db.inTransaction(c -> {
+            Instant now = clock.instant();
+            List<RowResult> sessionResults = new ArrayList<>(request.sessions().size());
+            for (Session s : request.sessions()) {
+                sessionResults.add(s == null
+                        ? RowResult.rejected(null, RowResult.BAD_REQUEST, "a session row must be an object")
+                        : inSavepoint(c, s.id(), () -> applySession(c, userId, s, now)));
+            }
+            List<RowResult> messageResults = new ArrayList<>(request.messages().size());
+            for (Message m : request.messages()) {
+                messageResults.add(m == null
+                        ? RowResult.rejected(null, RowResult.BAD_REQUEST, "a message row must be an object")
+                        : inSavepoint(c, m.id(), () -> applyMessage(c, userId, m, now)));
+            }
+            return new PushResponse(sessionResults, messageResults);
+        });
+    }
+
+    private RowResult applySession(Connection c, String userId, Session s, Instant now) throws SQLException {
+        String problem = Validation.session(s);
+        if (problem != null) {
+            return RowResult.rejected(s.id(), RowResult.BAD_REQUEST, problem);
+        }
+        Optional<StoredSession> stored = sessions.find(c, s.id());
+        if (stored.isEmpty()) {
+            sessions.insert(c, userId, Session.of(s.id(), s.title(), Validation.clamp(s.titleUpdatedAt(), now),
+                    Validation.clamp(s.createdAt(), now), Validation.clamp(s.deletedAt(), now)), now);
+            return RowResult.of(s.id(), Outcome.INSERTED);
+        }
+        if (!stored.get().userId().equals(userId)) {
+            return RowResult.rejected(s.id(), RowResult.NOT_FOUND, "no such session");
+        }
+        if (stored.get().deleted()) {
+            return s.deletedAt() != null
+                    ? RowResult.of(s.id(), Outcome.UNCHANGED)
+                    : RowResult.rejected(s.id(), RowResult.SESSION_DELETED, "the session was deleted");
+        }
+        if (s.deletedAt() != null) {
+            sessions.tombstone(c, s.id(), Validation.clamp(s.deletedAt(), now), now);
+            return RowResult.of(s.id(), Outcome.UPDATED);
+        }
+        boolean renamed = s.titleUpdatedAt() != null
+                && sessions.renameIfNewer(c, s.id(), s.title(), Validation.clamp(s.titleUpdatedAt(), now), now);
+        return RowResult.of(s.id(), renamed ? Outcome.UPDATED : Outcome.UNCHANGED);
+    }
+
+    private RowResult applyMessage(Connection c, String userId, Message m, Instant now) throws SQLException {
+        String problem = Validation.message(m);
+        if (problem != null) {
+            return RowResult.rejected(m.id(), RowResult.BAD_REQUEST, problem);
+        }
+        Optional<StoredSession> session = sessions.find(c, m.sessionId());
+        if (session.isPresent() && !session.get().userId().equals(userId)) {
+            return RowResult.rejected(m.id(), RowResult.NOT_FOUND, "no such session");
+        }
+        if (session.isPresent() && session.get().deleted()) {
+            return RowResult.rejected(m.id(), RowResult.SESSION_DELETED, "the session was deleted");
+        }
+        Optional<StoredMessage> stored = messages.find(c, m.id());
+        if (stored.isEmpty()) {
+            if (m.role() == Role.ASSISTANT && m.userMessageId() != null
+                    && messages.findReply(c, m.userMessageId()).isPresent()) {
+                return RowResult.rejected(m.id(), RowResult.CONFLICT, "that user message already has a reply");
+            }
+            Message row = withTimestamp(m, Validation.clamp(m.messageTimestamp(), now));
+            if (session.isEmpty()) {
+                sessions.insert(c, userId, Session.of(m.sessionId(), DEFAULT_TITLE, null, row.messageTimestamp(), null),
+                        now);
+            }
+            messages.insert(c, userId, row, now);
+            return RowResult.of(m.id(), Outcome.INSERTED);
+        }
+        String conflict = conflictWith(stored.get(), userId, m);
+        if (conflict != null) {
+            return RowResult.rejected(m.id(), RowResult.CONFLICT, conflict);
+        }
+        Message existing = stored.get().message();
+        if (!existing.failed()) {
+            return RowResult.of(m.id(), Outcome.UNCHANGED); // a success row is final
+        }
+        if (m.failed()) {
+            messages.refreshError(c, m.id(), m.errorMessage(), now);
+            return RowResult.of(m.id(), Outcome.UNCHANGED);
+        }
+        messages.markSucceeded(c, m, now);
+        return RowResult.of(m.id(), Outcome.UPDATED);
+    }
+
+    /** Why {@code incoming} may not be applied over {@code stored}, or {@code null} when it is the same message. */
+    static String conflictWith(StoredMessage stored, String userId, Message incoming) {
+        Message existing = stored.message();
+        if (!stored.userId().equals(userId)) {
+            return "the id belongs to another message";
+        }
+        if (existing.role() != incoming.role() || !existing.sessionId().equals(incoming.sessionId())
+                || !Objects.equals(existing.content(), incoming.content())) {
+            return "a different message with this id is stored";
+        }
+        return null;
+    }
+
+    private static Message withTimestamp(Message m, Instant timestamp) {
+        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
+                null, m.userMessageId(), timestamp, m.elapsedMs(), m.errorMessage(), m.completionId());
+    }
+
+    private RowResult inSavepoint(Connection c, String id, RowWork work) throws SQLException {
+        Savepoint savepoint = c.setSavepoint();
+        try {
+            RowResult result = work.run();
+            c.releaseSavepoint(savepoint);
+            return result;
+        } catch (SQLException e) {
+            if (Database.isTransient(e)) {
+                throw e; // the whole batch is retried
+            }
+            c.rollback(savepoint);
+            LOG.warn("row {} refused by the database: {}", id, e.getMessage());
+            return RowResult.rejected(id, RowResult.CONFLICT, "the row conflicts with stored data");
+        }
+    }
+
+    @FunctionalInterface
+    private interface RowWork {
+        RowResult run() throws SQLException;
+    }
+}

@@ -1,0 +1,135 @@
+package dev.parley.server.internal.chat;
+
+import dev.parley.protocol.Ids;
+import dev.parley.protocol.Limits;
+import dev.parley.protocol.Message;
+import dev.parley.protocol.Role;
+import dev.parley.protocol.Session;
+import java.time.Instant;
+import java.util.regex.Pattern;
+
+/**
+ * Checks of incoming rows at the edge. Each method returns {@code null} when the value is fine, else a plain
+ * sentence naming the field and the rule, suitable for a 400 or a rejected row's reason.
+ */
+final class Validation {
+    private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9._:/@+\\-]+");
+
+    private Validation() {
+    }
+
+    static String id(String value, String field) {
+        if (value == null) {
+            return field + " is required";
+        }
+        return Ids.isValid(value) ? null : field + " must be a lower-case UUIDv7 string";
+    }
+
+    /** Text stored as given: any Unicode except NUL, which PostgreSQL cannot hold, and unpaired surrogates. */
+    static String text(String value, String field, int maxChars, boolean required) {
+        if (value == null) {
+            return required ? field + " is required" : null;
+        }
+        if (value.length() > maxChars) {
+            return field + " must be at most " + maxChars + " characters (got " + value.length() + ")";
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            if (ch == 0) {
+                return field + " must not contain the NUL character";
+            }
+            if (Character.isHighSurrogate(ch) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(ch)) {
+                return field + " is not valid Unicode (unpaired surrogate)";
+            }
+        }
+        return null;
+    }
+
+    static String title(String value) {
+        String problem = text(value, "title", Limits.MAX_TITLE_CHARS, true);
+        if (problem != null) {
+            return problem;
+        }
+        if (value.isBlank()) {
+            return "title must not be empty";
+        }
+        return value.chars().anyMatch(Character::isISOControl) ? "title must not contain control characters" : null;
+    }
+
+    static String model(String value) {
+        if (value == null) {
+            return null;
+        }
+        if (value.isEmpty() || value.length() > Limits.MAX_MODEL_CHARS || !MODEL.matcher(value).matches()) {
+            return "model must be 1 to " + Limits.MAX_MODEL_CHARS + " characters of letters, digits and ._:/@+-";
+        }
+        return null;
+    }
+
+    static String count(Long value, String field, long max) {
+        if (value == null) {
+            return null;
+        }
+        return value < 0 || value > max ? field + " must be between 0 and " + max : null;
+    }
+
+    /** First problem of a pushed message row, or {@code null}. */
+    static String message(Message m) {
+        String problem = firstOf(
+                id(m.id(), "id"),
+                id(m.sessionId(), "sessionId"),
+                m.role() == null ? "role is required (user, assistant or system)" : null,
+                text(m.content(), "content", Limits.MAX_CONTENT_CHARS, true),
+                model(m.model()),
+                count(m.inputTokens(), "inputTokens", Limits.MAX_TOKENS),
+                count(m.outputTokens(), "outputTokens", Limits.MAX_TOKENS),
+                count(m.elapsedMs(), "elapsedMs", Limits.MAX_ELAPSED_MS),
+                m.messageTimestamp() == null ? "messageTimestamp is required" : null,
+                text(m.errorMessage(), "errorMessage", Limits.MAX_ERROR_MESSAGE_CHARS, false),
+                text(m.completionId(), "completionId", Limits.MAX_MODEL_CHARS, false),
+                m.userMessageId() == null ? null : id(m.userMessageId(), "userMessageId"));
+        if (problem != null) {
+            return problem;
+        }
+        if (m.role() == Role.ASSISTANT && m.inputTokens() != null && m.inputTokens() != 0) {
+            return "assistant messages never carry inputTokens";
+        }
+        if (m.role() == Role.USER && m.outputTokens() != null && m.outputTokens() != 0) {
+            return "user messages never carry outputTokens";
+        }
+        if (m.role() != Role.USER && m.errorMessage() != null) {
+            return "only user messages can be failed (errorMessage set on a " + m.role().wire() + " message)";
+        }
+        if (m.role() != Role.ASSISTANT && m.userMessageId() != null) {
+            return "userMessageId is only for assistant messages";
+        }
+        return null;
+    }
+
+    /** First problem of a pushed session row, or {@code null}. */
+    static String session(Session s) {
+        return firstOf(
+                id(s.id(), "id"),
+                title(s.title()),
+                s.createdAt() == null ? "createdAt is required" : null);
+    }
+
+    /** A client time more than the allowed skew in the future becomes the server's time. */
+    static Instant clamp(Instant clientTime, Instant now) {
+        if (clientTime == null) {
+            return null;
+        }
+        return clientTime.isAfter(now.plusMillis(Limits.MAX_CLOCK_SKEW_MILLIS)) ? now : clientTime;
+    }
+
+    static String firstOf(String... problems) {
+        for (String problem : problems) {
+            if (problem != null) {
+                return problem;
+            }
+        }
+        return null;
+    }
+}

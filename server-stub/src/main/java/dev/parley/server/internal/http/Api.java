@@ -1,0 +1,232 @@
+package dev.parley.server.internal.http;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import dev.parley.protocol.ChatRequest;
+import dev.parley.protocol.Credentials;
+import dev.parley.protocol.ErrorBody;
+import dev.parley.protocol.ErrorCode;
+import dev.parley.protocol.HealthResponse;
+import dev.parley.protocol.Limits;
+import dev.parley.protocol.ModelsResponse;
+import dev.parley.protocol.PushRequest;
+import dev.parley.protocol.RefreshRequest;
+import dev.parley.protocol.RenameRequest;
+import dev.parley.server.ModelProvider;
+import dev.parley.server.internal.ApiException;
+import dev.parley.server.internal.auth.AuthService;
+import dev.parley.server.internal.chat.ChatService;
+import dev.parley.server.internal.chat.PushService;
+import dev.parley.server.internal.chat.SessionService;
+import dev.parley.server.internal.chat.SyncService;
+import dev.parley.server.internal.chat.UsageService;
+import dev.parley.server.internal.store.Database;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP edge: routes of SPEC §5, JSON in and out, bearer authentication, and the single place where every
+ * exception becomes the error body of §5. Handlers are small; the services hold the logic.
+ */
+public final class Api {
+    private static final Logger LOG = LoggerFactory.getLogger(Api.class);
+    private static final String JSON = "application/json";
+
+    private final ObjectMapper json;
+    private final Database db;
+    private final ModelProvider provider;
+    private final AuthService auth;
+    private final ChatService chat;
+    private final PushService push;
+    private final SyncService sync;
+    private final SessionService sessions;
+    private final UsageService usage;
+
+    public Api(ObjectMapper json, Database db, ModelProvider provider, AuthService auth, ChatService chat,
+               PushService push, SyncService sync, SessionService sessions, UsageService usage) {
+        this.json = json;
+        this.db = db;
+        this.provider = provider;
+        this.auth = auth;
+        this.chat = chat;
+        this.push = push;
+        this.sync = sync;
+        this.sessions = sessions;
+        this.usage = usage;
+    }
+
+    /** Registers routes, limits and error mapping on a Javalin configuration. */
+    public void configure(JavalinConfig config) {
+        config.startup.showJavalinBanner = false;
+        config.startup.showOldJavalinVersionWarning = false;
+        config.http.maxRequestSize = Limits.MAX_REQUEST_BYTES;
+        config.http.defaultContentType = JSON;
+        config.requestLogger.http((ctx, ms) -> LOG.debug("{} {} -> {} in {} ms", ctx.method(), ctx.path(),
+                ctx.status().getCode(), ms.longValue()));
+
+        var routes = config.routes;
+        routes.post("/api/auth/signup", ctx -> send(ctx, 201, auth.signUp(body(ctx, Credentials.class))));
+        routes.post("/api/auth/signin", ctx -> send(ctx, 200, auth.signIn(body(ctx, Credentials.class), ctx.ip())));
+        routes.post("/api/auth/refresh", ctx -> send(ctx, 200,
+                auth.refresh(body(ctx, RefreshRequest.class).refreshToken())));
+        routes.post("/api/auth/signout", ctx -> {
+            auth.signOut(bearer(ctx));
+            ctx.status(204);
+        });
+        routes.post("/api/chat", ctx -> {
+            ChatRequest request = body(ctx, ChatRequest.class);
+            String token = bearer(ctx);
+            String userId = token == null ? null : auth.authenticate(token);
+            send(ctx, 200, chat.chat(userId, request, ctx.ip()));
+        });
+        routes.post("/api/chat/messages", ctx -> {
+            String userId = user(ctx);
+            send(ctx, 200, push.push(userId, body(ctx, PushRequest.class)));
+        });
+        routes.get("/api/chat/sync", ctx -> send(ctx, 200,
+                sync.page(user(ctx), ctx.queryParam("cursor"), SyncService.limit(ctx.queryParam("limit")))));
+        routes.get("/api/chat/sessions", ctx -> send(ctx, 200,
+                sessions.list(user(ctx), ctx.queryParam("cursor"), SyncService.limit(ctx.queryParam("limit")))));
+        routes.patch("/api/chat/sessions/{id}", ctx -> {
+            String userId = user(ctx);
+            send(ctx, 200, sessions.rename(userId, ctx.pathParam("id"), body(ctx, RenameRequest.class)));
+        });
+        routes.delete("/api/chat/sessions/{id}", ctx -> {
+            sessions.delete(user(ctx), ctx.pathParam("id"));
+            ctx.status(204);
+        });
+        routes.get("/api/usage/daily", ctx -> send(ctx, 200,
+                usage.daily(user(ctx), ctx.queryParam("from"), ctx.queryParam("to"))));
+        routes.get("/api/models", ctx -> send(ctx, 200,
+                new ModelsResponse(provider.models(), provider.defaultModel())));
+        routes.get("/health", ctx -> {
+            boolean up = db.isReachable();
+            send(ctx, up ? 200 : 503, new HealthResponse(up ? "ok" : "degraded", up ? "ok" : "unreachable"));
+        });
+
+        routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.code(), e.getMessage(), e.retryAfterSeconds(),
+                e.persisted()));
+        routes.exception(JacksonException.class, (e, ctx) -> error(ctx, ErrorCode.BAD_REQUEST, describe(e), null, null));
+        routes.exception(HttpResponseException.class, (e, ctx) -> httpError(ctx, e.getStatus()));
+        routes.exception(Exception.class, (e, ctx) -> {
+            LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, ErrorCode.INTERNAL, "Something went wrong on the server. Try again later.", null, null);
+        });
+        routes.error(404, ctx -> {
+            if (ctx.result() == null) {
+                error(ctx, ErrorCode.NOT_FOUND, "No such endpoint: " + ctx.method() + " " + ctx.path(), null, null);
+            }
+        });
+    }
+
+    private <T> T body(Context ctx, Class<T> type) throws java.io.IOException {
+        byte[] bytes = ctx.bodyAsBytes();
+        if (bytes.length > Limits.MAX_REQUEST_BYTES) {
+            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE,
+                    "The request body is larger than " + Limits.MAX_REQUEST_BYTES + " bytes.");
+        }
+        if (bytes.length == 0) {
+            throw ApiException.badRequest("the request body is required");
+        }
+        T value = json.readValue(bytes, type);
+        if (value == null) {
+            throw ApiException.badRequest("the request body must be a JSON object");
+        }
+        return value;
+    }
+
+    private static String bearer(Context ctx) {
+        String header = ctx.header("Authorization");
+        if (header == null) {
+            return null;
+        }
+        if (!header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() == 7) {
+            throw ApiException.unauthorized("The Authorization header must be 'Bearer <access token>'.");
+        }
+        return header.substring(7).strip();
+    }
+
+    private String user(Context ctx) {
+        String token = bearer(ctx);
+        if (token == null) {
+            throw ApiException.unauthorized("Sign in to do this.");
+        }
+        return auth.authenticate(token);
+    }
+
+    private void send(Context ctx, int status, Object body) throws JsonProcessingException {
+        ctx.status(status).contentType(JSON).result(json.writeValueAsBytes(body));
+    }
+
+    private void error(Context ctx, ErrorCode code, String message, Long retryAfterSeconds, Boolean persisted) {
+        if (retryAfterSeconds != null) {
+            ctx.header("Retry-After", Long.toString(retryAfterSeconds));
+        }
+        ErrorBody body = new ErrorBody(new ErrorBody.ErrorDetail(code, message, code.retryable(), retryAfterSeconds),
+                persisted);
+        try {
+            ctx.status(code.status()).contentType(JSON).result(json.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the error body always serializes", e);
+        }
+    }
+
+    private void httpError(Context ctx, int status) {
+        switch (status) {
+            case 413 -> error(ctx, ErrorCode.PAYLOAD_TOO_LARGE,
+                    "The request body is larger than " + Limits.MAX_REQUEST_BYTES + " bytes.", null, null);
+            case 404, 405 -> error(ctx, ErrorCode.NOT_FOUND,
+                    "No such endpoint: " + ctx.method() + " " + ctx.path(), null, null);
+            case 401 -> error(ctx, ErrorCode.UNAUTHORIZED, "Sign in to do this.", null, null);
+            case 403 -> error(ctx, ErrorCode.FORBIDDEN, "This is not allowed.", null, null);
+            default -> {
+                if (status >= 500) {
+                    error(ctx, ErrorCode.INTERNAL, "Something went wrong on the server. Try again later.", null, null);
+                } else {
+                    error(ctx, ErrorCode.BAD_REQUEST, "The request could not be read (HTTP " + status + ").", null,
+                            null);
+                }
+            }
+        }
+    }
+
+    /** A plain description of a JSON problem: where it is and what was expected, never the echoed input. */
+    static String describe(JacksonException e) {
+        if (e instanceof StreamConstraintsException) {
+            return "the JSON body is nested or sized beyond the limits";
+        }
+        if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            String field = mapping.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                    .collect(Collectors.joining(".")).replace(".[", "[");
+            if (e instanceof ValueInstantiationException || e instanceof InvalidFormatException) {
+                String cause = e.getCause() instanceof IllegalArgumentException iae && iae.getMessage() != null
+                        ? ": " + iae.getMessage() : "";
+                return "field '" + field + "' has an invalid value" + cause;
+            }
+            if (e instanceof MismatchedInputException) {
+                return "field '" + field + "' has the wrong type";
+            }
+            return "field '" + field + "' could not be read";
+        }
+        if (e instanceof MismatchedInputException) {
+            return "the request body must be a JSON object of the documented shape";
+        }
+        var location = e.getLocation();
+        return location == null
+                ? "the request body is not valid JSON"
+                : "the request body is not valid JSON (line " + location.getLineNr() + ", column "
+                        + location.getColumnNr() + ")";
+    }
+
+}

@@ -1,0 +1,141 @@
+package dev.parley.server.internal.store;
+
+import dev.parley.protocol.Message;
+import dev.parley.protocol.Role;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * SQL for {@code chat_messages}. Counting happens in the triggers, so these methods only state what a row is.
+ * Stateless and thread-safe.
+ */
+public final class MessageRepository {
+    private static final String COLUMNS = "id, session_id, user_id, role, content, model, input_tokens, output_tokens,"
+            + " total_tokens, user_message_id, message_timestamp, elapsed_ms, error_message, completion_id, change_seq";
+
+    public Optional<StoredMessage> find(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_messages WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new StoredMessage(rs.getString("user_id"), map(rs))) : Optional.empty();
+            }
+        }
+    }
+
+    /** The assistant reply to a user message, if one is stored. */
+    public Optional<Message> findReply(Connection c, String userMessageId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_messages"
+                + " WHERE user_message_id = ? AND role = 'assistant'")) {
+            ps.setString(1, userMessageId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(map(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Inserts a message owned by {@code userId}; {@code total_tokens} is derived here. */
+    public void insert(Connection c, String userId, Message m, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO chat_messages (id, session_id, user_id, role,"
+                + " content, model, input_tokens, output_tokens, total_tokens, user_message_id, message_timestamp,"
+                + " elapsed_ms, error_message, completion_id, created_at, updated_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            long input = orZero(m.inputTokens());
+            long output = orZero(m.outputTokens());
+            ps.setString(1, m.id());
+            ps.setString(2, m.sessionId());
+            ps.setString(3, userId);
+            ps.setString(4, m.role().wire());
+            ps.setString(5, m.content());
+            ps.setString(6, m.model());
+            ps.setLong(7, input);
+            ps.setLong(8, output);
+            ps.setLong(9, input + output);
+            ps.setString(10, m.userMessageId());
+            Rows.setInstant(ps, 11, m.messageTimestamp());
+            Rows.setLong(ps, 12, m.elapsedMs());
+            ps.setString(13, m.errorMessage());
+            ps.setString(14, m.completionId());
+            Rows.setInstant(ps, 15, now);
+            Rows.setInstant(ps, 16, now);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Turns a stored failed message into the successful {@code m} (a retry that got its reply). The timestamp is
+     * kept: it decides the usage day and never changes. True when a failed row was updated.
+     */
+    public boolean markSucceeded(Connection c, Message m, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE chat_messages SET error_message = NULL, model = ?,"
+                + " input_tokens = ?, output_tokens = ?, total_tokens = ?, elapsed_ms = ?, completion_id = ?,"
+                + " updated_at = ? WHERE id = ? AND error_message IS NOT NULL")) {
+            long input = orZero(m.inputTokens());
+            long output = orZero(m.outputTokens());
+            ps.setString(1, m.model());
+            ps.setLong(2, input);
+            ps.setLong(3, output);
+            ps.setLong(4, input + output);
+            Rows.setLong(ps, 5, m.elapsedMs());
+            ps.setString(6, m.completionId());
+            Rows.setInstant(ps, 7, now);
+            ps.setString(8, m.id());
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Refreshes the error text of a failed message; success rows are final and left alone. */
+    public void refreshError(Connection c, String id, String errorMessage, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE chat_messages SET error_message = ?, updated_at = ?"
+                + " WHERE id = ? AND error_message IS NOT NULL AND error_message <> ?")) {
+            ps.setString(1, errorMessage);
+            Rows.setInstant(ps, 2, now);
+            ps.setString(3, id);
+            ps.setString(4, errorMessage);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The user's messages changed after {@code seq}, oldest change first, at most {@code limit}. */
+    public List<Changed<Message>> changedSince(Connection c, String userId, long seq, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_messages"
+                + " WHERE user_id = ? AND change_seq > ? ORDER BY change_seq LIMIT ?")) {
+            ps.setString(1, userId);
+            ps.setLong(2, seq);
+            ps.setInt(3, limit);
+            List<Changed<Message>> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new Changed<>(rs.getLong("change_seq"), map(rs)));
+                }
+            }
+            return rows;
+        }
+    }
+
+    private static long orZero(Long value) {
+        return value == null ? 0 : value;
+    }
+
+    private static Message map(ResultSet rs) throws SQLException {
+        return new Message(
+                rs.getString("id"),
+                rs.getString("session_id"),
+                Role.fromWire(rs.getString("role")),
+                rs.getString("content"),
+                rs.getString("model"),
+                rs.getLong("input_tokens"),
+                rs.getLong("output_tokens"),
+                rs.getLong("total_tokens"),
+                rs.getString("user_message_id"),
+                Rows.instant(rs, "message_timestamp"),
+                Rows.longOrNull(rs, "elapsed_ms"),
+                rs.getString("error_message"),
+                rs.getString("completion_id"));
+    }
+}

@@ -1,0 +1,52 @@
+package dev.parley.server.internal.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Optional;
+
+/** SQL for {@code users}. Stateless and thread-safe. */
+public final class UserRepository {
+
+    /** An account; {@code passwordHash} never leaves the server. */
+    public record UserRow(String id, String email, String passwordHash) {
+        @Override
+        public String toString() {
+            return "UserRow[id=" + id + ", email=" + email + "]";
+        }
+    }
+
+    /** Inserts a user; false when the e-mail is taken. */
+    public boolean insert(Connection c, UserRow user, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO users (id, email, password_hash, created_at)"
+                + " VALUES (?, ?, ?, ?) ON CONFLICT (email) DO NOTHING")) {
+            ps.setString(1, user.id());
+            ps.setString(2, user.email());
+            ps.setString(3, user.passwordHash());
+            Rows.setInstant(ps, 4, now);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public Optional<UserRow> findByEmail(Connection c, String email) throws SQLException {
+        return findBy(c, "email", email);
+    }
+
+    public Optional<UserRow> findById(Connection c, String id) throws SQLException {
+        return findBy(c, "id", id);
+    }
+
+    private static Optional<UserRow> findBy(Connection c, String column, String value) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT id, email, password_hash FROM users WHERE " + column + " = ?")) {
+            ps.setString(1, value);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next()
+                        ? Optional.of(new UserRow(rs.getString(1), rs.getString(2), rs.getString(3)))
+                        : Optional.empty();
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+-- Parley server schema, SQLite dialect. Times are epoch milliseconds (UTC); usage_date is 'YYYY-MM-DD' (UTC).
+-- users.change_seq is each user's sync clock: every change to one of the user's sessions or messages takes the
+-- next value, so GET /api/chat/sync can page by it without ever skipping a committed change.
+
+CREATE TABLE users (
+    id            TEXT    PRIMARY KEY,
+    email         TEXT    NOT NULL UNIQUE CHECK (email = lower(email)),
+    password_hash TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    change_seq    INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE auth_tokens (
+    token_hash TEXT    PRIMARY KEY,
+    user_id    TEXT    NOT NULL REFERENCES users (id),
+    kind       TEXT    NOT NULL CHECK (kind IN ('access', 'refresh')),
+    family_id  TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX auth_tokens_family ON auth_tokens (family_id);
+
+CREATE TABLE chat_sessions (
+    id                     TEXT    PRIMARY KEY,
+    user_id                TEXT    NOT NULL REFERENCES users (id),
+    title                  TEXT    NOT NULL,
+    title_updated_at       INTEGER,
+    created_at             INTEGER NOT NULL,
+    updated_at             INTEGER NOT NULL,
+    deleted_at             INTEGER,
+    message_count          INTEGER NOT NULL DEFAULT 0,
+    total_tokens           INTEGER NOT NULL DEFAULT 0,
+    last_model             TEXT,
+    last_message_preview   TEXT,
+    last_message_timestamp INTEGER,
+    last_message_id        TEXT,
+    change_seq             INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX chat_sessions_user_seq ON chat_sessions (user_id, change_seq);
+CREATE INDEX chat_sessions_user_activity
+    ON chat_sessions (user_id, coalesce(last_message_timestamp, created_at) DESC, id DESC);
+
+CREATE TABLE chat_messages (
+    id                TEXT    PRIMARY KEY,
+    session_id        TEXT    NOT NULL REFERENCES chat_sessions (id),
+    user_id           TEXT    NOT NULL REFERENCES users (id),
+    role              TEXT    NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+    content           TEXT    NOT NULL,
+    model             TEXT,
+    input_tokens      INTEGER NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+    output_tokens     INTEGER NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+    total_tokens      INTEGER NOT NULL DEFAULT 0,
+    user_message_id   TEXT,
+    message_timestamp INTEGER NOT NULL,
+    elapsed_ms        INTEGER CHECK (elapsed_ms >= 0),
+    error_message     TEXT,
+    completion_id     TEXT,
+    purged            INTEGER NOT NULL DEFAULT 0 CHECK (purged IN (0, 1)),
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    change_seq        INTEGER NOT NULL DEFAULT 0,
+    CHECK (total_tokens = input_tokens + output_tokens),
+    CHECK (role <> 'assistant' OR input_tokens = 0),
+    CHECK (role <> 'user' OR output_tokens = 0)
+);
+CREATE INDEX chat_messages_user_seq ON chat_messages (user_id, change_seq);
+CREATE INDEX chat_messages_session_time ON chat_messages (session_id, message_timestamp, id);
+-- At most one assistant reply per user message, whichever path writes it.
+CREATE UNIQUE INDEX chat_messages_one_reply ON chat_messages (user_message_id)
+    WHERE role = 'assistant' AND user_message_id IS NOT NULL;
+
+CREATE TABLE user_usage_daily (
+    user_id           TEXT    NOT NULL REFERENCES users (id),
+    usage_date        TEXT    NOT NULL,
+    messages_sent     INTEGER NOT NULL DEFAULT 0,
+    messages_received INTEGER NOT NULL DEFAULT 0,
+    input_tokens      INTEGER NOT NULL DEFAULT 0,
+    output_tokens     INTEGER NOT NULL DEFAULT 0,
+    total_tokens      INTEGER NOT NULL DEFAULT 0,
+    models_used       TEXT    NOT NULL DEFAULT '{}',
+    sessions_created  INTEGER NOT NULL DEFAULT 0,
+    generation_ms     INTEGER NOT NULL DEFAULT 0,
+    updated_at        INTEGER NOT NULL,
+    PRIMARY KEY (user_id, usage_date)
+);
+
+-- The duplicate guard of POST /api/chat: one row while a message id is being answered, in the database so that
+-- it holds across server processes. A claim past expires_at belongs to a process that died and may be taken over.
+CREATE TABLE chat_claims (
+    message_id TEXT    PRIMARY KEY,
+    user_id    TEXT    NOT NULL,
+    claimed_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
