@@ -34,7 +34,7 @@ public final class ParleyServer implements AutoCloseable {
         Database db = Database.open(config.databaseUrl(), config.poolSize());
         try {
             AuthService auth = new AuthService(db, config.clock(), config.idGenerator(), config.accessTokenTtl(),
-                    config.refreshTokenTtl(), config.signInAttemptsPerMinute());
+                    config.refreshTokenTtl(), config.signInAttemptsPerMinute(), config.signUpAllowed());
             ChatService chat = new ChatService(db, config.modelProvider(), config.clock(), config.idGenerator(),
                     config.claimTtl(), config.anonymousChatsPerMinute());
             Api api = new Api(json, db, config.modelProvider(), auth, chat, new PushService(db, config.clock()),

@@ -23,7 +23,8 @@ public record ServerConfig(
         Duration refreshTokenTtl,
         int signInAttemptsPerMinute,
         int anonymousChatsPerMinute,
-        Duration claimTtl) {
+        Duration claimTtl,
+        boolean signUpAllowed) {
 
     public static Builder builder() {
         return new Builder();
@@ -43,6 +44,7 @@ public record ServerConfig(
         private int signInAttemptsPerMinute = 10;
         private int anonymousChatsPerMinute = 30;
         private Duration claimTtl = Duration.ofMinutes(3);
+        private boolean signUpAllowed = true;
 
         private Builder() {
         }
@@ -113,6 +115,12 @@ public record ServerConfig(
             return this;
         }
 
+        /** Whether new accounts may be created; a closed server answers sign-ups with 403 {@code forbidden}. */
+        public Builder signUpAllowed(boolean signUpAllowed) {
+            this.signUpAllowed = signUpAllowed;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public ServerConfig build() {
             require(host != null && !host.isBlank(), "--host must not be empty");
@@ -131,7 +139,7 @@ public record ServerConfig(
                     : new LocalModelProvider(Duration.ZERO, 0.0, new Random());
             return new ServerConfig(host, port, databaseUrl, poolSize, provider, Objects.requireNonNull(clock, "clock"),
                     Objects.requireNonNull(idGenerator, "idGenerator"), accessTokenTtl, refreshTokenTtl,
-                    signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl);
+                    signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl, signUpAllowed);
         }
 
         private static boolean positive(Duration d) {

@@ -47,6 +47,9 @@ public final class Main {
         @Option(names = "--pool-size", defaultValue = "8", description = "Database connections (default ${DEFAULT-VALUE}).")
         int poolSize;
 
+        @Option(names = "--no-signup", description = "Refuse new accounts (sign-up answers 403).")
+        boolean noSignUp;
+
         @Option(names = "--model-provider", defaultValue = "local",
                 description = "local (offline, built in) or openai (any OpenAI-compatible server); default ${DEFAULT-VALUE}.")
         String provider;
@@ -74,12 +77,18 @@ public final class Main {
             ServerConfig config;
             try {
                 config = ServerConfig.builder().host(host).port(port).databaseUrl(db).poolSize(poolSize)
-                        .modelProvider(provider()).build();
+                        .signUpAllowed(!noSignUp).modelProvider(provider()).build();
             } catch (IllegalArgumentException e) {
                 System.err.println("parley server: " + e.getMessage());
                 return 2;
             }
-            ParleyServer server = ParleyServer.start(config);
+            ParleyServer server;
+            try {
+                server = ParleyServer.start(config);
+            } catch (RuntimeException e) {
+                System.err.println("parley server: could not start: " + e.getMessage());
+                return 1;
+            }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();

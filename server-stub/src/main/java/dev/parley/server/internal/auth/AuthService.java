@@ -38,9 +38,10 @@ public final class AuthService {
     private final Duration refreshTtl;
     private final AttemptLimiter perAccount;
     private final AttemptLimiter perAddress;
+    private final boolean signUpAllowed;
 
     public AuthService(Database db, Clock clock, Supplier<String> ids, Duration accessTtl, Duration refreshTtl,
-                       int signInAttemptsPerMinute) {
+                       int signInAttemptsPerMinute, boolean signUpAllowed) {
         this.db = db;
         this.clock = clock;
         this.ids = ids;
@@ -48,9 +49,13 @@ public final class AuthService {
         this.refreshTtl = refreshTtl;
         this.perAccount = new AttemptLimiter(signInAttemptsPerMinute, clock);
         this.perAddress = new AttemptLimiter(signInAttemptsPerMinute * 5L, clock);
+        this.signUpAllowed = signUpAllowed;
     }
 
     public AuthResponse signUp(Credentials credentials) {
+        if (!signUpAllowed) {
+            throw new ApiException(ErrorCode.FORBIDDEN, "This server does not accept new accounts.");
+        }
         String email = validEmail(credentials);
         String password = validPassword(credentials);
         String hash = PasswordHasher.hash(password);

@@ -1,0 +1,142 @@
+package dev.parley.server.testing;
+
+import dev.parley.protocol.AuthResponse;
+import dev.parley.protocol.ChatRequest;
+import dev.parley.protocol.Credentials;
+import dev.parley.protocol.Message;
+import dev.parley.protocol.PushRequest;
+import dev.parley.protocol.PushResponse;
+import dev.parley.protocol.Role;
+import dev.parley.protocol.Session;
+import dev.parley.server.AnalyticsVerifier;
+import dev.parley.server.AnalyticsVerifier.Mismatch;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.ServerConfig;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * A real server on a random loopback port over a real SQLite file, with a scripted model and a movable clock,
+ * plus shortcuts for the calls most tests make. Close it after the test.
+ */
+public final class TestServer implements AutoCloseable {
+    public final ScriptedModel model = new ScriptedModel();
+    public final MutableClock clock = new MutableClock();
+    public final String dbUrl;
+    public final ParleyServer server;
+    public final HttpApi api;
+
+    private TestServer(Path dir, UnaryOperator<ServerConfig.Builder> customize) {
+        this.dbUrl = "jdbc:sqlite:" + dir.resolve("server.db");
+        ServerConfig.Builder builder = ServerConfig.builder().port(0).databaseUrl(dbUrl).modelProvider(model)
+                .clock(clock);
+        this.server = ParleyServer.start(customize.apply(builder).build());
+        this.api = new HttpApi(server.url());
+    }
+
+    public static TestServer start(Path dir) {
+        return new TestServer(dir, b -> b);
+    }
+
+    public static TestServer start(Path dir, UnaryOperator<ServerConfig.Builder> customize) {
+        return new TestServer(dir, customize);
+    }
+
+    /** Signs up a new account and returns its tokens. */
+    public AuthResponse signUp(String email) {
+        HttpApi.Response response = api.post("/api/auth/signup", new Credentials(email, "password-of-" + email), null);
+        if (response.status() != 201) {
+            throw new AssertionError("sign-up failed: " + response);
+        }
+        return response.as(AuthResponse.class);
+    }
+
+    public HttpApi.Response chat(String token, String sessionId, String messageId, String content) {
+        return api.post("/api/chat", new ChatRequest(sessionId, messageId, content, null, now(), null, List.of()),
+                token);
+    }
+
+    public PushResponse push(String token, List<Session> sessions, List<Message> messages) {
+        HttpApi.Response response = api.post("/api/chat/messages", new PushRequest(sessions, messages), token);
+        if (response.status() != 200) {
+            throw new AssertionError("push failed: " + response);
+        }
+        return response.as(PushResponse.class);
+    }
+
+    public Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    /** Every counter that disagrees with its recomputation; empty when analytics are exact. */
+    public List<Mismatch> mismatches() throws SQLException {
+        return AnalyticsVerifier.verify(dbUrl);
+    }
+
+    /** The first column of the first row of {@code sql}, as a long. */
+    public long queryLong(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            if (!rs.next()) {
+                throw new AssertionError("no row: " + sql);
+            }
+            return rs.getLong(1);
+        }
+    }
+
+    /** The first column of the first row of {@code sql}, as text, or null when there is no row. */
+    public String queryString(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    /** Runs admin SQL against the server's database, as an operator would. */
+    public void execute(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    // ----------------------------------------------------------------- row factories
+
+    public static Session session(String id, String title, Instant at) {
+        return Session.of(id, title, at, at, null);
+    }
+
+    public static Message userMessage(String sessionId, String content, long inputTokens, Instant at) {
+        return new Message(TestIds.next(), sessionId, Role.USER, content, "parley-local", inputTokens, null, null, null,
+                at, null, null, null);
+    }
+
+    public static Message failedUserMessage(String sessionId, String content, Instant at, String error) {
+        return new Message(TestIds.next(), sessionId, Role.USER, content, "parley-local", 0L, null, null, null, at,
+                null, error, null);
+    }
+
+    public static Message assistantReply(Message question, String content, long outputTokens, long elapsedMs) {
+        return new Message(TestIds.next(), question.sessionId(), Role.ASSISTANT, content, "parley-local", null,
+                outputTokens, null, question.id(), question.messageTimestamp().plusMillis(1), elapsedMs, null,
+                "cmpl-" + question.id());
+    }
+
+    /** {@code m} as a success with {@code inputTokens}: what a retried failed message looks like once answered. */
+    public static Message succeeded(Message m, long inputTokens) {
+        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), inputTokens, m.outputTokens(),
+                null, m.userMessageId(), m.messageTimestamp(), m.elapsedMs(), null, m.completionId());
+    }
+}
