@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code parley server …} and {@code parley verify-analytics …}: the server's command line (SPEC §7). */
-@Command(name = "parley", mixinStandardHelpOptions = true, description = "Parley chat server tools.",
+@Command(name = "parley", mixinStandardHelpOptions = true, version = "parley 0.1.0",
+        description = "Parley chat server tools.",
         subcommands = {Main.Serve.class, Main.VerifyAnalytics.class})
 public final class Main {
 

@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Locale;
 import org.flywaydb.core.Flyway;
+import org.sqlite.SQLiteConfig.TransactionMode;
+import org.sqlite.SQLiteConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,8 +72,21 @@ public final class Database implements AutoCloseable {
 
     /** Runs {@code work} in one transaction, committing on return and rolling back on any exception. */
     public <T> T inTransaction(Work<T> work) {
+        return run(work, false);
+    }
+
+    /**
+     * Runs read-only {@code work} in one transaction, so that all its queries see one snapshot. On SQLite it does
+     * not take the write lock, so reads never wait for writers.
+     */
+    public <T> T read(Work<T> work) {
+        return run(work, true);
+    }
+
+    private <T> T run(Work<T> work, boolean readOnly) {
         for (int attempt = 1; ; attempt++) {
             try (Connection connection = dataSource.getConnection()) {
+                beginMode(connection, readOnly);
                 connection.setAutoCommit(false);
                 try {
                     T result = work.run(connection);
@@ -82,6 +97,7 @@ public final class Database implements AutoCloseable {
                     throw e;
                 } finally {
                     connection.setAutoCommit(true);
+                    beginMode(connection, false);
                 }
             } catch (SQLException e) {
                 if (attempt < MAX_ATTEMPTS && isTransient(e)) {
@@ -92,11 +108,6 @@ public final class Database implements AutoCloseable {
                 throw new StoreException("database error", e);
             }
         }
-    }
-
-    /** Runs read-only {@code work} on one connection with a consistent snapshot. */
-    public <T> T read(Work<T> work) {
-        return inTransaction(work);
     }
 
     /** True when a trivial query answers. */
@@ -127,6 +138,14 @@ public final class Database implements AutoCloseable {
         }
         String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         return message.contains("sqlite_busy") || message.contains("database is locked");
+    }
+
+    /** SQLite writers begin IMMEDIATE (take the write lock at once); readers begin DEFERRED (a snapshot, no lock). */
+    private void beginMode(Connection connection, boolean readOnly) throws SQLException {
+        if (dialect == Dialect.SQLITE) {
+            connection.unwrap(SQLiteConnection.class).getConnectionConfig()
+                    .setTransactionMode(readOnly ? TransactionMode.DEFERRED : TransactionMode.IMMEDIATE);
+        }
     }
 
     private static void backOff(int attempt) {
