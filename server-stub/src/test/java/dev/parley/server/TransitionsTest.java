@@ -251,6 +251,38 @@ class TransitionsTest {
     }
 
     @Test
+    void replyToAnotherUsersMessageIsRejectedLikeAMissingOne() throws Exception {
+        Message question = userMessage(TestIds.next(), "mine", 1, server.now());
+        server.push(token, List.of(), List.of(question));
+        String otherToken = server.signUp("bob@example.com").accessToken();
+        String bobsSession = TestIds.next();
+        Message hijack = new Message(TestIds.next(), bobsSession, Role.ASSISTANT, "not yours", "parley-local", null,
+                3L, null, question.id(), server.now(), 5L, null, null);
+        Message toNobody = new Message(TestIds.next(), bobsSession, Role.ASSISTANT, "to nobody", "parley-local", null,
+                3L, null, TestIds.next(), server.now(), 5L, null, null);
+
+        PushResponse result = server.push(otherToken, List.of(), List.of(hijack, toNobody));
+
+        assertThat(result.messages()).extracting(RowResult::code)
+                .containsExactly(RowResult.NOT_FOUND, RowResult.NOT_FOUND);
+        assertThat(result.messages().get(0).reason()).isEqualTo(result.messages().get(1).reason());
+        assertThat(server.queryLong("SELECT count(*) FROM chat_messages WHERE role = 'assistant'")).isZero();
+    }
+
+    @Test
+    void replyFiledInAnotherSessionThanItsQuestionIsRejected() throws Exception {
+        Message question = userMessage(TestIds.next(), "where am I?", 1, server.now());
+        Message reply = assistantReply(question, "elsewhere", 2, 10);
+        Message misfiled = new Message(reply.id(), TestIds.next(), Role.ASSISTANT, reply.content(), reply.model(),
+                null, 2L, null, question.id(), reply.messageTimestamp(), 10L, null, null);
+
+        PushResponse result = server.push(token, List.of(), List.of(question, misfiled));
+
+        assertThat(result.messages()).extracting(RowResult::result).containsExactly(Outcome.INSERTED, Outcome.REJECTED);
+        assertThat(result.messages().get(1).code()).isEqualTo(RowResult.NOT_FOUND);
+    }
+
+    @Test
     void titlesResolveLastWriterWins() throws Exception {
         String sessionId = TestIds.next();
         Instant t0 = server.now().minusSeconds(60);

@@ -132,7 +132,7 @@ public final class ChatService {
             throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
         }
         Message user = stored.get().message();
-        Optional<Message> reply = user.failed() ? Optional.empty() : messages.findReply(c, user.id());
+        Optional<Message> reply = user.failed() ? Optional.empty() : messages.findReply(c, userId, user.id());
         if (reply.isPresent()) {
             claims.release(c, exchange.messageId());
             Session current = sessions.find(c, exchange.sessionId()).orElseThrow().session();

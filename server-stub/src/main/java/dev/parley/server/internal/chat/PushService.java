@@ -110,9 +110,12 @@ public final class PushService {
         }
         Optional<StoredMessage> stored = messages.find(c, m.id());
         if (stored.isEmpty()) {
-            if (m.role() == Role.ASSISTANT && m.userMessageId() != null
-                    && messages.findReply(c, m.userMessageId()).isPresent()) {
-                return RowResult.rejected(m.id(), RowResult.CONFLICT, "that user message already has a reply");
+            if (m.role() == Role.ASSISTANT && m.userMessageId() != null) {
+                String replyProblem = replyProblem(c, userId, m);
+                if (replyProblem != null) {
+                    return RowResult.rejected(m.id(), replyProblem.equals(ALREADY_ANSWERED) ? RowResult.CONFLICT
+                            : RowResult.NOT_FOUND, replyProblem);
+                }
             }
             Message row = withTimestamp(m, Validation.clamp(m.messageTimestamp(), now));
             if (session.isEmpty()) {
@@ -136,6 +139,22 @@ public final class PushService {
         }
         messages.markSucceeded(c, m, now);
         return RowResult.of(m.id(), Outcome.UPDATED);
+    }
+
+    private static final String ALREADY_ANSWERED = "that user message already has a reply";
+
+    /**
+     * Why a reply may not be stored: the message it answers must be the same user's user message in the same
+     * session (another user's message answers exactly like a missing one), and may have one reply only.
+     */
+    private String replyProblem(Connection c, String userId, Message reply) throws SQLException {
+        Optional<StoredMessage> question = messages.find(c, reply.userMessageId());
+        if (question.isEmpty() || !question.get().userId().equals(userId)
+                || question.get().message().role() != Role.USER
+                || !question.get().message().sessionId().equals(reply.sessionId())) {
+            return "the message this reply answers is not a stored user message of its session";
+        }
+        return messages.findReply(c, userId, reply.userMessageId()).isPresent() ? ALREADY_ANSWERED : null;
     }
 
     /** Why {@code incoming} may not be applied over {@code stored}, or {@code null} when it is the same message. */

@@ -28,11 +28,12 @@ public final class MessageRepository {
         }
     }
 
-    /** The assistant reply to a user message, if one is stored. */
-    public Optional<Message> findReply(Connection c, String userMessageId) throws SQLException {
+    /** The user's assistant reply to one of the user's messages, if one is stored. */
+    public Optional<Message> findReply(Connection c, String userId, String userMessageId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_messages"
-                + " WHERE user_message_id = ? AND role = 'assistant'")) {
+                + " WHERE user_message_id = ? AND user_id = ? AND role = 'assistant'")) {
             ps.setString(1, userMessageId);
+            ps.setString(2, userId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(map(rs)) : Optional.empty();
             }

@@ -1,0 +1,74 @@
+package dev.parley.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code parley server} as an operator runs it: a separate JVM, its announcement line, its option checks. */
+class ServerCommandTest {
+    private static final Pattern LISTENING = Pattern.compile("Parley server listening on (http://127\\.0\\.0\\.1:\\d+)");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a child that never announces must not hang the build
+    void serverAnnouncesItsAddressOnceItAcceptsRequests() throws Exception {
+        Path db = dir.resolve("cli.db");
+        Process process = new ProcessBuilder(List.of(javaBinary(), "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "server", "--port", "0", "--db", "jdbc:sqlite:" + db))
+                .redirectError(dir.resolve("stderr.txt").toFile())
+                .start();
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String url = null;
+            String line;
+            while (url == null && (line = out.readLine()) != null) {
+                Matcher matcher = LISTENING.matcher(line);
+                if (matcher.matches()) {
+                    url = matcher.group(1);
+                }
+            }
+            assertThat(url).as("announcement line; stderr: %s", Files.readString(dir.resolve("stderr.txt")))
+                    .isNotNull();
+
+            HttpResponse<String> health = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(url + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.body()).contains("\"database\":\"ok\"");
+            assertThat(Files.exists(db)).isTrue();
+        } finally {
+            process.destroy();
+            assertThat(process.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+        }
+    }
+
+    @Test
+    void optionsOutOfRangeAreRefusedBeforeStarting() {
+        assertThat(Main.run("server", "--port", "70000")).isEqualTo(2);
+        assertThat(Main.run("server", "--db", "jdbc:mysql://localhost/parley")).isEqualTo(2);
+        assertThat(Main.run("server", "--local-model-fail-rate", "1.5")).isEqualTo(2);
+        assertThat(Main.run("server", "--model-provider", "openai")).isEqualTo(2);
+        assertThat(Main.run("server", "--model-provider", "magic")).isEqualTo(2);
+    }
+
+    private static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+}
