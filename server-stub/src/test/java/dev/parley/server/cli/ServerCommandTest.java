@@ -12,11 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code parley server} as an operator runs it: a separate JVM, its announcement line, its option checks. */
@@ -27,23 +27,17 @@ class ServerCommandTest {
     Path dir;
 
     @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a child that never announces must not hang the build
     void serverAnnouncesItsAddressOnceItAcceptsRequests() throws Exception {
         Path db = dir.resolve("cli.db");
         Process process = new ProcessBuilder(List.of(javaBinary(), "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "server", "--port", "0", "--db", "jdbc:sqlite:" + db))
                 .redirectError(dir.resolve("stderr.txt").toFile())
                 .start();
-        try (BufferedReader out = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String url = null;
-            String line;
-            while (url == null && (line = out.readLine()) != null) {
-                Matcher matcher = LISTENING.matcher(line);
-                if (matcher.matches()) {
-                    url = matcher.group(1);
-                }
-            }
+        // Destroying the process (finally) closes its output, which ends the reading thread.
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        try {
+            // Read on another thread, so that a child that never announces fails the test instead of hanging it.
+            String url = CompletableFuture.supplyAsync(() -> announcedUrl(out)).get(120, TimeUnit.SECONDS);
             assertThat(url).as("announcement line; stderr: %s", Files.readString(dir.resolve("stderr.txt")))
                     .isNotNull();
 
@@ -66,6 +60,21 @@ class ServerCommandTest {
         assertThat(Main.run("server", "--local-model-fail-rate", "1.5")).isEqualTo(2);
         assertThat(Main.run("server", "--model-provider", "openai")).isEqualTo(2);
         assertThat(Main.run("server", "--model-provider", "magic")).isEqualTo(2);
+    }
+
+    private static String announcedUrl(BufferedReader out) {
+        try {
+            String line;
+            while ((line = out.readLine()) != null) {
+                Matcher matcher = LISTENING.matcher(line);
+                if (matcher.matches()) {
+                    return matcher.group(1);
+                }
+            }
+            return null;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static String javaBinary() {
