@@ -1,0 +1,50 @@
+package dev.parley.client.internal;
+
+import dev.parley.client.ChatListener;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Delivers listener callbacks in order on one thread of their own, so no caller ever runs listener code. */
+public final class Events implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Events.class);
+
+    private final List<ChatListener> listeners = new CopyOnWriteArrayList<>();
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "parley-events");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public void add(ChatListener listener) {
+        listeners.add(listener);
+    }
+
+    public void remove(ChatListener listener) {
+        listeners.remove(listener);
+    }
+
+    public void fire(Consumer<ChatListener> event) {
+        if (thread.isShutdown()) {
+            return;
+        }
+        thread.execute(() -> {
+            for (ChatListener listener : listeners) {
+                try {
+                    event.accept(listener);
+                } catch (RuntimeException e) {
+                    LOG.warn("a listener failed", e);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        thread.shutdown();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.parley.client.internal;
+
+import dev.parley.client.SyncState;
+import dev.parley.protocol.Message;
+import dev.parley.protocol.Session;
+import dev.parley.protocol.SyncPage;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Merges a page of the server's history into the local store, by id. The server's copy of a message wins (a
+ * success there is final, a purge there is a delete). For a session, a delete always wins, and a title wins when
+ * its {@code titleUpdatedAt} is newer (last writer wins); a local change not yet pushed is kept for its push.
+ */
+final class HistoryMerge {
+    private HistoryMerge() {
+    }
+
+    static int merge(Connection c, String owner, SyncPage page, LocalSessions sessions, LocalMessages messages)
+            throws SQLException {
+        for (Session s : page.sessions()) {
+            mergeSession(c, owner, s, sessions);
+        }
+        for (Message m : page.messages()) {
+            mergeMessage(c, owner, m, sessions, messages);
+        }
+        return page.sessions().size() + page.messages().size();
+    }
+
+    private static void mergeSession(Connection c, String owner, Session s, LocalSessions sessions)
+            throws SQLException {
+        Instant activity = s.lastMessageTimestamp() != null ? s.lastMessageTimestamp() : s.createdAt();
+        String preview = s.lastMessagePreview() == null ? "" : s.lastMessagePreview();
+        Optional<SessionRow> local = sessions.find(c, s.id());
+        if (local.isEmpty()) {
+            sessions.put(c, new SessionRow(s.id(), owner, s.title(), s.titleUpdatedAt(), s.createdAt(), s.deletedAt(),
+                    activity, preview, SyncState.SYNCED, null, null, null));
+            return;
+        }
+        SessionRow row = local.get();
+        boolean unsent = row.syncState() == SyncState.PENDING || row.syncState() == SyncState.REJECTED;
+        String title = row.title();
+        Instant titleAt = row.titleUpdatedAt();
+        if (!unsent || isNewer(s.titleUpdatedAt(), row.titleUpdatedAt())) {
+            title = s.title();
+            titleAt = s.titleUpdatedAt();
+        }
+        Instant deletedAt = row.deletedAt() != null ? row.deletedAt() : s.deletedAt();
+        SessionRow merged = new SessionRow(row.id(), owner, title, titleAt, row.createdAt(), deletedAt,
+                activity.isAfter(row.lastActivityAt()) ? activity : row.lastActivityAt(),
+                activity.isAfter(row.lastActivityAt()) || !unsent ? preview : row.preview(),
+                row.syncState(), row.outboxSeq(), row.rejectCode(), row.rejectReason());
+        boolean settled = !unsent || (s.deletedAt() != null)
+                || (java.util.Objects.equals(title, s.title()) && row.deletedAt() == null);
+        sessions.put(c, settled && unsent ? merged.withSync(SyncState.SYNCED, null, null, null) : merged);
+    }
+
+    private static void mergeMessage(Connection c, String owner, Message m, LocalSessions sessions,
+                                     LocalMessages messages) throws SQLException {
+        if (sessions.find(c, m.sessionId()).isEmpty()) {
+            // A message can arrive before its session's newest row; keep the foreign key whole.
+            sessions.put(c, new SessionRow(m.sessionId(), owner, "New chat", null, m.messageTimestamp(), null,
+                    m.messageTimestamp(), "", SyncState.SYNCED, null, null, null));
+        }
+        Optional<MessageRow> local = messages.find(c, m.id());
+        MessageRow row = local.map(r -> r.withMessage(m, m.errorMessage() == null ? null : r.errorCode(),
+                        m.errorMessage() != null && r.retryable()))
+                .orElseGet(() -> new MessageRow(m, owner, SyncState.SYNCED, m.errorMessage() == null ? null : "failed",
+                        m.errorMessage() != null, null, null, null));
+        messages.put(c, row.withSync(SyncState.SYNCED, null, null, null));
+    }
+
+    private static boolean isNewer(Instant candidate, Instant current) {
+        return candidate != null && (current == null || candidate.isAfter(current));
+    }
+}

@@ -1,0 +1,159 @@
+package dev.parley.client.internal;
+
+import dev.parley.client.SyncState;
+import dev.parley.protocol.Message;
+import dev.parley.protocol.Role;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** SQL for the local {@code messages} table. Stateless and thread-safe. */
+public final class LocalMessages {
+    private static final String COLUMNS = "id, session_id, owner, role, content, model, input_tokens, output_tokens,"
+            + " user_message_id, message_timestamp, elapsed_ms, error_message, error_code, error_retryable,"
+            + " completion_id, sync_state, outbox_seq, reject_code, reject_reason";
+
+    /** Inserts or replaces the row with this id. */
+    public void put(Connection c, MessageRow r) throws SQLException {
+        Message m = r.message();
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES"
+                + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                + " session_id = excluded.session_id, owner = excluded.owner, role = excluded.role,"
+                + " content = excluded.content, model = excluded.model, input_tokens = excluded.input_tokens,"
+                + " output_tokens = excluded.output_tokens, user_message_id = excluded.user_message_id,"
+                + " message_timestamp = excluded.message_timestamp, elapsed_ms = excluded.elapsed_ms,"
+                + " error_message = excluded.error_message, error_code = excluded.error_code,"
+                + " error_retryable = excluded.error_retryable, completion_id = excluded.completion_id,"
+                + " sync_state = excluded.sync_state, outbox_seq = excluded.outbox_seq,"
+                + " reject_code = excluded.reject_code, reject_reason = excluded.reject_reason")) {
+            ps.setString(1, m.id());
+            ps.setString(2, m.sessionId());
+            ps.setString(3, r.owner());
+            ps.setString(4, m.role().wire());
+            ps.setString(5, m.content());
+            ps.setString(6, m.model());
+            ps.setLong(7, m.inputTokens() == null ? 0 : m.inputTokens());
+            ps.setLong(8, m.outputTokens() == null ? 0 : m.outputTokens());
+            ps.setString(9, m.userMessageId());
+            Sql.instant(ps, 10, m.messageTimestamp());
+            Sql.longOrNull(ps, 11, m.elapsedMs());
+            ps.setString(12, m.errorMessage());
+            ps.setString(13, r.errorCode());
+            ps.setInt(14, r.retryable() ? 1 : 0);
+            ps.setString(15, m.completionId());
+            ps.setString(16, r.syncState().name().toLowerCase(Locale.ROOT));
+            Sql.longOrNull(ps, 17, r.outboxSeq());
+            ps.setString(18, r.rejectCode());
+            ps.setString(19, r.rejectReason());
+            ps.executeUpdate();
+        }
+    }
+
+    public Optional<MessageRow> find(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(map(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The messages of a session in conversation order. */
+    public List<MessageRow> ofSession(Connection c, String sessionId) throws SQLException {
+        return query(c, "SELECT " + COLUMNS + " FROM messages WHERE session_id = ?"
+                + " ORDER BY message_timestamp, id", sessionId, null, Integer.MAX_VALUE);
+    }
+
+    /** The last {@code limit} answered messages before {@code messageId}, oldest first: the model's context. */
+    public List<MessageRow> context(Connection c, String sessionId, MessageRow before, int limit) throws SQLException {
+        List<MessageRow> newestFirst = query(c, "SELECT " + COLUMNS + " FROM messages WHERE session_id = ?"
+                + " AND error_message IS NULL AND (message_timestamp < ? OR (message_timestamp = ? AND id < ?))"
+                + " ORDER BY message_timestamp DESC, id DESC LIMIT ?", sessionId, before, limit);
+        List<MessageRow> oldestFirst = new ArrayList<>(newestFirst);
+        Collections.reverse(oldestFirst);
+        return oldestFirst;
+    }
+
+    /** Pending rows of {@code owner}, oldest first (the outbox order); reads only the outbox index. */
+    public List<MessageRow> pending(Connection c, String owner, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages"
+                + " WHERE sync_state = 'pending' AND owner = ? ORDER BY outbox_seq LIMIT ?")) {
+            ps.setString(1, owner);
+            ps.setInt(2, limit);
+            return rows(ps);
+        }
+    }
+
+    /** Rows of {@code owner} the server refused, newest first. */
+    public List<MessageRow> rejected(Connection c, String owner) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages"
+                + " WHERE sync_state = 'rejected' AND owner IS ? ORDER BY message_timestamp DESC")) {
+            ps.setString(1, owner);
+            return rows(ps);
+        }
+    }
+
+    /** Gives the rows written while signed out to {@code owner}, as unsent rows of that account. */
+    public int adopt(Connection c, String owner) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET owner = ?, sync_state = 'pending'"
+                + " WHERE owner IS NULL AND sync_state = 'local'")) {
+            ps.setString(1, owner);
+            return ps.executeUpdate();
+        }
+    }
+
+    public int count(Connection c, String owner, SyncState state) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM messages WHERE owner IS ? AND sync_state = ?")) {
+            ps.setString(1, owner);
+            ps.setString(2, state.name().toLowerCase(Locale.ROOT));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private List<MessageRow> query(Connection c, String sql, String sessionId, MessageRow before, int limit)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, sessionId);
+            if (before != null) {
+                Sql.instant(ps, 2, before.message().messageTimestamp());
+                Sql.instant(ps, 3, before.message().messageTimestamp());
+                ps.setString(4, before.id());
+                ps.setInt(5, limit);
+            }
+            return rows(ps);
+        }
+    }
+
+    private static List<MessageRow> rows(PreparedStatement ps) throws SQLException {
+        List<MessageRow> rows = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(map(rs));
+            }
+        }
+        return rows;
+    }
+
+    private static MessageRow map(ResultSet rs) throws SQLException {
+        long input = rs.getLong("input_tokens");
+        long output = rs.getLong("output_tokens");
+        Message m = new Message(rs.getString("id"), rs.getString("session_id"), Role.fromWire(rs.getString("role")),
+                rs.getString("content"), rs.getString("model"), input, output, input + output,
+                rs.getString("user_message_id"), Sql.instant(rs, "message_timestamp"), Sql.longOrNull(rs, "elapsed_ms"),
+                rs.getString("error_message"), rs.getString("completion_id"));
+        return new MessageRow(m, rs.getString("owner"),
+                SyncState.valueOf(rs.getString("sync_state").toUpperCase(Locale.ROOT)), rs.getString("error_code"),
+                rs.getInt("error_retryable") == 1, Sql.longOrNull(rs, "outbox_seq"), rs.getString("reject_code"),
+                rs.getString("reject_reason"));
+    }
+}

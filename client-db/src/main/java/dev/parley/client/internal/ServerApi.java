@@ -1,0 +1,165 @@
+package dev.parley.client.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.protocol.AuthResponse;
+import dev.parley.protocol.ChatRequest;
+import dev.parley.protocol.ChatResponse;
+import dev.parley.protocol.Credentials;
+import dev.parley.protocol.ErrorBody;
+import dev.parley.protocol.ErrorCode;
+import dev.parley.protocol.ModelsResponse;
+import dev.parley.protocol.PushRequest;
+import dev.parley.protocol.PushResponse;
+import dev.parley.protocol.RefreshRequest;
+import dev.parley.protocol.SyncPage;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import okhttp3.Authenticator;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.Route;
+
+/**
+ * The server's HTTP API over OkHttp. A transport failure ({@link IOException}: offline, timeout, reset — the
+ * request may or may not have reached the server) and an error answer ({@link ServerError}) are kept apart, which
+ * is why every write carries an idempotency id. On a 401 the access token is refreshed once and the request sent
+ * again. Thread-safe.
+ */
+public final class ServerApi {
+    private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+
+    private final HttpUrl base;
+    private final ObjectMapper json;
+    private final TokenStore tokens;
+    private final OkHttpClient http;
+
+    public ServerApi(String baseUrl, ObjectMapper json, TokenStore tokens, Duration timeout) {
+        this.base = HttpUrl.get(baseUrl);
+        this.json = json;
+        this.tokens = tokens;
+        this.http = new OkHttpClient.Builder()
+                .callTimeout(timeout)
+                .readTimeout(timeout)
+                .retryOnConnectionFailure(false) // retries are ours to decide: writes carry ids, reads are cheap
+                .authenticator(new Refresher())
+                .build();
+    }
+
+    public AuthResponse signUp(Credentials credentials) throws IOException, ServerError {
+        return call(post("/api/auth/signup", credentials, null), AuthResponse.class);
+    }
+
+    public AuthResponse signIn(Credentials credentials) throws IOException, ServerError {
+        return call(post("/api/auth/signin", credentials, null), AuthResponse.class);
+    }
+
+    /** Best effort: revokes this device's tokens on the server. */
+    public void signOut(String accessToken) throws IOException, ServerError {
+        call(new Request.Builder().url(url("/api/auth/signout")).post(RequestBody.create(new byte[0], JSON))
+                .header("Authorization", "Bearer " + accessToken).build(), Void.class);
+    }
+
+    /** One exchange; signed in when {@code accessToken} is non-null. */
+    public ChatResponse chat(ChatRequest request, String accessToken) throws IOException, ServerError {
+        return call(post("/api/chat", request, accessToken), ChatResponse.class);
+    }
+
+    public PushResponse push(PushRequest request, String accessToken) throws IOException, ServerError {
+        return call(post("/api/chat/messages", request, accessToken), PushResponse.class);
+    }
+
+    public SyncPage sync(String cursor, int limit, String accessToken) throws IOException, ServerError {
+        HttpUrl url = url("/api/chat/sync").newBuilder().addQueryParameter("cursor", cursor == null ? "" : cursor)
+                .addQueryParameter("limit", Integer.toString(limit)).build();
+        return call(new Request.Builder().url(url).header("Authorization", "Bearer " + accessToken).get().build(),
+                SyncPage.class);
+    }
+
+    public ModelsResponse models() throws IOException, ServerError {
+        return call(new Request.Builder().url(url("/api/models")).get().build(), ModelsResponse.class);
+    }
+
+    /** The access token currently stored, or empty when signed out. */
+    public Optional<String> accessToken() {
+        return tokens.load().map(AuthResponse::accessToken);
+    }
+
+    /** Releases the HTTP client's threads and connections. */
+    public void close() {
+        http.dispatcher().executorService().shutdown();
+        http.connectionPool().evictAll();
+    }
+
+    private Request post(String path, Object body, String accessToken) throws IOException {
+        Request.Builder request = new Request.Builder().url(url(path))
+                .post(RequestBody.create(json.writeValueAsBytes(body), JSON));
+        if (accessToken != null) {
+            request.header("Authorization", "Bearer " + accessToken);
+        }
+        return request.build();
+    }
+
+    private HttpUrl url(String path) {
+        return base.newBuilder().encodedPath(path).build();
+    }
+
+    private <T> T call(Request request, Class<T> type) throws IOException, ServerError {
+        try (Response response = http.newCall(request).execute()) {
+            byte[] body = response.body().bytes();
+            if (response.isSuccessful()) {
+                return type == Void.class || body.length == 0 ? null : json.readValue(body, type);
+            }
+            ErrorBody error;
+            try {
+                error = json.readValue(body, ErrorBody.class);
+            } catch (IOException e) {
+                error = null;
+            }
+            if (error == null || error.error() == null) {
+                ErrorCode code = response.code() >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
+                error = new ErrorBody(new ErrorBody.ErrorDetail(code, "The server answered HTTP " + response.code()
+                        + ".", response.code() >= 500, null), null);
+            }
+            throw new ServerError(response.code(), error);
+        }
+    }
+
+    /** On a 401 to a request that carried a bearer token: refresh once, save the new tokens, send again. */
+    private final class Refresher implements Authenticator {
+        @Override
+        public Request authenticate(Route route, Response response) throws IOException {
+            String sent = response.request().header("Authorization");
+            if (sent == null || response.priorResponse() != null) {
+                return null; // not an authenticated call, or already retried once
+            }
+            synchronized (tokens) {
+                Optional<AuthResponse> stored = tokens.load();
+                if (stored.isEmpty()) {
+                    return null;
+                }
+                if (!sent.equals("Bearer " + stored.get().accessToken())) {
+                    // Another thread refreshed while this request was out: just send again with the new token.
+                    return withToken(response.request(), stored.get().accessToken());
+                }
+                AuthResponse fresh;
+                try {
+                    fresh = call(post("/api/auth/refresh", new RefreshRequest(stored.get().refreshToken()), null),
+                            AuthResponse.class);
+                } catch (ServerError e) {
+                    return null; // the refresh token is spent or revoked: the user signs in again
+                }
+                tokens.save(fresh);
+                return withToken(response.request(), fresh.accessToken());
+            }
+        }
+
+        private Request withToken(Request request, String accessToken) {
+            return request.newBuilder().header("Authorization", "Bearer " + accessToken).build();
+        }
+    }
+}

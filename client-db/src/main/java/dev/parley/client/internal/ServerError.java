@@ -1,0 +1,32 @@
+package dev.parley.client.internal;
+
+import dev.parley.protocol.ErrorBody;
+
+/** The server answered with an error status and the error body of SPEC §5. */
+public final class ServerError extends Exception {
+    private final int status;
+    private final ErrorBody body;
+
+    public ServerError(int status, ErrorBody body) {
+        super(body.error().message(), null, false, false);
+        this.status = status;
+        this.body = body;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String code() {
+        return body.error().code().wire();
+    }
+
+    public boolean retryable() {
+        return body.error().retryable();
+    }
+
+    /** The chat endpoint's {@code persisted} flag; false when absent. */
+    public boolean persisted() {
+        return Boolean.TRUE.equals(body.persisted());
+    }
+}

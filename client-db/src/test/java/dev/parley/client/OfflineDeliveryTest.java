@@ -1,0 +1,135 @@
+package dev.parley.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.client.testing.Backend;
+import dev.parley.client.testing.FaultProxy.Mode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sending without a reliable network: offline, lost acknowledgements, crashes. Nothing lost, nothing doubled. */
+class OfflineDeliveryTest {
+    @TempDir
+    Path dir;
+
+    Backend backend;
+    ChatClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        backend = new Backend(dir);
+        client = backend.client("device");
+        client.signUp("ada@example.com", "correct horse battery");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        backend.close();
+    }
+
+    @Test
+    void offlineSendIsDeliveredOnceAfterReconnectAndCountedOnceAfterTryAgain() throws Exception {
+        LocalSession session = client.newSession("Train ride");
+        backend.proxy.mode(Mode.DOWN);
+
+        Exchange.Outcome offline = client.send(session.id(), "Are you there?", null).outcome().get(20, TimeUnit.SECONDS);
+
+        assertThat(offline.reply()).isNull();
+        assertThat(offline.userMessage().errorCode()).isEqualTo(LocalMessage.OFFLINE);
+        assertThat(offline.userMessage().retryable()).isTrue();
+        assertThat(offline.userMessage().syncState()).isEqualTo(SyncState.PENDING);
+        assertThat(client.syncStatus().unsent()).isEqualTo(2); // the session and the message
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isZero();
+
+        backend.proxy.mode(Mode.PASS);
+        client.connectivityRegained();
+        Backend.await(Duration.ofSeconds(20), "the outbox to drain", () -> client.syncStatus().unsent() == 0);
+
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(1);
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages WHERE error_message IS NOT NULL")).isEqualTo(1);
+
+        Exchange.Outcome retried = client.retry(offline.userMessage().id()).outcome().get(20, TimeUnit.SECONDS);
+
+        assertThat(retried.reply()).isNotNull();
+        assertThat(retried.userMessage().failed()).isFalse();
+        assertThat(retried.userMessage().syncState()).isEqualTo(SyncState.SYNCED);
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);
+        assertThat(backend.queryLong("SELECT messages_sent FROM user_usage_daily")).isEqualTo(1);
+        assertThat(backend.queryLong("SELECT messages_received FROM user_usage_daily")).isEqualTo(1);
+        assertThat(backend.mismatches()).isEmpty();
+    }
+
+    @Test
+    void lostAcknowledgementDuplicatesNothing() throws Exception {
+        LocalSession session = client.newSession("Flaky");
+        backend.proxy.mode(Mode.CUT_REPLY);
+
+        Exchange.Outcome lost = client.send(session.id(), "Did this arrive?", null).outcome().get(20, TimeUnit.SECONDS);
+
+        assertThat(lost.userMessage().errorCode()).isEqualTo(LocalMessage.OFFLINE);
+        assertThat(backend.proxy.cutReplies()).isPositive();
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2); // the server did answer
+
+        backend.proxy.mode(Mode.PASS);
+        client.pushNow().get(20, TimeUnit.SECONDS);
+        Exchange.Outcome again = client.retry(lost.userMessage().id()).outcome().get(20, TimeUnit.SECONDS);
+        client.pullNow().get(20, TimeUnit.SECONDS);
+
+        assertThat(again.reply()).isNotNull();
+        assertThat(client.messages(session.id())).hasSize(2)
+                .allSatisfy(m -> assertThat(m.syncState()).isEqualTo(SyncState.SYNCED));
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);
+        assertThat(backend.queryLong("SELECT messages_sent FROM user_usage_daily")).isEqualTo(1);
+        assertThat(backend.mismatches()).isEmpty();
+    }
+
+    @Test
+    void crashBetweenLocalWriteAndPushLosesNothing() throws Exception {
+        LocalSession session = client.newSession("Before the crash");
+        backend.proxy.mode(Mode.DOWN);
+        client.send(session.id(), "written, never pushed", null).outcome().get(20, TimeUnit.SECONDS);
+        // The process dies: this client is abandoned without closing; a new one opens the same files.
+        ChatClient restarted = backend.client("device");
+        try {
+            backend.proxy.mode(Mode.PASS);
+            restarted.connectivityRegained();
+            Backend.await(Duration.ofSeconds(20), "delivery after restart", () -> restarted.syncStatus().unsent() == 0);
+
+            assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(1);
+            assertThat(restarted.messages(session.id())).singleElement()
+                    .satisfies(m -> assertThat(m.message().content()).isEqualTo("written, never pushed"));
+            assertThat(backend.mismatches()).isEmpty();
+        } finally {
+            restarted.close();
+        }
+    }
+
+    @Test
+    void crashAfterPushSentBeforeResultAppliedDuplicatesNothing() throws Exception {
+        LocalSession session = client.newSession("Half pushed");
+        backend.proxy.mode(Mode.DOWN);
+        client.send(session.id(), "one", null).outcome().get(20, TimeUnit.SECONDS);
+        client.send(session.id(), "two", null).outcome().get(20, TimeUnit.SECONDS);
+        backend.proxy.mode(Mode.CUT_REPLY);
+
+        boolean completed = client.pushNow().get(20, TimeUnit.SECONDS);
+
+        assertThat(completed).isFalse();
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2); // applied on the server
+        assertThat(client.syncStatus().unsent()).isEqualTo(3); // but never acknowledged here
+        client.close();
+        backend.proxy.mode(Mode.PASS);
+        client = backend.client("device");
+        Backend.await(Duration.ofSeconds(20), "delivery after restart", () -> client.syncStatus().unsent() == 0);
+
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);
+        assertThat(backend.queryLong("SELECT count(*) FROM chat_sessions")).isEqualTo(1);
+        assertThat(backend.mismatches()).isEmpty();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.parley.client.testing;
+
+import dev.parley.client.ChatClient;
+import dev.parley.client.ClientConfig;
+import dev.parley.server.AnalyticsVerifier;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.ServerConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Parley server on a random loopback port, over a real SQLite file, behind a {@link FaultProxy}; clients
+ * made here talk to it through the proxy. Close it after the test.
+ */
+public final class Backend implements AutoCloseable {
+    public final Path dir;
+    public final String dbUrl;
+    public final ParleyServer server;
+    public final FaultProxy proxy;
+    private final List<FaultProxy> extraProxies = new java.util.ArrayList<>();
+
+    public Backend(Path dir) throws IOException {
+        this(dir, b -> b);
+    }
+
+    public Backend(Path dir, java.util.function.UnaryOperator<ServerConfig.Builder> customize) throws IOException {
+        this.dir = dir;
+        this.dbUrl = "jdbc:sqlite:" + dir.resolve("server.db");
+        this.server = ParleyServer.start(customize.apply(ServerConfig.builder().port(0).databaseUrl(dbUrl)).build());
+        this.proxy = new FaultProxy(server.port());
+    }
+
+    /** A client with its own data directory {@code name}, talking through the proxy, with fast backoff. */
+    public ChatClient client(String name) {
+        return ChatClient.open(config(name));
+    }
+
+    /** A client with its own data directory {@code name}, talking through its own {@code proxy}. */
+    public ChatClient client(String name, FaultProxy ownProxy) {
+        return ChatClient.open(config(name, ownProxy));
+    }
+
+    /** Another proxy to the same server, so that one device can go offline alone. Closed with the backend. */
+    public FaultProxy newProxy() throws IOException {
+        FaultProxy extra = new FaultProxy(server.port());
+        extraProxies.add(extra);
+        return extra;
+    }
+
+    public ClientConfig config(String name) {
+        return config(name, proxy);
+    }
+
+    public ClientConfig config(String name, FaultProxy via) {
+        return ClientConfig.builder(dir.resolve(name), via.url())
+                .backoff(Duration.ofMillis(50), Duration.ofMillis(400))
+                .httpTimeout(Duration.ofSeconds(20))
+                .build();
+    }
+
+    public long queryLong(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    public List<AnalyticsVerifier.Mismatch> mismatches() throws SQLException {
+        return AnalyticsVerifier.verify(dbUrl);
+    }
+
+    /** Waits up to {@code timeout} for {@code condition}; fails the test when it never holds. */
+    public static void await(Duration timeout, String what, Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.call()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (FaultProxy extra : extraProxies) {
+            extra.close();
+        }
+        proxy.close();
+        server.close();
+    }
+}

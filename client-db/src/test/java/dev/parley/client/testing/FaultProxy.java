@@ -1,0 +1,121 @@
+package dev.parley.client.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP proxy on loopback between a client and a server that can fail on purpose: drop every connection (the
+ * server looks down) or let requests through and cut the connection before the reply (a lost acknowledgement).
+ */
+public final class FaultProxy implements AutoCloseable {
+
+    /** What the proxy does with the next connections. */
+    public enum Mode {
+        /** Forward both ways. */
+        PASS,
+        /** Close every connection at once: no request reaches the server. */
+        DOWN,
+        /** Forward the request, swallow the reply and close: the server did the work, the client never hears. */
+        CUT_REPLY
+    }
+
+    private final ServerSocket listener;
+    private final int upstreamPort;
+    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "fault-proxy");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicInteger cutReplies = new AtomicInteger();
+    private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile Mode mode = Mode.PASS;
+
+    public FaultProxy(int upstreamPort) throws IOException {
+        this.upstreamPort = upstreamPort;
+        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        threads.execute(this::acceptLoop);
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + listener.getLocalPort();
+    }
+
+    /** Switches mode; open connections obey it too (DOWN closes them, CUT_REPLY swallows their next reply). */
+    public void mode(Mode mode) {
+        this.mode = mode;
+        if (mode == Mode.DOWN) {
+            for (Socket socket : open) {
+                closeQuietly(socket);
+            }
+        }
+    }
+
+    /** Replies swallowed so far in {@link Mode#CUT_REPLY}. */
+    public int cutReplies() {
+        return cutReplies.get();
+    }
+
+    private void acceptLoop() {
+        while (!listener.isClosed()) {
+            try {
+                Socket client = listener.accept();
+                Mode now = mode;
+                if (now == Mode.DOWN) {
+                    client.close();
+                    continue;
+                }
+                Socket server = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
+                open.add(client);
+                open.add(server);
+                threads.execute(() -> pump(client, server, false));
+                threads.execute(() -> pump(server, client, true));
+            } catch (IOException e) {
+                // closed, or one connection failed: keep serving the others
+            }
+        }
+    }
+
+    private void pump(Socket from, Socket to, boolean reply) {
+        byte[] buffer = new byte[16 * 1024];
+        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                if (reply && mode == Mode.CUT_REPLY) {
+                    // The server has answered: the request was processed. Cut both sides before the client hears.
+                    cutReplies.incrementAndGet();
+                    break;
+                }
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the other side closed
+        } finally {
+            closeQuietly(from);
+            closeQuietly(to);
+            open.remove(from);
+            open.remove(to);
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        listener.close();
+        threads.shutdownNow();
+    }
+}
