@@ -1,0 +1,61 @@
+package dev.parley.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.server.ParleyServer;
+import dev.parley.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The example of docs/client-db.md, kept compiling and true. */
+class ReadmeExampleTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void exampleFromTheDocsRuns() throws Exception {
+        try (ParleyServer server = ParleyServer.start(ServerConfig.builder().port(0)
+                .databaseUrl("jdbc:sqlite:" + dir.resolve("server.db")).build())) {
+            String serverUrl = server.url();
+            Path dataDir = dir.resolve("client");
+
+            // --- example start
+            try (ChatClient client = ChatClient.open(ClientConfig.builder(dataDir, serverUrl).build())) {
+                client.addListener(new ChatListener() {
+                    @Override
+                    public void syncStatusChanged(SyncStatus status) {
+                        System.out.println("sync: " + status.state() + ", unsent " + status.unsent());
+                    }
+                });
+
+                // Signed out: written locally, answered anonymously, kept until a sign-in adopts it.
+                LocalSession session = client.newSession("Trip planning");
+                Exchange exchange = client.send(session.id(), "Three things to pack for Lisbon?", null);
+                System.out.println("shown at once: " + exchange.userMessage().message().content());
+                Exchange.Outcome outcome = exchange.outcome().get(30, TimeUnit.SECONDS);
+                System.out.println("reply: " + outcome.reply().message().content());
+
+                // Sign up: the signed-out conversation is pushed once, then history is pulled.
+                client.signUp("ada@example.com", "correct horse battery");
+                System.out.println(client.syncStatus()); // SYNCED, unsent 0
+
+                for (LocalMessage message : client.messages(session.id())) {
+                    System.out.println(message.message().role() + " [" + message.syncState() + "] "
+                            + message.message().content());
+                }
+            }
+            // --- example end
+
+            try (ChatClient reopened = ChatClient.open(ClientConfig.builder(dataDir, serverUrl).build())) {
+                assertThat(reopened.account()).isPresent();
+                assertThat(reopened.syncStatus().unsent()).isZero();
+                assertThat(reopened.sessions(null, null, 10)).extracting(LocalSession::title)
+                        .containsExactly("Trip planning");
+                assertThat(reopened.messages(reopened.sessions(null, null, 10).get(0).id())).hasSize(2)
+                        .allSatisfy(m -> assertThat(m.syncState()).isEqualTo(SyncState.SYNCED));
+            }
+        }
+    }
+}
