@@ -203,37 +203,57 @@ public final class ChatClient implements AutoCloseable {
         }
         Instant now = now();
         String owner = owner();
-        MessageRow row = db.inTransaction(c -> {
-            SessionRow session = liveSession(c, sessionId);
-            Message message = new Message(ids.get(), sessionId, Role.USER, content, model, 0L, 0L, 0L, null, now, null,
-                    null, null);
-            MessageRow created = new MessageRow(message, owner, owner == null ? SyncState.LOCAL : SyncState.PENDING,
-                    null, false, settings.nextOutboxSeq(c), null, null);
-            messages.put(c, created);
-            SessionRow titled = NEW_CHAT.equals(session.title()) && session.syncState() != SyncState.SYNCED
-                    ? session.withTitle(titleFrom(content), session.titleUpdatedAt()) : session;
-            sessions.put(c, titled.withActivity(now, preview(content)));
-            return created;
-        });
+        String messageId = ids.get();
+        // Kept out of pushes from the start: its own chat request delivers it, with its real token counts.
+        engine.markInFlight(messageId);
+        MessageRow row;
+        try {
+            row = db.inTransaction(c -> writeUserMessage(c, messageId, sessionId, content, model, owner, now));
+        } catch (RuntimeException e) {
+            engine.clearInFlight(messageId);
+            throw e;
+        }
         changed(sessionId);
         return new Exchange(row.toLocal(), exchange(row));
     }
 
+    private MessageRow writeUserMessage(Connection c, String messageId, String sessionId, String content,
+                                        String model, String owner, Instant now) throws SQLException {
+        SessionRow session = liveSession(c, sessionId);
+        Message message = new Message(messageId, sessionId, Role.USER, content, model, 0L, 0L, 0L, null, now, null,
+                null, null);
+        MessageRow created = new MessageRow(message, owner, owner == null ? SyncState.LOCAL : SyncState.PENDING,
+                null, false, settings.nextOutboxSeq(c), null, null);
+        messages.put(c, created);
+        // A conversation still called "New chat" takes its name from its first message.
+        SessionRow titled = NEW_CHAT.equals(session.title()) && session.syncState() != SyncState.SYNCED
+                ? session.withTitle(titleFrom(content), session.titleUpdatedAt()) : session;
+        sessions.put(c, titled.withActivity(now, preview(content)));
+        return created;
+    }
+
     /** Sends a failed message again, with the same id (so the server counts it once). */
     public Exchange retry(String messageId) {
-        MessageRow row = db.inTransaction(c -> {
-            MessageRow stored = messages.find(c, messageId)
-                    .filter(m -> m.message().role() == Role.USER && m.failed())
-                    .orElseThrow(() -> new ClientException("not_found", "There is no failed message to send again.",
-                            false, null));
-            liveSession(c, stored.message().sessionId());
-            return stored;
-        });
+        engine.markInFlight(messageId);
+        MessageRow row;
+        try {
+            row = db.inTransaction(c -> {
+                MessageRow stored = messages.find(c, messageId)
+                        .filter(m -> m.message().role() == Role.USER && m.failed())
+                        .orElseThrow(() -> new ClientException("not_found",
+                                "There is no failed message to send again.", false, null));
+                liveSession(c, stored.message().sessionId());
+                return stored;
+            });
+        } catch (RuntimeException e) {
+            engine.clearInFlight(messageId);
+            throw e;
+        }
         return new Exchange(row.toLocal(), exchange(row));
     }
 
+    /** Runs the exchange of a row already marked in flight; clears the mark when done. */
     private CompletableFuture<Exchange.Outcome> exchange(MessageRow row) {
-        engine.markInFlight(row.id());
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return runExchange(row);
@@ -247,7 +267,6 @@ public final class ChatClient implements AutoCloseable {
     }
 
     private Exchange.Outcome runExchange(MessageRow row) {
-        Message question = row.message();
         Optional<AuthResponse> account = tokens.load();
         String owner = row.owner();
         if (owner != null && (account.isEmpty() || !account.get().user().id().equals(owner))) {
