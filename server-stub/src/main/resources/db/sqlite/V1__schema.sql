@@ -86,10 +86,12 @@ CREATE TABLE user_usage_daily (
 );
 
 -- The duplicate guard of POST /api/chat: one row while a message id is being answered, in the database so that
--- it holds across server processes. A claim past expires_at belongs to a process that died and may be taken over.
+-- it holds across server processes. A claim past expires_at belongs to a process that died and may be taken over;
+-- claim_token lets the holder release only its own claim, never one taken over after it.
 CREATE TABLE chat_claims (
-    message_id TEXT    PRIMARY KEY,
-    user_id    TEXT    NOT NULL,
+    message_id  TEXT    PRIMARY KEY,
+    claim_token TEXT    NOT NULL,
+    user_id     TEXT    NOT NULL,
     claimed_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );

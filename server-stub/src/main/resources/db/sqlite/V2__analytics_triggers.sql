@@ -1,8 +1,8 @@
 -- Counting rules of SPEC §4.1 as delta-based triggers. A message contributes when error_message IS NULL and its
 -- role is not 'system'. Every write path (API, push, sign-in upload, admin SQL) goes through these, so a row counts
 -- exactly once: INSERT adds its contribution, DELETE removes it, UPDATE removes the old one and adds the new one.
--- The UPDATE triggers list the columns that decide a contribution, so rewriting content (purge) or change_seq
--- never touches the counters.
+-- The UPDATE trigger lists the columns that decide a contribution or a session's preview; a change of change_seq
+-- alone never reaches the counters, and a purge removes and re-adds an unchanged contribution (net zero).
 --
 -- SQLite has no procedures, so the arithmetic lives once, in INSTEAD OF triggers on two write-only views:
 -- inserting (sign, row...) into message_contributions applies +1 or -1 times that row's contribution.
@@ -23,19 +23,23 @@ BEGIN
             NEW.sign * NEW.input_tokens, NEW.sign * NEW.output_tokens, NEW.sign * NEW.total_tokens,
             CASE WHEN NEW.model IS NULL THEN '{}' ELSE json_object(NEW.model, NEW.sign) END,
             NEW.sign * CASE WHEN NEW.role = 'assistant' THEN coalesce(NEW.elapsed_ms, 0) ELSE 0 END,
-            CAST(unixepoch('subsec') * 1000 AS INTEGER))
+            CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
     ON CONFLICT (user_id, usage_date) DO UPDATE SET
         messages_sent     = messages_sent + excluded.messages_sent,
         messages_received = messages_received + excluded.messages_received,
         input_tokens      = input_tokens + excluded.input_tokens,
         output_tokens     = output_tokens + excluded.output_tokens,
         total_tokens      = total_tokens + excluded.total_tokens,
-        models_used       = CASE
-            WHEN NEW.model IS NULL THEN models_used
-            WHEN coalesce(json_extract(models_used, '$."' || NEW.model || '"'), 0) + NEW.sign = 0
-                THEN json_remove(models_used, '$."' || NEW.model || '"')
-            ELSE json_set(models_used, '$."' || NEW.model || '"',
-                          coalesce(json_extract(models_used, '$."' || NEW.model || '"'), 0) + NEW.sign) END,
+        -- Rebuilt through json_each rather than edited by JSON path, so any model name works; a count that
+        -- reaches zero drops its key, as the recomputation has none.
+        models_used       = CASE WHEN NEW.model IS NULL THEN models_used ELSE (
+            SELECT coalesce(json_group_object(model, uses), '{}')
+            FROM (SELECT key AS model, value + CASE WHEN key = NEW.model THEN NEW.sign ELSE 0 END AS uses
+                  FROM json_each(user_usage_daily.models_used)
+                  UNION ALL
+                  SELECT NEW.model, NEW.sign
+                  WHERE NOT EXISTS (SELECT 1 FROM json_each(user_usage_daily.models_used) WHERE key = NEW.model))
+            WHERE uses <> 0) END,
         generation_ms     = generation_ms + excluded.generation_ms,
         updated_at        = excluded.updated_at;
 
@@ -91,8 +95,8 @@ BEGIN
 END;
 
 CREATE TRIGGER count_message_update
-AFTER UPDATE OF user_id, session_id, role, model, input_tokens, output_tokens, total_tokens, message_timestamp,
-                elapsed_ms, error_message ON chat_messages
+AFTER UPDATE OF user_id, session_id, role, content, model, input_tokens, output_tokens, total_tokens,
+                message_timestamp, elapsed_ms, error_message ON chat_messages
 BEGIN
     INSERT INTO message_contributions
     SELECT -1, OLD.id, OLD.session_id, OLD.user_id, OLD.role, OLD.content, OLD.model, OLD.input_tokens,
@@ -116,7 +120,7 @@ INSTEAD OF INSERT ON session_contributions
 BEGIN
     INSERT INTO user_usage_daily (user_id, usage_date, sessions_created, updated_at)
     VALUES (NEW.user_id, date(NEW.created_at / 1000, 'unixepoch'), NEW.sign,
-            CAST(unixepoch('subsec') * 1000 AS INTEGER))
+            CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
     ON CONFLICT (user_id, usage_date) DO UPDATE SET
         sessions_created = sessions_created + excluded.sessions_created,
         updated_at       = excluded.updated_at;

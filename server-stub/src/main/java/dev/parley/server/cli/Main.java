@@ -78,7 +78,7 @@ public final class Main {
             ServerConfig config;
             try {
                 config = ServerConfig.builder().host(host).port(port).databaseUrl(db).poolSize(poolSize)
-                        .signUpAllowed(!noSignUp).modelProvider(provider()).build();
+                        .signUpAllowed(!noSignUp).modelProvider(provider()).claimTtl(claimTtl()).build();
             } catch (IllegalArgumentException e) {
                 System.err.println("parley server: " + e.getMessage());
                 return 2;
@@ -99,6 +99,14 @@ public final class Main {
             System.out.flush();
             stopped.await();
             return 0;
+        }
+
+        /** A claim outlives the slowest model call this configuration allows, plus a minute. */
+        private Duration claimTtl() {
+            Duration slowest = provider.equals("openai") ? Duration.ofSeconds(modelTimeoutSeconds)
+                    : Duration.ofMillis(Math.max(0, localLatencyMs));
+            Duration ttl = slowest.plusMinutes(1);
+            return ttl.compareTo(Duration.ofMinutes(3)) < 0 ? Duration.ofMinutes(3) : ttl;
         }
 
         private ModelProvider provider() {

@@ -52,12 +52,14 @@ public final class AuthService {
         this.signUpAllowed = signUpAllowed;
     }
 
-    public AuthResponse signUp(Credentials credentials) {
+    /** Creates an account; {@code clientAddress} keys the same per-address limit as sign-in. */
+    public AuthResponse signUp(Credentials credentials, String clientAddress) {
         if (!signUpAllowed) {
             throw new ApiException(ErrorCode.FORBIDDEN, "This server does not accept new accounts.");
         }
         String email = validEmail(credentials);
         String password = validPassword(credentials);
+        throttle(perAddress.tryAcquire(clientAddress), "sign-up");
         String hash = PasswordHasher.hash(password);
         UserRow user = new UserRow(ids.get(), email, hash);
         return db.inTransaction(c -> {
@@ -75,11 +77,12 @@ public final class AuthService {
             throw ApiException.badRequest("email and password are required");
         }
         String email = credentials.email().strip().toLowerCase(Locale.ROOT);
-        long wait = Math.max(perAddress.tryAcquire(clientAddress), perAccount.tryAcquire(email));
-        if (wait > 0) {
-            throw new ApiException(ErrorCode.RATE_LIMITED,
-                    "Too many sign-in attempts. Try again in " + wait + " seconds.", wait, null);
+        if (email.length() > Limits.MAX_EMAIL_CHARS || credentials.password().length() > Limits.MAX_PASSWORD_CHARS) {
+            // Checked before the limiter, whose keys must stay small.
+            throw ApiException.unauthorized("Wrong e-mail address or password.");
         }
+        throttle(perAddress.tryAcquire(clientAddress), "sign-in");
+        throttle(perAccount.tryAcquire(email), "sign-in");
         Optional<UserRow> user = db.read(c -> users.findByEmail(c, email));
         if (user.isEmpty()) {
             PasswordHasher.burnEquivalentTime(credentials.password());
@@ -155,6 +158,13 @@ public final class AuthService {
         tokens.insert(c, new TokenRow(Tokens.hash(refresh), user.id(), REFRESH, familyId, now.plus(refreshTtl), null),
                 now);
         return new AuthResponse(new AuthResponse.User(user.id(), user.email()), access, refresh, accessExpiry);
+    }
+
+    private static void throttle(long waitSeconds, String what) {
+        if (waitSeconds > 0) {
+            throw new ApiException(ErrorCode.RATE_LIMITED,
+                    "Too many " + what + " attempts. Try again in " + waitSeconds + " seconds.", waitSeconds, null);
+        }
     }
 
     private static String validEmail(Credentials credentials) {

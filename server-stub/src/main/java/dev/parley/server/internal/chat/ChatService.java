@@ -89,7 +89,7 @@ public final class ChatService {
             boolean persisted = storeFailure(userId, exchange, start.storedUser(), e.getMessage());
             throw new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), persisted);
         } catch (RuntimeException e) {
-            releaseQuietly(exchange.messageId());
+            releaseQuietly(exchange);
             throw e;
         }
         return storeSuccess(userId, exchange, start.storedUser(), completion);
@@ -103,8 +103,9 @@ public final class ChatService {
         }
         try {
             Completion completion = provider.complete(exchange.prompt());
-            Message user = exchange.userMessage(completion.inputTokens(), null);
-            return new ChatResponse(user, assistant(exchange, completion), exchange.newSession(), false, false);
+            Message user = withTotal(exchange.userMessage(completion.inputTokens(), null));
+            return new ChatResponse(user, withTotal(assistant(exchange, completion)), exchange.newSession(), false,
+                    false);
         } catch (ModelException e) {
             throw new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), false);
         }
@@ -119,7 +120,7 @@ public final class ChatService {
         if (session.isPresent() && session.get().deleted()) {
             throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
         }
-        if (!claims.tryClaim(c, exchange.messageId(), userId, now, now.plus(claimTtl))) {
+        if (!claims.tryClaim(c, exchange.messageId(), exchange.claimToken(), userId, now, now.plus(claimTtl))) {
             throw new ApiException(ErrorCode.IN_PROGRESS, "This message is being answered already.", 1L, null);
         }
         // Checked after claiming, so that an exchange finished by another process just now is seen and replayed.
@@ -134,7 +135,7 @@ public final class ChatService {
         Message user = stored.get().message();
         Optional<Message> reply = user.failed() ? Optional.empty() : messages.findReply(c, userId, user.id());
         if (reply.isPresent()) {
-            claims.release(c, exchange.messageId());
+            claims.release(c, exchange.messageId(), exchange.claimToken());
             Session current = sessions.find(c, exchange.sessionId()).orElseThrow().session();
             return new Start(new ChatResponse(user, reply.get(), current, true, true), user);
         }
@@ -147,21 +148,25 @@ public final class ChatService {
         try {
             Session session = db.inTransaction(c -> {
                 Instant now = clock.instant();
-                createSessionIfAbsent(c, userId, exchange, now);
+                requireWritableSession(c, userId, exchange, now);
                 if (storedUser == null) {
                     messages.insert(c, userId, user, now);
                 } else if (storedUser.failed()) {
                     messages.markSucceeded(c, user, now);
                 }
                 messages.insert(c, userId, assistant, now);
-                claims.release(c, exchange.messageId());
+                claims.release(c, exchange.messageId(), exchange.claimToken());
                 return sessions.find(c, exchange.sessionId()).orElseThrow().session();
             });
-            Message userAsStored = storedUser != null && !storedUser.failed() ? storedUser : withTotal(user);
+            Message userAsStored = storedUser == null ? withTotal(user)
+                    : storedUser.failed() ? withTotal(withTimestamp(user, storedUser.messageTimestamp())) : storedUser;
             return new ChatResponse(userAsStored, withTotal(assistant), session, true, false);
+        } catch (ApiException e) {
+            releaseQuietly(exchange);
+            throw e;
         } catch (RuntimeException e) {
             LOG.error("reply to message {} could not be stored; the client will push it", exchange.messageId(), e);
-            releaseQuietly(exchange.messageId());
+            releaseQuietly(exchange);
             return new ChatResponse(withTotal(user), withTotal(assistant), exchange.newSession(), false, false);
         }
     }
@@ -171,38 +176,50 @@ public final class ChatService {
         try {
             db.inTransaction(c -> {
                 Instant now = clock.instant();
-                createSessionIfAbsent(c, userId, exchange, now);
+                requireWritableSession(c, userId, exchange, now);
                 if (storedUser == null) {
                     messages.insert(c, userId, exchange.userMessage(0, error), now);
                 } else if (storedUser.failed()) {
                     messages.refreshError(c, storedUser.id(), error, now);
                 }
-                claims.release(c, exchange.messageId());
+                claims.release(c, exchange.messageId(), exchange.claimToken());
                 return null;
             });
             return true;
+        } catch (ApiException e) {
+            releaseQuietly(exchange);
+            return false; // the session went away meanwhile: nothing to store the failure in
         } catch (RuntimeException e) {
             LOG.error("failed message {} could not be stored", exchange.messageId(), e);
-            releaseQuietly(exchange.messageId());
+            releaseQuietly(exchange);
             return false;
         }
     }
 
-    private void createSessionIfAbsent(Connection c, String userId, Exchange exchange, Instant now)
+    /**
+     * Creates the session if absent, else checks again that it is the user's and live: it may have been deleted,
+     * or created by someone else, while the model was answering.
+     */
+    private void requireWritableSession(Connection c, String userId, Exchange exchange, Instant now)
             throws SQLException {
-        if (sessions.find(c, exchange.sessionId()).isEmpty()) {
+        Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
+        if (session.isEmpty()) {
             sessions.insert(c, userId, exchange.newSession(), now);
+        } else if (!session.get().userId().equals(userId)) {
+            throw ApiException.notFound("No such session.");
+        } else if (session.get().deleted()) {
+            throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
         }
     }
 
-    private void releaseQuietly(String messageId) {
+    private void releaseQuietly(Exchange exchange) {
         try {
             db.inTransaction(c -> {
-                claims.release(c, messageId);
+                claims.release(c, exchange.messageId(), exchange.claimToken());
                 return null;
             });
         } catch (RuntimeException e) {
-            LOG.warn("claim on {} not released; it expires by itself: {}", messageId, e.getMessage());
+            LOG.warn("claim on {} not released; it expires by itself: {}", exchange.messageId(), e.getMessage());
         }
     }
 
@@ -212,9 +229,45 @@ public final class ChatService {
         if (!at.isAfter(exchange.timestamp())) {
             at = exchange.timestamp().plusMillis(1);
         }
-        return new Message(ids.get(), exchange.sessionId(), Role.ASSISTANT, completion.content(), exchange.model(),
+        return new Message(ids.get(), exchange.sessionId(), Role.ASSISTANT, storable(completion.content()),
+                exchange.model(),
                 0L, completion.outputTokens(), null, exchange.messageId(), at, completion.elapsedMs(), null,
                 completion.completionId());
+    }
+
+    /**
+     * A model's text as the store can hold it: unpaired surrogates and NUL (which PostgreSQL refuses) become
+     * U+FFFD, so that the reply can be stored, and pushed back by a client, exactly as it was shown.
+     */
+    static String storable(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            boolean pair = Character.isHighSurrogate(ch) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            boolean bad = ch == 0 || (!pair && Character.isSurrogate(ch));
+            if (bad && out == null) {
+                out = new StringBuilder(text.length()).append(text, 0, i);
+            }
+            if (out != null) {
+                if (bad) {
+                    out.append('\uFFFD');
+                } else {
+                    out.append(ch);
+                    if (pair) {
+                        out.append(text.charAt(++i));
+                    }
+                }
+            } else if (pair) {
+                i++;
+            }
+        }
+        return out == null ? text : out.toString();
+    }
+
+    private static Message withTimestamp(Message m, Instant timestamp) {
+        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
+                m.totalTokens(), m.userMessageId(), timestamp, m.elapsedMs(), m.errorMessage(), m.completionId());
     }
 
     private static Message withTotal(Message m) {
@@ -231,6 +284,7 @@ public final class ChatService {
                 Validation.id(r.sessionId(), "sessionId"),
                 Validation.id(r.messageId(), "messageId"),
                 Validation.text(r.content(), "content", Limits.MAX_CONTENT_CHARS, true),
+                Validation.time(r.messageTimestamp(), "messageTimestamp"),
                 r.content() != null && r.content().isBlank() ? "content must not be empty" : null,
                 Validation.model(r.model()),
                 r.sessionTitle() == null ? null : Validation.title(r.sessionTitle()),
@@ -252,11 +306,11 @@ public final class ChatService {
             throw ApiException.badRequest("unknown model '" + model + "'; GET /api/models lists the available ones");
         }
         Instant timestamp = r.messageTimestamp() == null ? now : Validation.clamp(r.messageTimestamp(), now);
-        return new Exchange(r, model, timestamp);
+        return new Exchange(r, model, timestamp, ids.get());
     }
 
-    /** A validated request with its defaults applied. */
-    private record Exchange(ChatRequest request, String model, Instant timestamp) {
+    /** A validated request with its defaults applied, and the token of this request's claim. */
+    private record Exchange(ChatRequest request, String model, Instant timestamp, String claimToken) {
         String sessionId() {
             return request.sessionId();
         }

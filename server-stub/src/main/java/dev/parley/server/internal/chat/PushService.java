@@ -69,13 +69,13 @@ public final class PushService {
     }
 
     private RowResult applySession(Connection c, String userId, Session s, Instant now) throws SQLException {
-        String problem = Validation.session(s);
+        String problem = Validation.session(s, now);
         if (problem != null) {
             return RowResult.rejected(s.id(), RowResult.BAD_REQUEST, problem);
         }
         Optional<StoredSession> stored = sessions.find(c, s.id());
         if (stored.isEmpty()) {
-            sessions.insert(c, userId, Session.of(s.id(), s.title(), Validation.clamp(s.titleUpdatedAt(), now),
+            sessions.insert(c, userId, Session.of(s.id(), s.title(), s.titleUpdatedAt(),
                     Validation.clamp(s.createdAt(), now), Validation.clamp(s.deletedAt(), now)), now);
             return RowResult.of(s.id(), Outcome.INSERTED);
         }
@@ -92,7 +92,7 @@ public final class PushService {
             return RowResult.of(s.id(), Outcome.UPDATED);
         }
         boolean renamed = s.titleUpdatedAt() != null
-                && sessions.renameIfNewer(c, s.id(), s.title(), Validation.clamp(s.titleUpdatedAt(), now), now);
+                && sessions.renameIfNewer(c, s.id(), s.title(), s.titleUpdatedAt(), now);
         return RowResult.of(s.id(), renamed ? Outcome.UPDATED : Outcome.UNCHANGED);
     }
 

@@ -39,8 +39,10 @@ public final class SessionService {
 
     /** Renames when {@code titleUpdatedAt} is newer than the stored title's; answers the session as stored. */
     public Session rename(String userId, String sessionId, RenameRequest request) {
+        Instant checkedAt = clock.instant();
         String problem = Validation.firstOf(Validation.id(sessionId, "session id"),
-                request == null ? "the request body is required" : Validation.title(request.title()));
+                request == null ? "the request body is required" : Validation.title(request.title()),
+                request == null ? null : Validation.titleTime(request.titleUpdatedAt(), checkedAt));
         if (problem != null) {
             throw ApiException.badRequest(problem);
         }
@@ -50,7 +52,7 @@ public final class SessionService {
             if (stored.deleted()) {
                 throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
             }
-            Instant at = request.titleUpdatedAt() == null ? now : Validation.clamp(request.titleUpdatedAt(), now);
+            Instant at = request.titleUpdatedAt() == null ? now : request.titleUpdatedAt();
             sessions.renameIfNewer(c, sessionId, request.title(), at, now);
             return sessions.find(c, sessionId).orElseThrow().session();
         });

@@ -39,9 +39,13 @@ public final class UsageService {
 
     private static LocalDate date(String text, String field) {
         try {
-            return LocalDate.parse(text);
+            LocalDate date = LocalDate.parse(text);
+            if (date.getYear() >= 1970 && date.getYear() <= 9999) {
+                return date;
+            }
         } catch (DateTimeParseException e) {
-            throw ApiException.badRequest(field + " must be a date such as 2026-11-26");
+            // answered below
         }
+        throw ApiException.badRequest(field + " must be a date from 1970 to 9999, such as 2026-11-26");
     }
 }

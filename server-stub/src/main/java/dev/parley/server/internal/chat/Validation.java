@@ -87,6 +87,7 @@ final class Validation {
                 count(m.outputTokens(), "outputTokens", Limits.MAX_TOKENS),
                 count(m.elapsedMs(), "elapsedMs", Limits.MAX_ELAPSED_MS),
                 m.messageTimestamp() == null ? "messageTimestamp is required" : null,
+                time(m.messageTimestamp(), "messageTimestamp"),
                 text(m.errorMessage(), "errorMessage", Limits.MAX_ERROR_MESSAGE_CHARS, false),
                 text(m.completionId(), "completionId", Limits.MAX_MODEL_CHARS, false),
                 m.userMessageId() == null ? null : id(m.userMessageId(), "userMessageId"));
@@ -109,11 +110,39 @@ final class Validation {
     }
 
     /** First problem of a pushed session row, or {@code null}. */
-    static String session(Session s) {
+    static String session(Session s, Instant now) {
         return firstOf(
                 id(s.id(), "id"),
                 title(s.title()),
-                s.createdAt() == null ? "createdAt is required" : null);
+                s.createdAt() == null ? "createdAt is required" : null,
+                time(s.createdAt(), "createdAt"),
+                time(s.deletedAt(), "deletedAt"),
+                titleTime(s.titleUpdatedAt(), now));
+    }
+
+    private static final Instant EARLIEST = Instant.EPOCH;
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
+
+    /** Times are stored as epoch milliseconds; anything outside 1970–9999 is a client bug, not a date. */
+    static String time(Instant value, String field) {
+        if (value == null) {
+            return null;
+        }
+        return value.isBefore(EARLIEST) || value.isAfter(LATEST)
+                ? field + " must lie between 1970-01-01 and 9999-12-31" : null;
+    }
+
+    /**
+     * A title time further ahead than the allowed skew cannot be ordered against other devices' renames (it would
+     * win over every later one), so it is refused rather than clamped.
+     */
+    static String titleTime(Instant value, Instant now) {
+        String problem = time(value, "titleUpdatedAt");
+        if (problem != null) {
+            return problem;
+        }
+        return value != null && value.isAfter(now.plusMillis(Limits.MAX_CLOCK_SKEW_MILLIS))
+                ? "titleUpdatedAt lies in the future; check this device's clock" : null;
     }
 
     /** A client time more than the allowed skew in the future becomes the server's time. */

@@ -75,7 +75,7 @@ public final class Api {
                 ctx.status().getCode(), ms.longValue()));
 
         var routes = config.routes;
-        routes.post("/api/auth/signup", ctx -> send(ctx, 201, auth.signUp(body(ctx, Credentials.class))));
+        routes.post("/api/auth/signup", ctx -> send(ctx, 201, auth.signUp(body(ctx, Credentials.class), ctx.ip())));
         routes.post("/api/auth/signin", ctx -> send(ctx, 200, auth.signIn(body(ctx, Credentials.class), ctx.ip())));
         routes.post("/api/auth/refresh", ctx -> send(ctx, 200,
                 auth.refresh(body(ctx, RefreshRequest.class).refreshToken())));

@@ -93,7 +93,8 @@ public final class LocalModelProvider implements ModelProvider {
 
     static String reply(String question) {
         String trimmed = question.strip();
-        String quoted = trimmed.length() > 200 ? trimmed.substring(0, 200) + "…" : trimmed;
+        String quoted = trimmed.codePointCount(0, trimmed.length()) > 200
+                ? trimmed.substring(0, trimmed.offsetByCodePoints(0, 200)) + "…" : trimmed;
         int words = trimmed.isEmpty() ? 0 : trimmed.split("\\s+").length;
         String note = NOTES.get(Math.floorMod(trimmed.hashCode(), NOTES.size()));
         return "I'm Parley's built-in offline model, so I can't think, but I read you:\n\n> "

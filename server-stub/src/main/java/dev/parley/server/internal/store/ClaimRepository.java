@@ -15,23 +15,28 @@ public final class ClaimRepository {
      * Claims {@code messageId} until {@code expiresAt}; true when this caller holds the claim now. A claim whose
      * holder died (past its expiry) is taken over.
      */
-    public boolean tryClaim(Connection c, String messageId, String userId, Instant now, Instant expiresAt)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO chat_claims (message_id, user_id, claimed_at,"
-                + " expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET user_id = excluded.user_id,"
+    public boolean tryClaim(Connection c, String messageId, String token, String userId, Instant now,
+                            Instant expiresAt) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO chat_claims (message_id, claim_token, user_id,"
+                + " claimed_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET"
+                + " claim_token = excluded.claim_token, user_id = excluded.user_id,"
                 + " claimed_at = excluded.claimed_at, expires_at = excluded.expires_at"
                 + " WHERE chat_claims.expires_at < excluded.claimed_at")) {
             ps.setString(1, messageId);
-            ps.setString(2, userId);
-            Rows.setInstant(ps, 3, now);
-            Rows.setInstant(ps, 4, expiresAt);
+            ps.setString(2, token);
+            ps.setString(3, userId);
+            Rows.setInstant(ps, 4, now);
+            Rows.setInstant(ps, 5, expiresAt);
             return ps.executeUpdate() == 1;
         }
     }
 
-    public void release(Connection c, String messageId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM chat_claims WHERE message_id = ?")) {
+    /** Releases the claim if this holder still has it (a claim taken over after expiry is not ours to delete). */
+    public void release(Connection c, String messageId, String token) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "DELETE FROM chat_claims WHERE message_id = ? AND claim_token = ?")) {
             ps.setString(1, messageId);
+            ps.setString(2, token);
             ps.executeUpdate();
         }
     }

@@ -90,9 +90,13 @@ public final class Database implements AutoCloseable {
                 connection.setAutoCommit(false);
                 try {
                     T result = work.run(connection);
+                    // sqlite-jdbc begins the next transaction right after COMMIT/ROLLBACK; a deferred one takes no
+                    // lock and cannot time out, so a commit that succeeded is never reported as failed.
+                    beginMode(connection, true);
                     connection.commit();
                     return result;
                 } catch (Throwable e) {
+                    beginMode(connection, true);
                     rollbackQuietly(connection);
                     throw e;
                 } finally {
