@@ -138,19 +138,6 @@ class BadInputTest {
                 chat("messageTimestamp as a number", b -> b.put("messageTimestamp", 1_700_000_000_000L)),
                 chat("messageTimestamp as a huge number", b -> b.put("messageTimestamp", new BigDecimal("1e400"))),
                 chat("context as a string", b -> b.put("context", "earlier messages")),
-                pushMessage("inputTokens as a string", m -> m.put("inputTokens", "12")),
-                pushMessage("inputTokens as a boolean", m -> m.put("inputTokens", true)),
-                pushMessage("inputTokens as a float", m -> m.put("inputTokens", 12.5)),
-                pushMessage("inputTokens as 1e400", m -> m.put("inputTokens", new BigDecimal("1e400"))),
-                pushMessage("inputTokens beyond a long",
-                        m -> m.put("inputTokens", new BigInteger("99999999999999999999999"))),
-                pushMessage("elapsedMs beyond a long",
-                        m -> m.put("elapsedMs", new BigInteger("99999999999999999999999"))),
-                pushMessage("content as a number", m -> m.put("content", 5)),
-                pushMessage("content as an object", m -> m.putObject("content").put("a", 1)),
-                pushMessage("role as a number", m -> m.put("role", 7)),
-                pushMessage("unknown role admin", m -> m.put("role", "admin")),
-                pushMessage("messageTimestamp not a timestamp", m -> m.put("messageTimestamp", "yesterday")),
                 push("sessions as a string", b -> b.put("sessions", "all of them")),
                 push("messages as an object", b -> b.putObject("messages")),
                 rename("title as a number", b -> b.put("title", 7)),
@@ -283,6 +270,20 @@ class BadInputTest {
         String upper = TestIds.next().toUpperCase();
         String v4 = UUID.randomUUID().toString();
         return Stream.of(
+                // rows that cannot be read at all are rejected alone too
+                message("inputTokens as a string", m -> m.put("inputTokens", "12")),
+                message("inputTokens as a boolean", m -> m.put("inputTokens", true)),
+                message("inputTokens as a float", m -> m.put("inputTokens", 12.5)),
+                message("inputTokens as 1e400", m -> m.put("inputTokens", new BigDecimal("1e400"))),
+                message("inputTokens beyond a long",
+                        m -> m.put("inputTokens", new BigInteger("99999999999999999999999"))),
+                message("elapsedMs beyond a long",
+                        m -> m.put("elapsedMs", new BigInteger("99999999999999999999999"))),
+                message("content as a number", m -> m.put("content", 5)),
+                message("content as an object", m -> m.putObject("content").put("a", 1)),
+                message("role as a number", m -> m.put("role", 7)),
+                message("unknown role admin", m -> m.put("role", "admin")),
+                message("messageTimestamp not a timestamp", m -> m.put("messageTimestamp", "yesterday")),
                 message("id not a UUID", m -> m.put("id", NOT_A_UUID)),
                 message("id upper-case UUIDv7", m -> m.put("id", upper)),
                 message("id UUIDv4", m -> m.put("id", v4)),
@@ -584,10 +585,6 @@ class BadInputTest {
     }
 
     /** A push whose message row has one wrong field: the whole body is unreadable, so nothing of it is stored. */
-    private static BadRequest pushMessage(String name, Consumer<ObjectNode> change) {
-        return push(name, b -> change.accept((ObjectNode) b.withArray("messages").get(0)));
-    }
-
     private static BadRequest rename(String name, Consumer<ObjectNode> change) {
         return body(BodyEndpoint.RENAME, name, change);
     }

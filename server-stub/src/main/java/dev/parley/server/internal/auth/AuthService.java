@@ -95,7 +95,8 @@ public final class AuthService {
     }
 
     /**
-     * Rotates a refresh token: the presented one is spent and a new pair of the same family is issued. A spent
+     * Rotates both tokens: the presented refresh token is spent, the family's access tokens are revoked, and a new
+     * pair of the same family is issued. A spent
      * token presented again means it leaked, so the whole family is revoked.
      */
     public AuthResponse refresh(String refreshToken) {
@@ -115,6 +116,7 @@ public final class AuthService {
                 return new RefreshOutcome(null, true);
             }
             UserRow user = users.findById(c, token.userId()).orElseThrow();
+            tokens.revokeAccessTokens(c, token.familyId(), now);
             return new RefreshOutcome(issue(c, user, token.familyId(), now), false);
         });
         if (outcome.reused()) {

@@ -2,7 +2,6 @@ package dev.parley.server.internal.chat;
 
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.Message;
-import dev.parley.protocol.PushRequest;
 import dev.parley.protocol.PushResponse;
 import dev.parley.protocol.Role;
 import dev.parley.protocol.RowResult;
@@ -45,23 +44,26 @@ public final class PushService {
         this.clock = clock;
     }
 
-    public PushResponse push(String userId, PushRequest request) {
-        int rows = request.sessions().size() + request.messages().size();
+    /** Applies a push whose rows were read one by one; rows that could not be read are rejected alone. */
+    public PushResponse push(String userId, List<ParsedRow<Session>> sessionRows, List<ParsedRow<Message>> messageRows) {
+        int rows = sessionRows.size() + messageRows.size();
         if (rows > Limits.MAX_PUSH_ROWS) {
             throw ApiException.badRequest("a push holds at most " + Limits.MAX_PUSH_ROWS + " rows (got " + rows + ")");
         }
         return db.inTransaction(c -> {
             Instant now = clock.instant();
-            List<RowResult> sessionResults = new ArrayList<>(request.sessions().size());
-            for (Session s : request.sessions()) {
+            List<RowResult> sessionResults = new ArrayList<>(sessionRows.size());
+            for (ParsedRow<Session> parsed : sessionRows) {
+                Session s = parsed.row();
                 sessionResults.add(s == null
-                        ? RowResult.rejected(null, RowResult.BAD_REQUEST, "a session row must be an object")
+                        ? RowResult.rejected(parsed.id(), RowResult.BAD_REQUEST, parsed.problem())
                         : inSavepoint(c, s.id(), () -> applySession(c, userId, s, now)));
             }
-            List<RowResult> messageResults = new ArrayList<>(request.messages().size());
-            for (Message m : request.messages()) {
+            List<RowResult> messageResults = new ArrayList<>(messageRows.size());
+            for (ParsedRow<Message> parsed : messageRows) {
+                Message m = parsed.row();
                 messageResults.add(m == null
-                        ? RowResult.rejected(null, RowResult.BAD_REQUEST, "a message row must be an object")
+                        ? RowResult.rejected(parsed.id(), RowResult.BAD_REQUEST, parsed.problem())
                         : inSavepoint(c, m.id(), () -> applyMessage(c, userId, m, now)));
             }
             return new PushResponse(sessionResults, messageResults);

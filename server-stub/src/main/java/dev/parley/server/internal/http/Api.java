@@ -15,7 +15,12 @@ import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.HealthResponse;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.ModelsResponse;
-import dev.parley.protocol.PushRequest;
+import dev.parley.protocol.Message;
+import dev.parley.protocol.Session;
+import dev.parley.server.internal.chat.ParsedRow;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
 import dev.parley.protocol.RefreshRequest;
 import dev.parley.protocol.RenameRequest;
 import dev.parley.server.ModelProvider;
@@ -91,7 +96,12 @@ public final class Api {
         });
         routes.post("/api/chat/messages", ctx -> {
             String userId = user(ctx);
-            send(ctx, 200, push.push(userId, body(ctx, PushRequest.class)));
+            JsonNode body = body(ctx, JsonNode.class);
+            if (!body.isObject()) {
+                throw ApiException.badRequest("the request body must be a JSON object with sessions and messages");
+            }
+            send(ctx, 200, push.push(userId, rows(body, "sessions", Session.class),
+                    rows(body, "messages", Message.class)));
         });
         routes.get("/api/chat/sync", ctx -> send(ctx, 200,
                 sync.page(user(ctx), ctx.queryParam("cursor"), SyncService.limit(ctx.queryParam("limit")))));
@@ -145,6 +155,35 @@ public final class Api {
         return value;
     }
 
+    /** Reads the rows of one array of a push one by one, so that an unreadable row is rejected alone. */
+    private <T> List<ParsedRow<T>> rows(JsonNode body, String field, Class<T> type) {
+        JsonNode array = body.get(field);
+        if (array == null || array.isNull()) {
+            return List.of();
+        }
+        if (!array.isArray()) {
+            throw ApiException.badRequest("field '" + field + "' must be an array");
+        }
+        if (array.size() > Limits.MAX_PUSH_ROWS) {
+            throw ApiException.badRequest("a push holds at most " + Limits.MAX_PUSH_ROWS + " rows");
+        }
+        List<ParsedRow<T>> rows = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            JsonNode node = array.get(i);
+            String id = node.path("id").isTextual() ? node.path("id").asText() : null;
+            if (!node.isObject()) {
+                rows.add(ParsedRow.unreadable(id, field + "[" + i + "] must be an object"));
+                continue;
+            }
+            try {
+                rows.add(ParsedRow.of(json.treeToValue(node, type)));
+            } catch (JacksonException e) {
+                rows.add(ParsedRow.unreadable(id, describe(e).replace("field '", "field '" + field + "[" + i + "].")));
+            }
+        }
+        return rows;
+    }
+
     private static String bearer(Context ctx) {
         String header = ctx.header("Authorization");
         if (header == null) {
@@ -169,6 +208,9 @@ public final class Api {
     }
 
     private void error(Context ctx, ErrorCode code, String message, Long retryAfterSeconds, Boolean persisted) {
+        if (persisted == null && "/api/chat".equals(ctx.path())) {
+            persisted = false; // every chat failure says whether the message was stored; these stored nothing
+        }
         if (retryAfterSeconds != null) {
             ctx.header("Retry-After", Long.toString(retryAfterSeconds));
         }

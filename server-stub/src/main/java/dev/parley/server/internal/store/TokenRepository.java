@@ -54,6 +54,16 @@ public final class TokenRepository {
         }
     }
 
+    /** Revokes the live access tokens of a family: a refresh replaces them. */
+    public void revokeAccessTokens(Connection c, String familyId, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE auth_tokens SET revoked_at = ?"
+                + " WHERE family_id = ? AND kind = 'access' AND revoked_at IS NULL")) {
+            Rows.setInstant(ps, 1, now);
+            ps.setString(2, familyId);
+            ps.executeUpdate();
+        }
+    }
+
     /** Revokes every live token of a family (sign-out, or a reused refresh token). */
     public void revokeFamily(Connection c, String familyId, Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
