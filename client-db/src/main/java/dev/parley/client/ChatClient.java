@@ -85,7 +85,7 @@ public final class ChatClient implements AutoCloseable {
         this.db = LocalDatabase.open(config.dataDir().resolve("parley-client.db"));
         this.tokens = new TokenStore(config.dataDir(), json);
         this.api = new ServerApi(config.serverUrl(), json, tokens, config.httpTimeout());
-        this.engine = new SyncEngine(db, api, tokens, json, config.backoffInitial(), config.backoffMax(),
+        this.engine = new SyncEngine(db, api, tokens, json, clock, config.backoffInitial(), config.backoffMax(),
                 this::publishStatus);
     }
 
@@ -273,10 +273,10 @@ public final class ChatClient implements AutoCloseable {
             // Signed out (or switched account) since writing it: it waits for its own account's sign-in.
             return record(row, failure(row, "unauthorized", "Sign in to send this message.", true), null);
         }
-        String token = owner == null ? null : account.get().accessToken();
+        AuthResponse sender = owner == null ? null : account.get();
         ChatRequest request = db.inTransaction(c -> chatRequest(c, row));
         try {
-            ChatResponse response = api.chat(request, token);
+            ChatResponse response = api.chat(request, sender);
             SyncState state = owner == null ? SyncState.LOCAL
                     : response.persisted() ? SyncState.SYNCED : SyncState.PENDING;
             MessageRow user = new MessageRow(response.userMessage(), owner, state, null, false, row.outboxSeq(),

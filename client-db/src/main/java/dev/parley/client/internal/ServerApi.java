@@ -45,7 +45,8 @@ public final class ServerApi {
         this.http = new OkHttpClient.Builder()
                 .callTimeout(timeout)
                 .readTimeout(timeout)
-                .retryOnConnectionFailure(false) // retries are ours to decide: writes carry ids, reads are cheap
+                // A connection that died while pooled (after an outage) is retried at once; safe, as writes carry ids.
+                .retryOnConnectionFailure(true)
                 .authenticator(new Refresher())
                 .build();
     }
@@ -64,20 +65,20 @@ public final class ServerApi {
                 .header("Authorization", "Bearer " + accessToken).build(), Void.class);
     }
 
-    /** One exchange; signed in when {@code accessToken} is non-null. */
-    public ChatResponse chat(ChatRequest request, String accessToken) throws IOException, ServerError {
-        return call(post("/api/chat", request, accessToken), ChatResponse.class);
+    /** One exchange; anonymous when {@code account} is null. */
+    public ChatResponse chat(ChatRequest request, AuthResponse account) throws IOException, ServerError {
+        return call(post("/api/chat", request, account), ChatResponse.class);
     }
 
-    public PushResponse push(PushRequest request, String accessToken) throws IOException, ServerError {
-        return call(post("/api/chat/messages", request, accessToken), PushResponse.class);
+    /** Pushes rows of {@code account}; they are only ever sent with that account's token. */
+    public PushResponse push(PushRequest request, AuthResponse account) throws IOException, ServerError {
+        return call(post("/api/chat/messages", request, account), PushResponse.class);
     }
 
-    public SyncPage sync(String cursor, int limit, String accessToken) throws IOException, ServerError {
+    public SyncPage sync(String cursor, int limit, AuthResponse account) throws IOException, ServerError {
         HttpUrl url = url("/api/chat/sync").newBuilder().addQueryParameter("cursor", cursor == null ? "" : cursor)
                 .addQueryParameter("limit", Integer.toString(limit)).build();
-        return call(new Request.Builder().url(url).header("Authorization", "Bearer " + accessToken).get().build(),
-                SyncPage.class);
+        return call(authorized(new Request.Builder().url(url).get(), account), SyncPage.class);
     }
 
     public ModelsResponse models() throws IOException, ServerError {
@@ -95,13 +96,21 @@ public final class ServerApi {
         http.connectionPool().evictAll();
     }
 
-    private Request post(String path, Object body, String accessToken) throws IOException {
+    private Request post(String path, Object body, AuthResponse account) throws IOException {
         Request.Builder request = new Request.Builder().url(url(path))
                 .post(RequestBody.create(json.writeValueAsBytes(body), JSON));
-        if (accessToken != null) {
-            request.header("Authorization", "Bearer " + accessToken);
-        }
-        return request.build();
+        return account == null ? request.build() : authorized(request, account);
+    }
+
+    /** Adds the bearer token and tags the request with its account, so a refresh never switches accounts. */
+    private static Request authorized(Request.Builder request, AuthResponse account) {
+        return request.header("Authorization", "Bearer " + account.accessToken())
+                .tag(Account.class, new Account(account.user().id()))
+                .build();
+    }
+
+    /** The account a request was sent for. */
+    private record Account(String userId) {
     }
 
     private HttpUrl url(String path) {
@@ -137,10 +146,11 @@ public final class ServerApi {
             if (sent == null || response.priorResponse() != null) {
                 return null; // not an authenticated call, or already retried once
             }
+            Account sentFor = response.request().tag(Account.class);
             synchronized (tokens) {
                 Optional<AuthResponse> stored = tokens.load();
-                if (stored.isEmpty()) {
-                    return null;
+                if (stored.isEmpty() || sentFor == null || !stored.get().user().id().equals(sentFor.userId())) {
+                    return null; // signed out or another account meanwhile: never resend with its token
                 }
                 if (!sent.equals("Bearer " + stored.get().accessToken())) {
                     // Another thread refreshed while this request was out: just send again with the new token.
@@ -150,6 +160,9 @@ public final class ServerApi {
                 try {
                     fresh = call(post("/api/auth/refresh", new RefreshRequest(stored.get().refreshToken()), null),
                             AuthResponse.class);
+                    if (!fresh.user().id().equals(sentFor.userId())) {
+                        return null;
+                    }
                 } catch (ServerError e) {
                     return null; // the refresh token is spent or revoked: the user signs in again
                 }

@@ -50,6 +50,7 @@ public final class SyncEngine implements AutoCloseable {
     private final TokenStore tokens;
     private final ObjectMapper json;
     private final Runnable statusChanged;
+    private final java.time.Clock clock;
     private final IntervalFunction backoff;
     private final LocalSessions sessions = new LocalSessions();
     private final LocalMessages messages = new LocalMessages();
@@ -67,9 +68,10 @@ public final class SyncEngine implements AutoCloseable {
     private volatile int progressDone;
     private volatile int progressTotal;
 
-    public SyncEngine(LocalDatabase db, ServerApi api, TokenStore tokens, ObjectMapper json, Duration backoffInitial,
-                      Duration backoffMax, Runnable statusChanged) {
+    public SyncEngine(LocalDatabase db, ServerApi api, TokenStore tokens, ObjectMapper json, java.time.Clock clock,
+                      Duration backoffInitial, Duration backoffMax, Runnable statusChanged) {
         this.db = db;
+        this.clock = clock;
         this.api = api;
         this.tokens = tokens;
         this.json = json;
@@ -180,8 +182,7 @@ public final class SyncEngine implements AutoCloseable {
                 }
                 PushResponse response;
                 try {
-                    response = api.push(new PushRequest(batch.sessionsWire(), batch.messagesWire()),
-                            account.get().accessToken());
+                    response = api.push(new PushRequest(batch.sessionsWire(), batch.messagesWire()), account.get());
                 } catch (IOException e) {
                     failed("no answer: " + e.getMessage());
                     return new PushReport(pushed, rejected, false, "offline");
@@ -284,7 +285,7 @@ public final class SyncEngine implements AutoCloseable {
         if (RowResult.SESSION_DELETED.equals(result.code())) {
             // Deleted on another device: the delete wins here too.
             sessions.put(c, current.get().withDeletedAt(current.get().deletedAt() != null
-                    ? current.get().deletedAt() : java.time.Instant.now()).withSync(SyncState.SYNCED, null, null, null));
+                    ? current.get().deletedAt() : clock.instant()).withSync(SyncState.SYNCED, null, null, null));
             return true;
         }
         sessions.put(c, current.get().withSync(SyncState.REJECTED, null, result.code(), result.reason()));
@@ -334,7 +335,7 @@ public final class SyncEngine implements AutoCloseable {
             String cursor = db.inTransaction(c -> settings.get(c, cursorKey).orElse(""));
             boolean more = true;
             while (more) {
-                SyncPage page = api.sync(cursor, PULL_PAGE, account.get().accessToken());
+                SyncPage page = api.sync(cursor, PULL_PAGE, account.get());
                 String nextCursor = page.nextCursor();
                 merged += db.inTransaction(c -> {
                     int n = HistoryMerge.merge(c, owner, page, sessions, messages);
