@@ -1,0 +1,325 @@
+package dev.parley.desktop.view;
+
+import dev.parley.client.LocalMessage;
+import dev.parley.client.LocalSession;
+import dev.parley.desktop.viewmodel.MainViewModel;
+import dev.parley.protocol.Role;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.Node;
+import javafx.scene.Parent;
+import javafx.scene.control.Alert;
+import javafx.scene.control.Button;
+import javafx.scene.control.ButtonType;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.ContextMenu;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListCell;
+import javafx.scene.control.ListView;
+import javafx.scene.control.MenuItem;
+import javafx.scene.control.ProgressBar;
+import javafx.scene.control.ProgressIndicator;
+import javafx.scene.control.TextArea;
+import javafx.scene.control.TextField;
+import javafx.scene.control.TextInputDialog;
+import javafx.scene.input.KeyCode;
+import javafx.scene.input.KeyCodeCombination;
+import javafx.scene.input.KeyCombination;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
+import javafx.scene.layout.VBox;
+
+/** The main window: conversations on the left, the chat in the middle, the composer below, a status bar. */
+public final class MainView {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneId.systemDefault());
+
+    private final MainViewModel vm;
+    private final Runnable openSignIn;
+    private final BorderPane root = new BorderPane();
+    private final TextField search = new TextField();
+    private final TextArea composer = new TextArea();
+
+    public MainView(MainViewModel vm, Runnable openSignIn) {
+        this.vm = vm;
+        this.openSignIn = openSignIn;
+        root.setLeft(sidebar());
+        root.setCenter(chat());
+        root.setBottom(statusBar());
+        root.getStyleClass().add("parley-main");
+        root.sceneProperty().addListener((obs, old, scene) -> {
+            if (scene != null) {
+                scene.getAccelerators().put(new KeyCodeCombination(KeyCode.N, KeyCombination.SHORTCUT_DOWN),
+                        vm::newChat);
+                scene.getAccelerators().put(new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN),
+                        search::requestFocus);
+            }
+        });
+    }
+
+    public Parent root() {
+        return root;
+    }
+
+    /** Gives the composer keyboard focus (when the window opens). */
+    public void focusComposer() {
+        composer.requestFocus();
+    }
+
+    private Node sidebar() {
+        search.setPromptText("Search conversations");
+        search.setId("search");
+        search.textProperty().bindBidirectional(vm.searchProperty());
+        Button newChat = new Button("New chat");
+        newChat.setId("newChat");
+        newChat.setMaxWidth(Double.MAX_VALUE);
+        newChat.setOnAction(e -> vm.newChat());
+        ListView<LocalSession> list = new ListView<>(vm.sessions());
+        list.setId("sessions");
+        list.setCellFactory(v -> new SessionCell());
+        list.getSelectionModel().selectedItemProperty().addListener((obs, old, now) -> {
+            if (now != null && (vm.selectedProperty().get() == null
+                    || !vm.selectedProperty().get().id().equals(now.id()))) {
+                vm.selectedProperty().set(now);
+            }
+        });
+        vm.selectedProperty().addListener((obs, old, now) -> {
+            if (now == null) {
+                list.getSelectionModel().clearSelection();
+            } else if (list.getSelectionModel().getSelectedItem() == null
+                    || !list.getSelectionModel().getSelectedItem().id().equals(now.id())) {
+                list.getItems().stream().filter(s -> s.id().equals(now.id())).findFirst()
+                        .ifPresent(s -> list.getSelectionModel().select(s));
+            }
+        });
+        VBox.setVgrow(list, Priority.ALWAYS);
+        VBox box = new VBox(8, newChat, search, list);
+        box.setPadding(new Insets(8));
+        box.setPrefWidth(280);
+        return box;
+    }
+
+    private Node chat() {
+        ListView<LocalMessage> messages = new ListView<>(vm.messages());
+        messages.setId("messages");
+        messages.setCellFactory(v -> new MessageCell());
+        messages.setFocusTraversable(false);
+        vm.messages().addListener((javafx.collections.ListChangeListener<LocalMessage>) c -> {
+            if (!vm.messages().isEmpty()) {
+                messages.scrollTo(vm.messages().size() - 1);
+            }
+        });
+        VBox.setVgrow(messages, Priority.ALWAYS);
+
+        ProgressIndicator spinner = new ProgressIndicator();
+        spinner.setPrefSize(16, 16);
+        Label thinking = new Label("Thinking…", spinner);
+        thinking.setId("thinking");
+        thinking.visibleProperty().bind(vm.thinkingProperty());
+        thinking.managedProperty().bind(thinking.visibleProperty());
+
+        Label error = new Label();
+        error.setId("error");
+        error.getStyleClass().add("danger");
+        error.textProperty().bind(vm.errorProperty());
+        error.visibleProperty().bind(vm.errorProperty().isNotEmpty());
+        error.managedProperty().bind(error.visibleProperty());
+
+        composer.setId("composer");
+        composer.setPromptText("Message Parley (Enter sends, Shift+Enter adds a line)");
+        composer.setWrapText(true);
+        composer.setPrefRowCount(3);
+        composer.textProperty().bindBidirectional(vm.draftProperty());
+        composer.addEventFilter(javafx.scene.input.KeyEvent.KEY_PRESSED, e -> {
+            if (e.getCode() == KeyCode.ENTER && !e.isShiftDown()) {
+                e.consume();
+                vm.send();
+            } else if (e.getCode() == KeyCode.ENTER) {
+                e.consume();
+                composer.insertText(composer.getCaretPosition(), "\n");
+            }
+        });
+        ComboBox<String> model = new ComboBox<>();
+        model.setId("model");
+        vm.models().addListener((javafx.collections.ListChangeListener<
+                dev.parley.protocol.ModelsResponse.ModelInfo>) c -> model.getItems().setAll(
+                vm.models().stream().map(dev.parley.protocol.ModelsResponse.ModelInfo::id).toList()));
+        model.valueProperty().bindBidirectional(vm.modelProperty());
+        Button send = new Button("Send");
+        send.setId("send");
+        send.setDefaultButton(false);
+        send.setOnAction(e -> vm.send());
+        send.disableProperty().bind(vm.thinkingProperty());
+        HBox.setHgrow(composer, Priority.ALWAYS);
+        VBox controls = new VBox(6, model, send);
+        HBox composerRow = new HBox(8, composer, controls);
+        VBox box = new VBox(8, messages, thinking, error, composerRow);
+        box.setPadding(new Insets(8));
+        return box;
+    }
+
+    private Node statusBar() {
+        Label account = new Label();
+        account.setId("account");
+        account.textProperty().bind(vm.accountTextProperty());
+        Button signIn = new Button("Sign in");
+        signIn.setId("signIn");
+        signIn.setOnAction(e -> openSignIn.run());
+        signIn.visibleProperty().bind(vm.signedInProperty().not());
+        signIn.managedProperty().bind(signIn.visibleProperty());
+        Button signOut = new Button("Sign out");
+        signOut.setId("signOut");
+        signOut.setOnAction(e -> vm.signOut());
+        signOut.visibleProperty().bind(vm.signedInProperty());
+        signOut.managedProperty().bind(signOut.visibleProperty());
+        Label sync = new Label();
+        sync.setId("syncStatus");
+        sync.textProperty().bind(vm.syncTextProperty());
+        sync.setOnMouseClicked(e -> showRejected());
+        ProgressBar progress = new ProgressBar();
+        progress.setId("syncProgress");
+        progress.progressProperty().bind(vm.syncProgressProperty());
+        progress.visibleProperty().bind(vm.syncProgressProperty().greaterThanOrEqualTo(0));
+        progress.managedProperty().bind(progress.visibleProperty());
+        Label server = new Label("Server: " + vm.serverLabel());
+        server.setId("server");
+        Region spacer = new Region();
+        HBox.setHgrow(spacer, Priority.ALWAYS);
+        HBox bar = new HBox(10, account, signIn, signOut, spacer, sync, progress, server);
+        bar.setAlignment(Pos.CENTER_LEFT);
+        bar.setPadding(new Insets(4, 8, 4, 8));
+        bar.getStyleClass().add("status-bar");
+        return bar;
+    }
+
+    private void showRejected() {
+        var rejected = vm.rejected();
+        if (rejected.isEmpty()) {
+            return;
+        }
+        StringBuilder text = new StringBuilder();
+        for (LocalMessage m : rejected) {
+            text.append("• ").append(abbreviate(m.message().content())).append(" — ").append(m.rejectReason())
+                    .append('\n');
+        }
+        Alert alert = new Alert(Alert.AlertType.INFORMATION, text.toString(), ButtonType.OK);
+        alert.setHeaderText("The server refused these messages");
+        alert.show();
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() > 60 ? text.substring(0, 59) + "…" : text;
+    }
+
+    static String relative(Instant then, Instant now) {
+        Duration ago = Duration.between(then, now);
+        if (ago.toMinutes() < 1) {
+            return "now";
+        }
+        if (ago.toHours() < 1) {
+            return ago.toMinutes() + " min";
+        }
+        if (ago.toDays() < 1) {
+            return ago.toHours() + " h";
+        }
+        return ago.toDays() + " d";
+    }
+
+    /** A conversation in the sidebar: title, preview, relative time; rename and delete from its menu. */
+    private final class SessionCell extends ListCell<LocalSession> {
+        @Override
+        protected void updateItem(LocalSession session, boolean empty) {
+            super.updateItem(session, empty);
+            if (empty || session == null) {
+                setGraphic(null);
+                setText(null);
+                setContextMenu(null);
+                return;
+            }
+            Label title = new Label(session.title());
+            title.getStyleClass().add("session-title");
+            Label when = new Label(relative(session.lastActivityAt(), Instant.now()));
+            when.getStyleClass().add("text-muted");
+            Region spacer = new Region();
+            HBox.setHgrow(spacer, Priority.ALWAYS);
+            Label preview = new Label(session.preview());
+            preview.getStyleClass().add("text-muted");
+            preview.setMaxWidth(240);
+            setGraphic(new VBox(2, new HBox(4, title, spacer, when), preview));
+            setText(null);
+            MenuItem rename = new MenuItem("Rename…");
+            rename.setOnAction(e -> {
+                TextInputDialog dialog = new TextInputDialog(session.title());
+                dialog.setHeaderText("Rename conversation");
+                dialog.showAndWait().map(String::strip).filter(t -> !t.isEmpty())
+                        .ifPresent(t -> vm.rename(session, t));
+            });
+            MenuItem delete = new MenuItem("Delete…");
+            delete.setOnAction(e -> {
+                Alert confirm = new Alert(Alert.AlertType.CONFIRMATION,
+                        "Delete \"" + session.title() + "\"? This removes it on every device.",
+                        ButtonType.CANCEL, ButtonType.OK);
+                confirm.setHeaderText("Delete conversation");
+                confirm.showAndWait().filter(b -> b == ButtonType.OK).ifPresent(b -> vm.delete(session));
+            });
+            setContextMenu(new ContextMenu(rename, delete));
+        }
+    }
+
+    /** One message: who, the Markdown text, and time · model · tokens · reply time; failures with Try again. */
+    private final class MessageCell extends ListCell<LocalMessage> {
+        MessageCell() {
+            setPrefWidth(0); // wrap to the list's width instead of widening it
+        }
+
+        @Override
+        protected void updateItem(LocalMessage message, boolean empty) {
+            super.updateItem(message, empty);
+            if (empty || message == null) {
+                setGraphic(null);
+                return;
+            }
+            var m = message.message();
+            Label who = new Label(m.role() == Role.USER ? "You" : m.role() == Role.ASSISTANT ? "Parley" : "System");
+            who.getStyleClass().add("message-author");
+            VBox box = new VBox(4, who, MarkdownView.render(m.content()));
+            StringBuilder meta = new StringBuilder(TIME.format(m.messageTimestamp()));
+            if (m.model() != null) {
+                meta.append(" · ").append(m.model());
+            }
+            long tokens = m.role() == Role.ASSISTANT ? valueOf(m.outputTokens()) : valueOf(m.inputTokens());
+            if (tokens > 0) {
+                meta.append(" · ").append(tokens).append(" tokens");
+            }
+            if (m.elapsedMs() != null && m.role() == Role.ASSISTANT) {
+                meta.append(" · ").append(m.elapsedMs()).append(" ms");
+            }
+            Label metaLabel = new Label(meta.toString());
+            metaLabel.getStyleClass().addAll("text-muted", "message-meta");
+            box.getChildren().add(metaLabel);
+            if (message.failed()) {
+                Label mark = new Label("● " + m.errorMessage());
+                mark.getStyleClass().addAll("danger", "message-error");
+                box.getChildren().add(mark);
+                if (message.retryable()) {
+                    Button retry = new Button("Try again");
+                    retry.getStyleClass().add("retry");
+                    retry.setOnAction(e -> vm.retry(message));
+                    box.getChildren().add(retry);
+                }
+            }
+            box.getStyleClass().add(m.role() == Role.USER ? "message-user" : "message-assistant");
+            box.setPadding(new Insets(6));
+            setGraphic(box);
+        }
+
+        private static long valueOf(Long value) {
+            return value == null ? 0 : value;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.parley.desktop.viewmodel;
+
+import dev.parley.client.ChatClient;
+import dev.parley.client.ClientException;
+import dev.parley.protocol.Limits;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+
+/** The sign-in / sign-up dialog: validates inline, then signs in off the UI thread and reports plain errors. */
+public final class SignInViewModel {
+    private final ChatClient client;
+    private final UiExecutor ui;
+    private final StringProperty email = new SimpleStringProperty("");
+    private final StringProperty password = new SimpleStringProperty("");
+    private final StringProperty error = new SimpleStringProperty("");
+    private final BooleanProperty busy = new SimpleBooleanProperty();
+    private final BooleanProperty done = new SimpleBooleanProperty();
+
+    public SignInViewModel(ChatClient client, UiExecutor ui) {
+        this.client = client;
+        this.ui = ui;
+    }
+
+    /** The first problem with the inputs, or empty when they may be sent. */
+    public String validate() {
+        String address = email.get() == null ? "" : email.get().strip();
+        if (!address.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+") || address.length() > Limits.MAX_EMAIL_CHARS) {
+            return "Enter an e-mail address such as ada@example.com.";
+        }
+        String secret = password.get() == null ? "" : password.get();
+        if (secret.length() < Limits.MIN_PASSWORD_CHARS || secret.length() > Limits.MAX_PASSWORD_CHARS) {
+            return "The password must be " + Limits.MIN_PASSWORD_CHARS + " to " + Limits.MAX_PASSWORD_CHARS
+                    + " characters long.";
+        }
+        return "";
+    }
+
+    public void signIn() {
+        submit(false);
+    }
+
+    public void signUp() {
+        submit(true);
+    }
+
+    private void submit(boolean create) {
+        String problem = validate();
+        error.set(problem);
+        if (!problem.isEmpty() || busy.get()) {
+            return;
+        }
+        busy.set(true);
+        String address = email.get().strip();
+        String secret = password.get();
+        ui.run(() -> create ? client.signUp(address, secret) : client.signIn(address, secret), account -> {
+            busy.set(false);
+            password.set("");
+            done.set(true);
+        }, e -> {
+            busy.set(false);
+            error.set(e instanceof ClientException ? e.getMessage() : "Signing in failed: " + e.getMessage());
+        });
+    }
+
+    public StringProperty emailProperty() {
+        return email;
+    }
+
+    public StringProperty passwordProperty() {
+        return password;
+    }
+
+    public ReadOnlyStringProperty errorProperty() {
+        return error;
+    }
+
+    public ReadOnlyBooleanProperty busyProperty() {
+        return busy;
+    }
+
+    /** Becomes true once signed in; the dialog closes then. */
+    public ReadOnlyBooleanProperty doneProperty() {
+        return done;
+    }
+}

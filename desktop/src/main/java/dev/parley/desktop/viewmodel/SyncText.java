@@ -1,0 +1,22 @@
+package dev.parley.desktop.viewmodel;
+
+import dev.parley.client.SyncStatus;
+
+/** The status bar's words for a sync status. */
+public final class SyncText {
+    private SyncText() {
+    }
+
+    public static String of(SyncStatus status) {
+        String text = switch (status.state()) {
+            case SIGNED_OUT -> status.unsent() == 0 ? "On this device only"
+                    : "On this device only · " + status.unsent() + " to upload at sign-in";
+            case SYNCED -> "Synced ✓";
+            case PENDING -> status.unsent() + " unsent";
+            case OFFLINE -> "Offline · " + status.unsent() + " unsent";
+            case SYNCING -> "Syncing " + status.done() + " of " + status.total();
+        };
+        return status.rejected() == 0 ? text
+                : text + " · " + status.rejected() + (status.rejected() == 1 ? " rejected row" : " rejected rows");
+    }
+}

@@ -1,0 +1,165 @@
+package dev.parley.desktop.viewmodel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.parley.client.ChatClient;
+import dev.parley.client.ClientConfig;
+import dev.parley.client.LocalMessage;
+import dev.parley.client.LocalSession;
+import dev.parley.client.SyncState;
+import dev.parley.client.SyncStatus;
+import dev.parley.protocol.Role;
+import dev.parley.server.ParleyServer;
+import dev.parley.server.ServerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The main window's behaviour without a window: a real client against a real server. */
+class MainViewModelTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    ParleyServer server;
+    ChatClient client;
+    QueuedUi ui;
+    MainViewModel vm;
+
+    @BeforeEach
+    void start() {
+        server = ParleyServer.start(ServerConfig.builder().port(0).databaseUrl("jdbc:sqlite:" + dir.resolve("s.db"))
+                .build());
+        client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), server.url())
+                .backoff(Duration.ofMillis(50), Duration.ofMillis(200)).build());
+        ui = new QueuedUi();
+        vm = new MainViewModel(client, ui, "test server");
+        vm.start();
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void sendingShowsTheMessageAtOnceThenTheReplyWithTokens() throws Exception {
+        vm.draftProperty().set("Hello from the view model");
+
+        vm.send();
+
+        assertThat(vm.draftProperty().get()).isEmpty();
+        assertThat(vm.selectedProperty().get()).isNotNull();
+        assertThat(vm.thinkingProperty().get()).isTrue();
+        ui.await(WAIT, "the reply", () -> vm.messages().size() == 2 && !vm.thinkingProperty().get());
+        LocalMessage reply = vm.messages().get(1);
+        assertThat(reply.message().role()).isEqualTo(Role.ASSISTANT);
+        assertThat(reply.message().outputTokens()).isPositive();
+        assertThat(vm.sessions()).extracting(LocalSession::title).containsExactly("Hello from the view model");
+    }
+
+    @Test
+    void blankDraftSendsNothing() {
+        vm.draftProperty().set("   \n ");
+
+        vm.send();
+
+        assertThat(vm.thinkingProperty().get()).isFalse();
+        assertThat(vm.sessions()).isEmpty();
+    }
+
+    @Test
+    void failedSendKeepsTheMessageAndTryAgainDeliversIt() throws Exception {
+        server.close(); // the server goes away
+        vm.draftProperty().set("are you there?");
+
+        vm.send();
+        ui.await(WAIT, "the failure", () -> vm.messages().size() == 1 && !vm.thinkingProperty().get()
+                && vm.messages().get(0).failed());
+
+        LocalMessage failed = vm.messages().get(0);
+        assertThat(failed.retryable()).isTrue();
+        assertThat(failed.message().errorMessage()).contains("No answer");
+        server = ParleyServer.start(ServerConfig.builder().port(0)
+                .databaseUrl("jdbc:sqlite:" + dir.resolve("s.db")).build());
+        // A new port: point a fresh client at it, as a restarted app would.
+        client.close();
+        client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), server.url()).build());
+        vm = new MainViewModel(client, ui, "test server");
+        vm.start();
+        vm.selectedProperty().set(vm.sessions().get(0));
+        vm.retry(vm.messages().get(0));
+        ui.await(WAIT, "the retried reply", () -> vm.messages().size() == 2 && !vm.messages().get(0).failed());
+    }
+
+    @Test
+    void newChatRenameDeleteAndSearchShowInTheSidebar() throws Exception {
+        vm.newChat();
+        vm.newChat();
+        assertThat(vm.sessions()).hasSize(2);
+        LocalSession first = vm.sessions().get(0);
+
+        vm.rename(first, "Holiday plans");
+        vm.searchProperty().set("holiday");
+
+        assertThat(vm.sessions()).extracting(LocalSession::title).containsExactly("Holiday plans");
+        vm.searchProperty().set("");
+        vm.delete(vm.sessions().stream().filter(s -> s.title().equals("Holiday plans")).findFirst().orElseThrow());
+        assertThat(vm.sessions()).extracting(LocalSession::title).doesNotContain("Holiday plans").hasSize(1);
+    }
+
+    @Test
+    void signingUpUploadsSignedOutChatsAndShowsSynced() throws Exception {
+        vm.draftProperty().set("written before signing up");
+        vm.send();
+        ui.await(WAIT, "the reply", () -> vm.messages().size() == 2);
+        ui.await(WAIT, "the signed-out status", () -> vm.syncStatusProperty().get() != null
+                && vm.syncStatusProperty().get().state() == SyncStatus.State.SIGNED_OUT
+                && vm.syncStatusProperty().get().unsent() == 3);
+        SignInViewModel signIn = new SignInViewModel(client, ui);
+        signIn.emailProperty().set("ada@example.com");
+        signIn.passwordProperty().set("correct horse battery");
+
+        signIn.signUp();
+
+        assertThat(signIn.doneProperty().get()).isTrue();
+        assertThat(signIn.passwordProperty().get()).isEmpty();
+        ui.await(WAIT, "Synced", () -> "Synced ✓".equals(vm.syncTextProperty().get()));
+        assertThat(vm.accountTextProperty().get()).isEqualTo("ada@example.com");
+        assertThat(vm.signedInProperty().get()).isTrue();
+        assertThat(client.messages(vm.sessions().get(0).id()))
+                .allSatisfy(m -> assertThat(m.syncState()).isEqualTo(SyncState.SYNCED));
+    }
+
+    @Test
+    void signInFormValidatesInlineAndShowsServerErrorsInPlainWords() {
+        SignInViewModel signIn = new SignInViewModel(client, ui);
+        signIn.emailProperty().set("not an address");
+        signIn.passwordProperty().set("short");
+
+        signIn.signIn();
+        assertThat(signIn.errorProperty().get()).contains("e-mail address");
+
+        signIn.emailProperty().set("nobody@example.com");
+        signIn.passwordProperty().set("long enough password");
+        signIn.signIn();
+
+        assertThat(signIn.errorProperty().get()).isEqualTo("Wrong e-mail address or password.");
+        assertThat(signIn.doneProperty().get()).isFalse();
+        assertThat(signIn.busyProperty().get()).isFalse();
+    }
+
+    @Test
+    void syncTextNamesEveryState() {
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCED, 0, 0, 0, 0))).isEqualTo("Synced ✓");
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.PENDING, 3, 0, 0, 0))).isEqualTo("3 unsent");
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.OFFLINE, 2, 0, 0, 0))).isEqualTo("Offline · 2 unsent");
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCING, 40, 0, 10, 50))).isEqualTo("Syncing 10 of 50");
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCED, 0, 2, 0, 0))).isEqualTo("Synced ✓ · 2 rejected rows");
+    }
+}
