@@ -2,6 +2,9 @@ package dev.parley.desktop;
 
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -16,6 +19,11 @@ public final class EmbeddedServer implements AutoCloseable {
     }
 
     public static EmbeddedServer start(Path dataDir) {
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data directory " + dataDir, e);
+        }
         return new EmbeddedServer(ParleyServer.start(ServerConfig.builder()
                 .host("127.0.0.1")
                 .port(0)
