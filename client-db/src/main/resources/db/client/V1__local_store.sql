@@ -38,7 +38,10 @@ CREATE TABLE messages (
     sync_state        TEXT    NOT NULL CHECK (sync_state IN ('local', 'pending', 'synced', 'rejected')),
     outbox_seq        INTEGER,
     reject_code       TEXT,
-    reject_reason     TEXT
+    reject_reason     TEXT,
+    -- 1 while this device's own chat request for the message is under way; such a row is not pushed. A row
+    -- still marked at start-up was interrupted by a crash and becomes a failed message (retryable).
+    sending           INTEGER NOT NULL DEFAULT 0
 );
 -- The push loop reads only this index, so its cost follows the unsent rows, not the history.
 CREATE INDEX messages_outbox ON messages (owner, outbox_seq) WHERE sync_state = 'pending';

@@ -86,7 +86,8 @@ public final class ChatClient implements AutoCloseable {
         this.tokens = new TokenStore(config.dataDir(), json);
         this.api = new ServerApi(config.serverUrl(), json, tokens, config.httpTimeout());
         this.engine = new SyncEngine(db, api, tokens, json, clock, config.backoffInitial(), config.backoffMax(),
-                this::publishStatus);
+                (done, total) -> events.fireComputed(() -> syncStatus(new int[] {done, total}),
+                        ChatListener::syncStatusChanged), this::signInExpired);
     }
 
     /**
@@ -95,10 +96,28 @@ public final class ChatClient implements AutoCloseable {
      */
     public static ChatClient open(ClientConfig config) {
         ChatClient client = new ChatClient(config);
+        client.recover();
         if (client.account().isPresent()) {
             client.engine.pullNow().thenRun(client.engine::wake);
         }
         return client;
+    }
+
+    /**
+     * Repairs what a crash can leave: a message whose chat request was cut short becomes a failed message (pushed as
+     * failed, so never counted without its reply; "Try again" sends it), and rows written signed out are adopted
+     * when a sign-in was interrupted between saving the tokens and adopting them.
+     */
+    private void recover() {
+        String owner = owner();
+        db.inTransaction(c -> {
+            messages.recoverInterrupted(c, "Parley was closed before the reply came. Try again.");
+            if (owner != null) {
+                sessions.adopt(c, owner);
+                messages.adopt(c, owner);
+            }
+            return null;
+        });
     }
 
     public void addListener(ChatListener listener) {
@@ -204,15 +223,7 @@ public final class ChatClient implements AutoCloseable {
         Instant now = now();
         String owner = owner();
         String messageId = ids.get();
-        // Kept out of pushes from the start: its own chat request delivers it, with its real token counts.
-        engine.markInFlight(messageId);
-        MessageRow row;
-        try {
-            row = db.inTransaction(c -> writeUserMessage(c, messageId, sessionId, content, model, owner, now));
-        } catch (RuntimeException e) {
-            engine.clearInFlight(messageId);
-            throw e;
-        }
+        MessageRow row = db.inTransaction(c -> writeUserMessage(c, messageId, sessionId, content, model, owner, now));
         changed(sessionId);
         return new Exchange(row.toLocal(), exchange(row));
     }
@@ -225,6 +236,8 @@ public final class ChatClient implements AutoCloseable {
         MessageRow created = new MessageRow(message, owner, owner == null ? SyncState.LOCAL : SyncState.PENDING,
                 null, false, settings.nextOutboxSeq(c), null, null);
         messages.put(c, created);
+        // Kept out of pushes while its own chat request is under way: that request delivers it, token counts and all.
+        messages.setSending(c, messageId, true);
         // A conversation still called "New chat" takes its name from its first message.
         SessionRow titled = NEW_CHAT.equals(session.title()) && session.syncState() != SyncState.SYNCED
                 ? session.withTitle(titleFrom(content), session.titleUpdatedAt()) : session;
@@ -234,35 +247,24 @@ public final class ChatClient implements AutoCloseable {
 
     /** Sends a failed message again, with the same id (so the server counts it once). */
     public Exchange retry(String messageId) {
-        engine.markInFlight(messageId);
-        MessageRow row;
-        try {
-            row = db.inTransaction(c -> {
-                MessageRow stored = messages.find(c, messageId)
-                        .filter(m -> m.message().role() == Role.USER && m.failed())
-                        .orElseThrow(() -> new ClientException("not_found",
-                                "There is no failed message to send again.", false, null));
-                liveSession(c, stored.message().sessionId());
-                return stored;
-            });
-        } catch (RuntimeException e) {
-            engine.clearInFlight(messageId);
-            throw e;
-        }
+        MessageRow row = db.inTransaction(c -> {
+            MessageRow stored = messages.find(c, messageId)
+                    .filter(m -> m.message().role() == Role.USER && m.failed())
+                    .orElseThrow(() -> new ClientException("not_found", "There is no failed message to send again.",
+                            false, null));
+            liveSession(c, stored.message().sessionId());
+            messages.setSending(c, messageId, true);
+            return stored;
+        });
         return new Exchange(row.toLocal(), exchange(row));
     }
 
-    /** Runs the exchange of a row already marked in flight; clears the mark when done. */
+    /** Runs the exchange of a row marked as sending; {@link #record} clears the mark with the outcome. */
     private CompletableFuture<Exchange.Outcome> exchange(MessageRow row) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return runExchange(row);
-            } finally {
-                engine.clearInFlight(row.id());
-            }
-        }, exchanges).exceptionally(e -> {
+        return CompletableFuture.supplyAsync(() -> runExchange(row), exchanges).exceptionally(e -> {
             LOG.error("exchange of {} failed unexpectedly", row.id(), e);
-            return new Exchange.Outcome(row.toLocal(), null);
+            return record(failure(row, LocalMessage.OFFLINE, "Sending failed unexpectedly. Try again.", true), null,
+                    null);
         });
     }
 
@@ -271,7 +273,7 @@ public final class ChatClient implements AutoCloseable {
         String owner = row.owner();
         if (owner != null && (account.isEmpty() || !account.get().user().id().equals(owner))) {
             // Signed out (or switched account) since writing it: it waits for its own account's sign-in.
-            return record(row, failure(row, "unauthorized", "Sign in to send this message.", true), null);
+            return record(failure(row, "unauthorized", "Sign in to send this message.", true), null, null);
         }
         AuthResponse sender = owner == null ? null : account.get();
         ChatRequest request = db.inTransaction(c -> chatRequest(c, row));
@@ -314,15 +316,20 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /** Stores the outcome of an exchange in one transaction and tells listeners. */
-    private Exchange.Outcome record(MessageRow user, MessageRow reply, String serverTitle) {
+    private Exchange.Outcome record(MessageRow outcomeUser, MessageRow outcomeReply, String serverTitle) {
         db.inTransaction(c -> {
+            Optional<MessageRow> current = messages.find(c, outcomeUser.id());
+            // A sign-in may have adopted the row while it was being answered: it now belongs to that account.
+            String owner = current.map(MessageRow::owner).orElse(outcomeUser.owner());
+            MessageRow user = adopted(outcomeUser, owner);
+            MessageRow reply = outcomeReply == null ? null : adopted(outcomeReply, owner);
             MessageRow storedUser = user;
-            Optional<MessageRow> current = messages.find(c, user.id());
             if (current.isPresent() && current.get().syncState() == SyncState.SYNCED && !current.get().failed()
                     && user.syncState() != SyncState.SYNCED) {
                 storedUser = current.get(); // a pull already brought the server's final copy
             }
             messages.put(c, storedUser);
+            messages.setSending(c, user.id(), false);
             SessionRow session = sessions.find(c, user.message().sessionId()).orElseThrow();
             if (reply != null) {
                 MessageRow storedReply = reply.syncState() == SyncState.SYNCED ? reply
@@ -337,12 +344,25 @@ public final class ChatClient implements AutoCloseable {
             sessions.put(c, session);
             return null;
         });
-        changed(user.message().sessionId());
-        if (user.syncState() == SyncState.PENDING) {
+        changed(outcomeUser.message().sessionId());
+        Optional<MessageRow> storedUser = db.inTransaction(c -> messages.find(c, outcomeUser.id()));
+        Optional<MessageRow> storedReply = outcomeReply == null ? Optional.empty()
+                : db.inTransaction(c -> messages.find(c, outcomeReply.id()));
+        if (storedUser.map(r -> r.syncState() == SyncState.PENDING).orElse(false)) {
             engine.wake();
         }
-        Optional<MessageRow> storedUser = db.inTransaction(c -> messages.find(c, user.id()));
-        return new Exchange.Outcome(storedUser.orElse(user).toLocal(), reply == null ? null : reply.toLocal());
+        return new Exchange.Outcome(storedUser.orElse(outcomeUser).toLocal(),
+                storedReply.map(MessageRow::toLocal).orElse(null));
+    }
+
+    /** {@code row} as owned by {@code owner}: a row adopted by a sign-in becomes that account's unsent row. */
+    private static MessageRow adopted(MessageRow row, String owner) {
+        if (java.util.Objects.equals(row.owner(), owner)) {
+            return row;
+        }
+        MessageRow owned = row.withOwner(owner);
+        return owner != null && row.syncState() == SyncState.LOCAL
+                ? owned.withSync(SyncState.PENDING, row.outboxSeq(), null, null) : owned;
     }
 
     private ChatRequest chatRequest(Connection c, MessageRow row) throws SQLException {
@@ -401,13 +421,21 @@ public final class ChatClient implements AutoCloseable {
         events.fire(ChatListener::sessionsChanged);
         publishStatus();
         try {
-            engine.uploadAndPull(done -> publishStatus()).get(10, TimeUnit.MINUTES);
+            engine.uploadAndPull(done -> { }).get(10, TimeUnit.MINUTES);
         } catch (Exception e) {
             LOG.warn("sign-in sync did not finish; it continues in the background", e);
         }
         events.fire(ChatListener::sessionsChanged);
         publishStatus();
         return account;
+    }
+
+    /** The server refused both the access and the refresh token: treated as a sign-out (rows stay, hidden). */
+    private void signInExpired() {
+        tokens.clear();
+        events.fire(l -> l.accountChanged(null));
+        events.fire(ChatListener::sessionsChanged);
+        publishStatus();
     }
 
     /** Signs out: forgets the tokens; this account's conversations stay on disk, hidden until it signs in again. */
@@ -431,12 +459,15 @@ public final class ChatClient implements AutoCloseable {
 
     /** The sync state as the status bar shows it. */
     public SyncStatus syncStatus() {
+        return syncStatus(engine.progress());
+    }
+
+    private SyncStatus syncStatus(int[] progress) {
         String owner = owner();
         int[] counts = db.inTransaction(c -> new int[] {
                 messages.count(c, owner, owner == null ? SyncState.LOCAL : SyncState.PENDING)
                         + sessions.count(c, owner, owner == null ? SyncState.LOCAL : SyncState.PENDING),
                 messages.count(c, owner, SyncState.REJECTED) + sessions.count(c, owner, SyncState.REJECTED)});
-        int[] progress = engine.progress();
         SyncStatus.State state;
         if (owner == null) {
             state = SyncStatus.State.SIGNED_OUT;
@@ -545,9 +576,9 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
+    /** Computed on the event thread when delivered, so listeners never see an older status after a newer one. */
     private void publishStatus() {
-        SyncStatus status = syncStatus();
-        events.fire(l -> l.syncStatusChanged(status));
+        events.fireComputed(this::syncStatus, ChatListener::syncStatusChanged);
     }
 
     private Instant now() {

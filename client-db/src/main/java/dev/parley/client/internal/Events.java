@@ -43,6 +43,29 @@ public final class Events implements AutoCloseable {
         });
     }
 
+    /** Computes a value on the event thread, at delivery time, and hands the same value to every listener. */
+    public <T> void fireComputed(java.util.function.Supplier<T> value, java.util.function.BiConsumer<ChatListener, T> event) {
+        if (thread.isShutdown()) {
+            return;
+        }
+        thread.execute(() -> {
+            T current;
+            try {
+                current = value.get();
+            } catch (RuntimeException e) {
+                LOG.debug("event value not available: {}", e.getMessage());
+                return;
+            }
+            for (ChatListener listener : listeners) {
+                try {
+                    event.accept(listener, current);
+                } catch (RuntimeException e) {
+                    LOG.warn("a listener failed", e);
+                }
+            }
+        });
+    }
+
     @Override
     public void close() {
         thread.shutdown();

@@ -11,7 +11,7 @@ import java.util.Optional;
 
 /**
  * Merges a page of the server's history into the local store, by id. The server's copy of a message wins (a
- * success there is final, a purge there is a delete). For a session, a delete always wins, and a title wins when
+ * success there is final, a purge there is a delete), except over a local success not yet pushed. For a session, a delete always wins, and a title wins when
  * its {@code titleUpdatedAt} is newer (last writer wins); a local change not yet pushed is kept for its push.
  */
 final class HistoryMerge {
@@ -65,6 +65,10 @@ final class HistoryMerge {
                     m.messageTimestamp(), "", SyncState.SYNCED, null, null, null));
         }
         Optional<MessageRow> local = messages.find(c, m.id());
+        if (local.isPresent() && local.get().syncState() == SyncState.PENDING && !local.get().failed()
+                && m.errorMessage() != null) {
+            return; // answered here since: the push will turn the server's failed copy into this success
+        }
         MessageRow row = local.map(r -> r.withMessage(m, m.errorMessage() == null ? null : r.errorCode(),
                         m.errorMessage() != null && r.retryable()))
                 .orElseGet(() -> new MessageRow(m, owner, SyncState.SYNCED, m.errorMessage() == null ? null : "failed",

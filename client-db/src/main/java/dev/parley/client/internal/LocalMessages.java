@@ -83,10 +83,31 @@ public final class LocalMessages {
     /** Pending rows of {@code owner}, oldest first (the outbox order); reads only the outbox index. */
     public List<MessageRow> pending(Connection c, String owner, int limit) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages"
-                + " WHERE sync_state = 'pending' AND owner = ? ORDER BY outbox_seq LIMIT ?")) {
+                + " WHERE sync_state = 'pending' AND owner = ? AND sending = 0 ORDER BY outbox_seq LIMIT ?")) {
             ps.setString(1, owner);
             ps.setInt(2, limit);
             return rows(ps);
+        }
+    }
+
+    /** Marks a message as under way (kept out of pushes) or not. */
+    public void setSending(Connection c, String id, boolean sending) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET sending = ? WHERE id = ?")) {
+            ps.setInt(1, sending ? 1 : 0);
+            ps.setString(2, id);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Messages whose chat request was cut short by a crash become failed messages that "Try again" can send; they
+     * are pushed as failed, so the server never counts a message that got no reply.
+     */
+    public int recoverInterrupted(Connection c, String errorText) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET sending = 0, error_message = ?,"
+                + " error_code = 'offline', error_retryable = 1, input_tokens = 0 WHERE sending = 1")) {
+            ps.setString(1, errorText);
+            return ps.executeUpdate();
         }
     }
 

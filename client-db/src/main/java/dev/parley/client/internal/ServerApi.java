@@ -37,6 +37,7 @@ public final class ServerApi {
     private final ObjectMapper json;
     private final TokenStore tokens;
     private final OkHttpClient http;
+    private final Object refreshLock = new Object();
 
     public ServerApi(String baseUrl, ObjectMapper json, TokenStore tokens, Duration timeout) {
         this.base = HttpUrl.get(baseUrl);
@@ -130,11 +131,12 @@ public final class ServerApi {
                 error = null;
             }
             if (error == null || error.error() == null) {
-                ErrorCode code = response.code() >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
-                error = new ErrorBody(new ErrorBody.ErrorDetail(code, "The server answered HTTP " + response.code()
-                        + ".", response.code() >= 500, null), null);
+                // Not Parley's answer: treat it as the server being unreachable, which retrying can cure.
+                error = new ErrorBody(new ErrorBody.ErrorDetail(ErrorCode.UPSTREAM_ERROR, "The server answered HTTP "
+                        + response.code() + ".", true, null), null);
+                throw new ServerError(response.code(), error, false);
             }
-            throw new ServerError(response.code(), error);
+            throw new ServerError(response.code(), error, true);
         }
     }
 
@@ -147,7 +149,7 @@ public final class ServerApi {
                 return null; // not an authenticated call, or already retried once
             }
             Account sentFor = response.request().tag(Account.class);
-            synchronized (tokens) {
+            synchronized (refreshLock) { // one refresh at a time; readers of the token store never wait for it
                 Optional<AuthResponse> stored = tokens.load();
                 if (stored.isEmpty() || sentFor == null || !stored.get().user().id().equals(sentFor.userId())) {
                     return null; // signed out or another account meanwhile: never resend with its token

@@ -6,11 +6,21 @@ import dev.parley.protocol.ErrorBody;
 public final class ServerError extends Exception {
     private final int status;
     private final ErrorBody body;
+    private final boolean fromParley;
 
-    public ServerError(int status, ErrorBody body) {
+    /**
+     * @param fromParley whether the body was Parley's error body; false for a page from something in between (a
+     *                   proxy, a load balancer), whose status says little about the request itself
+     */
+    public ServerError(int status, ErrorBody body, boolean fromParley) {
         super(body.error().message(), null, false, false);
         this.status = status;
         this.body = body;
+        this.fromParley = fromParley;
+    }
+
+    public boolean fromParley() {
+        return fromParley;
     }
 
     public int status() {

@@ -20,9 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -37,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * {@value Limits#MAX_PUSH_ROWS} rows and under the request size limit, and applies the per-row results in one
  * local transaction. A row stays pending until its result is applied, and the server applies each id at most
  * once, so a crash at any point loses nothing and duplicates nothing. After a failure the next push waits an
- * exponentially growing, jittered delay (1 s … 5 min by default). Thread-safe; the owner closes it.
+ * exponentially growing delay with jitter (a wait between half and all of 1 s, 2 s, 4 s … up to 5 min by default). Thread-safe; the owner closes it.
  */
 public final class SyncEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncEngine.class);
@@ -49,13 +47,13 @@ public final class SyncEngine implements AutoCloseable {
     private final ServerApi api;
     private final TokenStore tokens;
     private final ObjectMapper json;
-    private final Runnable statusChanged;
+    private final ProgressListener statusChanged;
+    private final Runnable signInExpired;
     private final java.time.Clock clock;
     private final IntervalFunction backoff;
     private final LocalSessions sessions = new LocalSessions();
     private final LocalMessages messages = new LocalMessages();
     private final Settings settings = new Settings();
-    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "parley-sync");
         t.setDaemon(true);
@@ -69,14 +67,16 @@ public final class SyncEngine implements AutoCloseable {
     private volatile int progressTotal;
 
     public SyncEngine(LocalDatabase db, ServerApi api, TokenStore tokens, ObjectMapper json, java.time.Clock clock,
-                      Duration backoffInitial, Duration backoffMax, Runnable statusChanged) {
+                      Duration backoffInitial, Duration backoffMax, ProgressListener statusChanged,
+                      Runnable signInExpired) {
         this.db = db;
         this.clock = clock;
         this.api = api;
         this.tokens = tokens;
         this.json = json;
         this.statusChanged = statusChanged;
-        this.backoff = IntervalFunction.ofExponentialRandomBackoff(backoffInitial, 2.0, 0.5, backoffMax);
+        this.signInExpired = signInExpired;
+        this.backoff = IntervalFunction.ofExponentialBackoff(backoffInitial, 2.0, backoffMax);
     }
 
     /** Asks for a push soon (a new pending row, connectivity regained); cancels a backoff wait. */
@@ -99,9 +99,7 @@ public final class SyncEngine implements AutoCloseable {
     public CompletableFuture<PushReport> uploadAndPull(IntConsumer progress) {
         return CompletableFuture.supplyAsync(() -> {
             PushReport report = pushAll(progress);
-            if (report.completed()) {
-                pull();
-            }
+            pull(); // read-only, and the merge keeps local unsent rows: safe even when the upload stopped early
             return report;
         }, loop);
     }
@@ -109,15 +107,6 @@ public final class SyncEngine implements AutoCloseable {
     /** Pulls the account's changes since the remembered cursor; read-only for the server. */
     public CompletableFuture<Integer> pullNow() {
         return CompletableFuture.supplyAsync(this::pull, loop);
-    }
-
-    /** Keeps a message out of pushes while its own chat request is under way. */
-    public void markInFlight(String messageId) {
-        inFlight.add(messageId);
-    }
-
-    public void clearInFlight(String messageId) {
-        inFlight.remove(messageId);
     }
 
     public boolean offline() {
@@ -156,6 +145,12 @@ public final class SyncEngine implements AutoCloseable {
         }
     }
 
+    /** Hears status changes with the upload progress of that moment (done of total; total 0 when none runs). */
+    @FunctionalInterface
+    public interface ProgressListener {
+        void changed(int done, int total);
+    }
+
     /** What a push cycle did. {@code completed} is true when no pending row of the account is left. */
     public record PushReport(int pushed, int rejected, boolean completed, String failure) {
     }
@@ -172,7 +167,7 @@ public final class SyncEngine implements AutoCloseable {
         int rejected = 0;
         progressDone = 0;
         progressTotal = total;
-        statusChanged.run();
+        statusChanged.changed(progressDone, progressTotal);
         try {
             while (true) {
                 Batch batch = db.inTransaction(c -> nextBatch(c, owner));
@@ -187,15 +182,17 @@ public final class SyncEngine implements AutoCloseable {
                     failed("no answer: " + e.getMessage());
                     return new PushReport(pushed, rejected, false, "offline");
                 } catch (ServerError e) {
-                    if (e.status() == 401) {
+                    if (e.status() == 401 && e.fromParley()) {
                         offline = false;
+                        signInExpired.run(); // the refresh failed too: the account must sign in again
                         return new PushReport(pushed, rejected, false, "sign in again");
                     }
-                    if (e.retryable() || e.status() >= 500) {
+                    if (!e.fromParley() || e.retryable() || e.status() >= 500) {
                         failed("server error: " + e.getMessage());
                         return new PushReport(pushed, rejected, false, e.getMessage());
                     }
-                    // The server refuses the batch as a whole; refuse its rows so the outbox cannot jam.
+                    // Parley refused the batch as a whole (it never should: batches keep to its limits); refuse its
+                    // rows so that the outbox cannot jam on them.
                     rejected += db.inTransaction(c -> rejectAll(c, batch, e.code(), e.getMessage()));
                     continue;
                 }
@@ -203,12 +200,12 @@ public final class SyncEngine implements AutoCloseable {
                 pushed += batch.size();
                 progressDone = Math.min(total, pushed);
                 progress.accept(progressDone);
-                statusChanged.run();
+                statusChanged.changed(progressDone, progressTotal);
             }
         } finally {
             progressTotal = 0;
             progressDone = 0;
-            statusChanged.run();
+            statusChanged.changed(progressDone, progressTotal);
         }
     }
 
@@ -220,7 +217,9 @@ public final class SyncEngine implements AutoCloseable {
     private synchronized void failed(String why) {
         failures++;
         offline = true;
-        long delay = backoff.apply(failures);
+        long ceiling = backoff.apply(failures);
+        // Equal jitter: half the wait is fixed, half random, so clients do not retry in step after an outage.
+        long delay = ceiling / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
         LOG.info("push failed ({}); next try in {} ms", why, delay);
         if (!loop.isShutdown()) {
             if (next != null) {
@@ -232,7 +231,7 @@ public final class SyncEngine implements AutoCloseable {
 
     private Batch nextBatch(Connection c, String owner) throws SQLException {
         List<SessionRow> pendingSessions = sessions.pending(c, owner, Limits.MAX_PUSH_ROWS);
-        List<MessageRow> pendingMessages = messages.pending(c, owner, Limits.MAX_PUSH_ROWS + inFlight.size());
+        List<MessageRow> pendingMessages = messages.pending(c, owner, Limits.MAX_PUSH_ROWS);
         Batch batch = new Batch();
         int s = 0;
         int m = 0;
@@ -241,7 +240,11 @@ public final class SyncEngine implements AutoCloseable {
             boolean takeSession = m >= pendingMessages.size() || (s < pendingSessions.size()
                     && seq(pendingSessions.get(s).outboxSeq()) <= seq(pendingMessages.get(m).outboxSeq()));
             if (takeSession) {
-                SessionRow row = pendingSessions.get(s++);
+                SessionRow row = pendingSessions.get(s);
+                if (row.deletedAt() != null && !batch.messages.isEmpty()) {
+                    break; // the server applies sessions first: earlier messages go in their own batch
+                }
+                s++;
                 bytes += size(row.toWire());
                 if (bytes > BATCH_BYTES && !batch.isEmpty()) {
                     break;
@@ -249,9 +252,6 @@ public final class SyncEngine implements AutoCloseable {
                 batch.sessions.add(row);
             } else {
                 MessageRow row = pendingMessages.get(m++);
-                if (inFlight.contains(row.id())) {
-                    continue;
-                }
                 bytes += size(row.message());
                 if (bytes > BATCH_BYTES && !batch.isEmpty()) {
                     break;
@@ -307,13 +307,15 @@ public final class SyncEngine implements AutoCloseable {
     }
 
     private int rejectAll(Connection c, Batch batch, String code, String reason) throws SQLException {
+        RowResult refused = RowResult.rejected(null, code, reason);
+        int rejected = 0;
         for (SessionRow row : batch.sessions) {
-            sessions.put(c, row.withSync(SyncState.REJECTED, null, code, reason));
+            rejected += applySession(c, row, refused) ? 0 : 1;
         }
         for (MessageRow row : batch.messages) {
-            messages.put(c, row.withSync(SyncState.REJECTED, null, code, reason));
+            rejected += applyMessage(c, row, refused) ? 0 : 1;
         }
-        return batch.size();
+        return rejected;
     }
 
     private static boolean sameSessionAsSent(SessionRow current, SessionRow sent) {
@@ -349,7 +351,7 @@ public final class SyncEngine implements AutoCloseable {
         } catch (IOException | ServerError e) {
             LOG.info("pull stopped: {}", e.getMessage());
         }
-        statusChanged.run();
+        statusChanged.changed(progressDone, progressTotal);
         return merged;
     }
 

@@ -23,7 +23,9 @@ public final class FaultProxy implements AutoCloseable {
         /** Close every connection at once: no request reaches the server. */
         DOWN,
         /** Forward the request, swallow the reply and close: the server did the work, the client never hears. */
-        CUT_REPLY
+        CUT_REPLY,
+        /** Answer every request with a plain-text 429 page, as a proxy in front of the server might. */
+        PROXY_429
     }
 
     private final ServerSocket listener;
@@ -71,6 +73,10 @@ public final class FaultProxy implements AutoCloseable {
                     client.close();
                     continue;
                 }
+                if (now == Mode.PROXY_429) {
+                    threads.execute(() -> answerPlain429(client));
+                    continue;
+                }
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
                 open.add(client);
                 open.add(server);
@@ -79,6 +85,18 @@ public final class FaultProxy implements AutoCloseable {
             } catch (IOException e) {
                 // closed, or one connection failed: keep serving the others
             }
+        }
+    }
+
+    private static void answerPlain429(Socket client) {
+        try (client) {
+            byte[] request = new byte[64 * 1024];
+            client.getInputStream().read(request); // enough to have received the request line
+            client.getOutputStream().write(("HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n"
+                    + "Content-Length: 9\r\nConnection: close\r\n\r\nslow down").getBytes());
+            client.getOutputStream().flush();
+        } catch (IOException ignored) {
+            // the client went away
         }
     }
 

@@ -149,9 +149,13 @@ public final class ChatService {
             Session session = db.inTransaction(c -> {
                 Instant now = clock.instant();
                 requireWritableSession(c, userId, exchange, now);
-                if (storedUser == null) {
+                // Read again: a push may have stored this message (as failed) while the model was answering.
+                Optional<StoredMessage> current = messages.find(c, exchange.messageId());
+                if (current.isEmpty()) {
                     messages.insert(c, userId, user, now);
-                } else if (storedUser.failed()) {
+                } else if (PushService.conflictWith(current.get(), userId, user) != null) {
+                    throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
+                } else if (current.get().message().failed()) {
                     messages.markSucceeded(c, user, now);
                 }
                 messages.insert(c, userId, assistant, now);
@@ -177,10 +181,11 @@ public final class ChatService {
             db.inTransaction(c -> {
                 Instant now = clock.instant();
                 requireWritableSession(c, userId, exchange, now);
-                if (storedUser == null) {
+                Optional<StoredMessage> current = messages.find(c, exchange.messageId());
+                if (current.isEmpty()) {
                     messages.insert(c, userId, exchange.userMessage(0, error), now);
-                } else if (storedUser.failed()) {
-                    messages.refreshError(c, storedUser.id(), error, now);
+                } else if (current.get().message().failed()) {
+                    messages.refreshError(c, exchange.messageId(), error, now);
                 }
                 claims.release(c, exchange.messageId(), exchange.claimToken());
                 return null;
