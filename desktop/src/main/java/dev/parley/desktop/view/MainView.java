@@ -88,7 +88,8 @@ public final class MainView {
                 vm.selectedProperty().set(now);
             }
         });
-        vm.selectedProperty().addListener((obs, old, now) -> {
+        Runnable showSelection = () -> {
+            LocalSession now = vm.selectedProperty().get();
             if (now == null) {
                 list.getSelectionModel().clearSelection();
             } else if (list.getSelectionModel().getSelectedItem() == null
@@ -96,7 +97,10 @@ public final class MainView {
                 list.getItems().stream().filter(s -> s.id().equals(now.id())).findFirst()
                         .ifPresent(s -> list.getSelectionModel().select(s));
             }
-        });
+        };
+        vm.selectedProperty().addListener((obs, old, now) -> showSelection.run());
+        // A new conversation is selected before the refreshed list that holds it arrives: select it then.
+        vm.sessions().addListener((javafx.collections.ListChangeListener<LocalSession>) c -> showSelection.run());
         VBox.setVgrow(list, Priority.ALWAYS);
         VBox box = new VBox(8, newChat, search, list);
         box.setPadding(new Insets(8));
@@ -216,6 +220,11 @@ public final class MainView {
         return text.length() > 60 ? text.substring(0, 59) + "…" : text;
     }
 
+    /** A preview without Markdown's marks (emphasis, code, headings, quotes). */
+    static String plain(String markdown) {
+        return markdown == null ? "" : markdown.replaceAll("[*_`#>]+", "").replaceAll("\\s+", " ").strip();
+    }
+
     static String relative(Instant then, Instant now) {
         Duration ago = Duration.between(then, now);
         if (ago.toMinutes() < 1) {
@@ -232,6 +241,10 @@ public final class MainView {
 
     /** A conversation in the sidebar: title, preview, relative time; rename and delete from its menu. */
     private final class SessionCell extends ListCell<LocalSession> {
+        SessionCell() {
+            setPrefWidth(0); // fit the sidebar: long titles end in an ellipsis instead of a scroll bar
+        }
+
         @Override
         protected void updateItem(LocalSession session, boolean empty) {
             super.updateItem(session, empty);
@@ -243,14 +256,18 @@ public final class MainView {
             }
             Label title = new Label(session.title());
             title.getStyleClass().add("session-title");
+            title.setMinWidth(0);
+            title.setMaxWidth(Double.MAX_VALUE);
+            HBox.setHgrow(title, Priority.ALWAYS);
             Label when = new Label(relative(session.lastActivityAt(), Instant.now()));
             when.getStyleClass().add("text-muted");
-            Region spacer = new Region();
-            HBox.setHgrow(spacer, Priority.ALWAYS);
-            Label preview = new Label(session.preview());
+            when.setMinWidth(Region.USE_PREF_SIZE);
+            Label preview = new Label(plain(session.preview()));
             preview.getStyleClass().add("text-muted");
-            preview.setMaxWidth(240);
-            setGraphic(new VBox(2, new HBox(4, title, spacer, when), preview));
+            preview.setMinWidth(0);
+            VBox box = new VBox(2, new HBox(6, title, when), preview);
+            box.setMinWidth(0);
+            setGraphic(box);
             setText(null);
             MenuItem rename = new MenuItem("Rename…");
             rename.setOnAction(e -> {

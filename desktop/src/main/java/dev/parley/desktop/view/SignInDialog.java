@@ -33,6 +33,8 @@ public final class SignInDialog {
         error.getStyleClass().add("danger");
         error.setWrapText(true);
         error.textProperty().bind(vm.errorProperty());
+        error.visibleProperty().bind(vm.errorProperty().isNotEmpty());
+        error.managedProperty().bind(error.visibleProperty());
         Button signIn = new Button("Sign in");
         signIn.setId("doSignIn");
         signIn.setDefaultButton(true);

@@ -51,6 +51,8 @@ public final class MainViewModel {
     private final StringProperty accountText = new SimpleStringProperty("Not signed in");
     private final BooleanProperty signedIn = new SimpleBooleanProperty();
     private final StringProperty error = new SimpleStringProperty("");
+    /** Counts list refreshes, so that only the newest one's result is shown. */
+    private long sessionsGeneration;
 
     public MainViewModel(ChatClient client, UiExecutor ui, String serverLabel) {
         this.client = client;
@@ -181,7 +183,11 @@ public final class MainViewModel {
 
     public void refreshSessions() {
         String query = search.get();
+        long generation = ++sessionsGeneration;
         ui.run(() -> client.sessions(query, null, PAGE), list -> {
+            if (generation != sessionsGeneration) {
+                return; // a later refresh (the next keystroke of a search) supersedes this one
+            }
             sessions.setAll(list);
             LocalSession current = selected.get();
             if (current != null) {
