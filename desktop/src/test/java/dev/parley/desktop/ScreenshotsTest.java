@@ -49,7 +49,7 @@ import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
 
 /**
- * Writes the screenshots of docs/screenshots/ from the real window, headless, over a real client and server. The
+ * Takes the screenshots of the main states from the real window, headless, over a real client and server. The
  * server answers with a scripted model ({@code demo-model}) so the replies show what the Markdown view draws.
  */
 @ExtendWith(ApplicationExtension.class)
@@ -209,12 +209,17 @@ class ScreenshotsTest {
 
     // ------------------------------------------------------------------ images
 
-    /** docs/screenshots of the repository; the tests run in desktop/. */
+    /**
+     * target/screenshots in an ordinary test run, so that tests never change tracked files; docs/screenshots of
+     * the repository with {@code -Dparley.screenshots=docs} (how the README's pictures are refreshed). The tests
+     * run in desktop/.
+     */
     private static Path screenshotsDir() throws IOException {
         Path here = Path.of("").toAbsolutePath();
         Path root = here.getFileName().toString().equals("desktop") ? here.getParent() : here;
         assertThat(root.resolve("desktop")).as("the repository root next to the desktop module").isDirectory();
-        return Files.createDirectories(root.resolve("docs/screenshots"));
+        return Files.createDirectories("docs".equals(System.getProperty("parley.screenshots"))
+                ? root.resolve("docs/screenshots") : here.resolve("target/screenshots"));
     }
 
     private static Path save(FxRobot robot, Scene scene, String name) throws Exception {
