@@ -197,9 +197,15 @@ class ScreenshotsTest {
     }
 
     private static void openConversation(FxRobot robot, String titleStart) throws Exception {
-        robot.clickOn(robot.lookup(".session-title").queryAllAs(Label.class).stream()
-                .filter(l -> l.getText().startsWith(titleStart)).findFirst().orElseThrow());
+        // The sidebar loads off the FX thread: wait for the row rather than read whatever is drawn now.
+        await("the sidebar shows \"" + titleStart + "\"", () -> sessionTitle(robot, titleStart).isPresent());
+        robot.clickOn(sessionTitle(robot, titleStart).orElseThrow());
         await("the conversation is open", () -> messages(robot).size() == 2);
+    }
+
+    private static java.util.Optional<Label> sessionTitle(FxRobot robot, String titleStart) throws Exception {
+        return fx(() -> robot.lookup(".session-title").queryAllAs(Label.class).stream()
+                .filter(l -> l.getText() != null && l.getText().startsWith(titleStart)).findFirst());
     }
 
     private void showWindow(FxRobot robot, boolean dark) {
