@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
+import dev.parley.desktop.settings.Settings;
+import dev.parley.desktop.settings.SettingsStore;
 import dev.parley.client.LocalMessage;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
@@ -39,7 +41,7 @@ class MainWindowTest {
         client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), server.url())
                 .backoff(Duration.ofMillis(50), Duration.ofMillis(200)).build());
         ui = new FxUiExecutor();
-        ParleyDesktop.show(stage, client, ui, "test", false);
+        ParleyDesktop.show(stage, client, ui, "test", new SettingsStore(dir), Settings.DEFAULTS);
     }
 
     @AfterEach

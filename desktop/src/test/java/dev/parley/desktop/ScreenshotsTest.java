@@ -6,6 +6,8 @@ import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
+import dev.parley.desktop.settings.Settings;
+import dev.parley.desktop.settings.SettingsStore;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import dev.parley.server.Completion;
@@ -209,7 +211,8 @@ class ScreenshotsTest {
     }
 
     private void showWindow(FxRobot robot, boolean dark) {
-        robot.interact(() -> ParleyDesktop.show(stage, client, ui, "embedded (" + server.url() + ")", dark));
+        robot.interact(() -> ParleyDesktop.show(stage, client, ui, "embedded (" + server.url() + ")",
+                new SettingsStore(dir), new Settings(null, null, dark)));
         WaitForAsyncUtils.waitForFxEvents();
     }
 

@@ -6,6 +6,8 @@ import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
+import dev.parley.desktop.settings.Settings;
+import dev.parley.desktop.settings.SettingsStore;
 import dev.parley.protocol.Role;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
@@ -71,7 +73,7 @@ class UserJourneysTest {
                 .httpTimeout(Duration.ofSeconds(10))
                 .build());
         ui = new FxUiExecutor();
-        ParleyDesktop.show(stage, client, ui, "journeys", false);
+        ParleyDesktop.show(stage, client, ui, "journeys", new SettingsStore(dir), Settings.DEFAULTS);
     }
 
     @AfterEach

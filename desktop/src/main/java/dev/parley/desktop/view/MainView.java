@@ -2,12 +2,17 @@ package dev.parley.desktop.view;
 
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
+import dev.parley.desktop.export.ConversationExport;
+import dev.parley.desktop.export.ConversationExport.Format;
 import dev.parley.desktop.viewmodel.MainViewModel;
 import dev.parley.protocol.Role;
+import java.io.File;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.Optional;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
 import javafx.scene.Node;
@@ -17,6 +22,7 @@ import javafx.scene.control.Button;
 import javafx.scene.control.ButtonType;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.ContextMenu;
+import javafx.scene.control.Dialog;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
@@ -26,6 +32,7 @@ import javafx.scene.control.ProgressIndicator;
 import javafx.scene.control.TextArea;
 import javafx.scene.control.TextField;
 import javafx.scene.control.TextInputDialog;
+import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.KeyCodeCombination;
 import javafx.scene.input.KeyCombination;
@@ -34,20 +41,50 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
+import javafx.stage.FileChooser;
+import javafx.stage.Window;
+import org.kordamp.ikonli.feather.Feather;
+import org.kordamp.ikonli.javafx.FontIcon;
 
 /** The main window: conversations on the left, the chat in the middle, the composer below, a status bar. */
 public final class MainView {
+    /** How close to the end of the loaded conversations the sidebar asks for the next page. */
+    private static final int LOAD_AHEAD = 20;
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneId.systemDefault());
 
     private final MainViewModel vm;
     private final Runnable openSignIn;
+    private final Runnable openSettings;
+    private final ExportTarget exportTarget;
     private final BorderPane root = new BorderPane();
     private final TextField search = new TextField();
     private final TextArea composer = new TextArea();
 
-    public MainView(MainViewModel vm, Runnable openSignIn) {
+    /** Where an export goes: asks the user for a file, or answers empty when they cancel. */
+    @FunctionalInterface
+    public interface ExportTarget {
+        Optional<Path> choose(Window owner, String suggestedName, Format format);
+
+        /** The platform's Save dialog. */
+        static ExportTarget fileChooser() {
+            return (owner, suggestedName, format) -> {
+                FileChooser chooser = new FileChooser();
+                chooser.setTitle("Export conversation");
+                chooser.setInitialFileName(suggestedName);
+                chooser.getExtensionFilters().add(format == Format.MARKDOWN
+                        ? new FileChooser.ExtensionFilter("Markdown", "*.md")
+                        : new FileChooser.ExtensionFilter("JSON", "*.json"));
+                File file = chooser.showSaveDialog(owner);
+                return Optional.ofNullable(file).map(File::toPath);
+            };
+        }
+    }
+
+    public MainView(MainViewModel vm, Runnable openSignIn, Runnable openSettings, ExportTarget exportTarget) {
         this.vm = vm;
         this.openSignIn = openSignIn;
+        this.openSettings = openSettings;
+        this.exportTarget = exportTarget;
         root.setLeft(sidebar());
         root.setCenter(chat());
         root.setBottom(statusBar());
@@ -58,6 +95,8 @@ public final class MainView {
                         vm::newChat);
                 scene.getAccelerators().put(new KeyCodeCombination(KeyCode.F, KeyCombination.SHORTCUT_DOWN),
                         search::requestFocus);
+                scene.getAccelerators().put(new KeyCodeCombination(KeyCode.COMMA, KeyCombination.SHORTCUT_DOWN),
+                        openSettings);
             }
         });
     }
@@ -75,10 +114,17 @@ public final class MainView {
         search.setPromptText("Search conversations");
         search.setId("search");
         search.textProperty().bindBidirectional(vm.searchProperty());
-        Button newChat = new Button("New chat");
+        Button newChat = new Button("New chat", new FontIcon(Feather.EDIT));
         newChat.setId("newChat");
         newChat.setMaxWidth(Double.MAX_VALUE);
         newChat.setOnAction(e -> vm.newChat());
+        newChat.setTooltip(new Tooltip("New chat (Ctrl+N)"));
+        Button settings = new Button(null, new FontIcon(Feather.SETTINGS));
+        settings.setId("settings");
+        settings.setTooltip(new Tooltip("Settings (Ctrl+,)"));
+        settings.setOnAction(e -> openSettings.run());
+        HBox.setHgrow(newChat, Priority.ALWAYS);
+        HBox top = new HBox(6, newChat, settings);
         ListView<LocalSession> list = new ListView<>(vm.sessions());
         list.setId("sessions");
         list.setCellFactory(v -> new SessionCell());
@@ -102,7 +148,7 @@ public final class MainView {
         // A new conversation is selected before the refreshed list that holds it arrives: select it then.
         vm.sessions().addListener((javafx.collections.ListChangeListener<LocalSession>) c -> showSelection.run());
         VBox.setVgrow(list, Priority.ALWAYS);
-        VBox box = new VBox(8, newChat, search, list);
+        VBox box = new VBox(8, top, search, list);
         box.setPadding(new Insets(8));
         box.setPrefWidth(280);
         return box;
@@ -126,6 +172,14 @@ public final class MainView {
         thinking.setId("thinking");
         thinking.visibleProperty().bind(vm.thinkingProperty());
         thinking.managedProperty().bind(thinking.visibleProperty());
+
+        Label notice = new Label();
+        notice.setId("notice");
+        notice.getStyleClass().add("text-muted");
+        notice.setWrapText(true);
+        notice.textProperty().bind(vm.noticeProperty());
+        notice.visibleProperty().bind(vm.noticeProperty().isNotEmpty());
+        notice.managedProperty().bind(notice.visibleProperty());
 
         Label error = new Label();
         error.setId("error");
@@ -162,7 +216,7 @@ public final class MainView {
         HBox.setHgrow(composer, Priority.ALWAYS);
         VBox controls = new VBox(6, model, send);
         HBox composerRow = new HBox(8, composer, controls);
-        VBox box = new VBox(8, messages, thinking, error, composerRow);
+        VBox box = new VBox(8, messages, thinking, notice, error, composerRow);
         box.setPadding(new Insets(8));
         return box;
     }
@@ -213,7 +267,20 @@ public final class MainView {
         }
         Alert alert = new Alert(Alert.AlertType.INFORMATION, text.toString(), ButtonType.OK);
         alert.setHeaderText("The server refused these messages");
+        ownedByWindow(alert);
         alert.show();
+    }
+
+    /** Dialogs open over the main window (and close with it); Escape closes them, as every dialog here. */
+    private void ownedByWindow(Dialog<?> dialog) {
+        if (root.getScene() != null && root.getScene().getWindow() != null) {
+            dialog.initOwner(root.getScene().getWindow());
+        }
+    }
+
+    private void export(LocalSession session, Format format) {
+        exportTarget.choose(root.getScene().getWindow(), ConversationExport.fileName(session, format), format)
+                .ifPresent(file -> vm.export(session, format, file));
     }
 
     private static String abbreviate(String text) {
@@ -254,6 +321,9 @@ public final class MainView {
                 setContextMenu(null);
                 return;
             }
+            if (getIndex() >= getListView().getItems().size() - LOAD_AHEAD) {
+                vm.loadMore(); // drawing one of the last rows: fetch the next page before the user reaches the end
+            }
             Label title = new Label(session.title());
             title.getStyleClass().add("session-title");
             title.setMinWidth(0);
@@ -273,6 +343,7 @@ public final class MainView {
             rename.setOnAction(e -> {
                 TextInputDialog dialog = new TextInputDialog(session.title());
                 dialog.setHeaderText("Rename conversation");
+                ownedByWindow(dialog);
                 dialog.showAndWait().map(String::strip).filter(t -> !t.isEmpty())
                         .ifPresent(t -> vm.rename(session, t));
             });
@@ -282,9 +353,14 @@ public final class MainView {
                         "Delete \"" + session.title() + "\"? This removes it on every device.",
                         ButtonType.CANCEL, ButtonType.OK);
                 confirm.setHeaderText("Delete conversation");
+                ownedByWindow(confirm);
                 confirm.showAndWait().filter(b -> b == ButtonType.OK).ifPresent(b -> vm.delete(session));
             });
-            setContextMenu(new ContextMenu(rename, delete));
+            MenuItem markdown = new MenuItem("Export as Markdown…");
+            markdown.setOnAction(e -> export(session, Format.MARKDOWN));
+            MenuItem json = new MenuItem("Export as JSON…");
+            json.setOnAction(e -> export(session, Format.JSON));
+            setContextMenu(new ContextMenu(rename, delete, markdown, json));
         }
     }
 

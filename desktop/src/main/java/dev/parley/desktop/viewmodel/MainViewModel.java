@@ -7,9 +7,21 @@ import dev.parley.client.ClientException;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
 import dev.parley.client.SyncStatus;
+import dev.parley.desktop.export.ConversationExport;
+import dev.parley.desktop.settings.Settings;
 import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.DoubleProperty;
 import javafx.beans.property.ObjectProperty;
@@ -51,8 +63,14 @@ public final class MainViewModel {
     private final StringProperty accountText = new SimpleStringProperty("Not signed in");
     private final BooleanProperty signedIn = new SimpleBooleanProperty();
     private final StringProperty error = new SimpleStringProperty("");
-    /** Counts list refreshes, so that only the newest one's result is shown. */
+    private final StringProperty notice = new SimpleStringProperty("");
+    /** Counts list refreshes, so that only the newest one's result (and pages loaded after it) is shown. */
     private long sessionsGeneration;
+    /** Whether the sidebar may hold more conversations than it has loaded; false while a page is on its way. */
+    private boolean moreToLoad;
+    private boolean loadingMore;
+    /** The model chosen in Settings, preselected once the server's list is known. */
+    private String preferredModel;
 
     public MainViewModel(ChatClient client, UiExecutor ui, String serverLabel) {
         this.client = client;
@@ -176,18 +194,63 @@ public final class MainViewModel {
         }, this::showError);
     }
 
+    /**
+     * Writes {@code session} to {@code file} in {@code format}, off the UI thread. The file is replaced whole or not
+     * at all; the outcome is reported in {@link #noticeProperty()} or {@link #errorProperty()}.
+     */
+    public void export(LocalSession session, ConversationExport.Format format, Path file) {
+        ui.run(() -> {
+            String text = ConversationExport.render(format, session, client.messages(session.id()), Instant.now(),
+                    ZoneId.systemDefault());
+            writeWhole(file, text);
+            return file;
+        }, written -> notice.set("Exported \"" + session.title() + "\" to " + written), e -> error.set(
+                "Could not export \"" + session.title() + "\" to " + file + ": " + describe(e)));
+    }
+
+    private static void writeWhole(Path file, String text) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Path temp = Files.createTempFile(dir, ".parley-export", ".tmp");
+        try {
+            Files.writeString(temp, text, StandardCharsets.UTF_8);
+            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Takes saved settings into use: the default model now (when the server offers it); the theme is the view's. */
+    public void applySettings(Settings settings) {
+        preferredModel = settings.defaultModel();
+        if (preferredModel != null && models.stream().anyMatch(m -> m.id().equals(preferredModel))) {
+            model.set(preferredModel);
+        }
+    }
+
+    /** Shows a short message in the window, e.g. that a restart is needed; empty hides it. */
+    public void notify(String text) {
+        notice.set(text == null ? "" : text);
+    }
+
     /** The rows the server refused, for "see why". */
     public List<LocalMessage> rejected() {
         return client.rejectedMessages();
     }
 
+    /**
+     * Reloads the sidebar: as many conversations as are shown now (at least a page), so that a change does not
+     * scroll the list back to the top.
+     */
     public void refreshSessions() {
         String query = search.get();
         long generation = ++sessionsGeneration;
-        ui.run(() -> client.sessions(query, null, PAGE), list -> {
+        int wanted = Math.max(PAGE, sessions.size());
+        loadingMore = false;
+        ui.run(() -> client.sessions(query, null, wanted), list -> {
             if (generation != sessionsGeneration) {
                 return; // a later refresh (the next keystroke of a search) supersedes this one
             }
+            moreToLoad = list.size() == wanted;
             sessions.setAll(list);
             LocalSession current = selected.get();
             if (current != null) {
@@ -198,6 +261,35 @@ public final class MainViewModel {
                 });
             }
         }, this::showError);
+    }
+
+    /**
+     * Loads the next page of conversations after the last one shown, when there may be more and none is on its
+     * way. The sidebar calls it as the user scrolls near the end; SQLite pages by keyset, never by offset.
+     */
+    public void loadMore() {
+        if (!moreToLoad || loadingMore || sessions.isEmpty()) {
+            return;
+        }
+        loadingMore = true;
+        String query = search.get();
+        long generation = sessionsGeneration;
+        LocalSession last = sessions.get(sessions.size() - 1);
+        ui.run(() -> client.sessions(query, last, PAGE), page -> {
+            if (generation != sessionsGeneration) {
+                return; // the list was reloaded meanwhile; this page belongs to the old one
+            }
+            loadingMore = false;
+            moreToLoad = page.size() == PAGE;
+            Set<String> shown = new HashSet<>();
+            sessions.forEach(s -> shown.add(s.id()));
+            List<LocalSession> fresh = new ArrayList<>();
+            page.stream().filter(s -> shown.add(s.id())).forEach(fresh::add);
+            sessions.addAll(fresh);
+        }, e -> {
+            loadingMore = false;
+            showError(e);
+        });
     }
 
     private void refreshMessages() {
@@ -228,15 +320,34 @@ public final class MainViewModel {
 
     private void showModels(ModelsResponse response) {
         models.setAll(response.models());
-        if (model.get() == null) {
+        if (preferredModel != null && response.models().stream().anyMatch(m -> m.id().equals(preferredModel))) {
+            model.set(preferredModel);
+        } else if (model.get() == null) {
             model.set(response.defaultModel());
         }
     }
 
     private void showError(Throwable e) {
+        error.set(describe(e));
+    }
+
+    /** The problem in plain words: a client error's own message, else what failed. */
+    private static String describe(Throwable e) {
         Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
                 ? e.getCause() : e;
-        error.set(cause instanceof ClientException ? cause.getMessage() : "Something went wrong: " + cause);
+        if (cause instanceof ClientException) {
+            return cause.getMessage();
+        }
+        if (cause instanceof java.nio.file.NoSuchFileException) {
+            return "the folder does not exist";
+        }
+        if (cause instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (cause instanceof IOException io) {
+            return io.getMessage() == null ? "the file could not be written" : io.getMessage();
+        }
+        return "Something went wrong: " + cause;
     }
 
     private record Sent(LocalSession session, dev.parley.client.Exchange exchange) {
@@ -299,6 +410,11 @@ public final class MainViewModel {
 
     public StringProperty errorProperty() {
         return error;
+    }
+
+    /** A passing message for the user (an export written, a restart needed); empty when there is none. */
+    public StringProperty noticeProperty() {
+        return notice;
     }
 
     public String serverLabel() {

@@ -8,9 +8,13 @@ import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
 import dev.parley.client.SyncState;
 import dev.parley.client.SyncStatus;
+import dev.parley.desktop.export.ConversationExport;
+import dev.parley.desktop.settings.Settings;
+import dev.parley.protocol.Json;
 import dev.parley.protocol.Role;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -152,6 +156,96 @@ class MainViewModelTest {
         assertThat(signIn.errorProperty().get()).isEqualTo("Wrong e-mail address or password.");
         assertThat(signIn.doneProperty().get()).isFalse();
         assertThat(signIn.busyProperty().get()).isFalse();
+    }
+
+    @Test
+    void theSidebarLoadsAPageAndTheNextOnesOnDemandWithoutRepeats() throws Exception {
+        int total = MainViewModel.PAGE * 2 + 50;
+        for (int i = 0; i < total; i++) {
+            client.newSession("Conversation " + i);
+        }
+        vm.refreshSessions();
+        ui.drain();
+        assertThat(vm.sessions()).hasSize(MainViewModel.PAGE);
+        assertThat(vm.sessions().get(0).title()).isEqualTo("Conversation " + (total - 1));
+
+        vm.loadMore();
+        vm.loadMore();
+        vm.loadMore(); // past the end: nothing more to load
+
+        assertThat(vm.sessions()).hasSize(total);
+        assertThat(vm.sessions()).extracting(LocalSession::id).doesNotHaveDuplicates();
+        assertThat(vm.sessions().get(total - 1).title()).isEqualTo("Conversation 0");
+
+        client.newSession("One more"); // a change reloads as many rows as were shown, not only the first page
+        ui.await(WAIT, "the refreshed list", () -> vm.sessions().get(0).title().equals("One more"));
+        assertThat(vm.sessions()).hasSize(total);
+        vm.loadMore(); // the oldest moved past the shown rows: scrolling on brings it back
+        assertThat(vm.sessions()).hasSize(total + 1);
+        assertThat(vm.sessions().get(total).title()).isEqualTo("Conversation 0");
+    }
+
+    @Test
+    void aSearchPagesThroughItsOwnMatchesOnly() throws Exception {
+        for (int i = 0; i < MainViewModel.PAGE + 10; i++) {
+            client.newSession((i % 2 == 0 ? "Even " : "Odd ") + i);
+        }
+        vm.searchProperty().set("even");
+        ui.drain();
+        assertThat(vm.sessions()).hasSize(MainViewModel.PAGE / 2 + 5)
+                .allSatisfy(s -> assertThat(s.title()).startsWith("Even"));
+
+        vm.loadMore();
+
+        assertThat(vm.sessions()).hasSize(MainViewModel.PAGE / 2 + 5);
+    }
+
+    @Test
+    void exportWritesTheConversationAsMarkdownAndAsJson() throws Exception {
+        vm.draftProperty().set("What is *Parley*?");
+        vm.send();
+        ui.await(WAIT, "the reply", () -> vm.messages().size() == 2 && !vm.thinkingProperty().get());
+        LocalSession session = vm.sessions().get(0);
+        Path markdown = dir.resolve("chat.md");
+        Path json = dir.resolve("chat.json");
+
+        vm.export(session, ConversationExport.Format.MARKDOWN, markdown);
+        vm.export(session, ConversationExport.Format.JSON, json);
+
+        String md = Files.readString(markdown);
+        assertThat(md).startsWith("# What is *Parley*?\n").contains("## You · ", "What is *Parley*?", "## Parley · ",
+                vm.messages().get(1).message().content().strip());
+        ConversationExport.Document document = Json.newMapper().readValue(json.toFile(),
+                ConversationExport.Document.class);
+        assertThat(document.session().id()).isEqualTo(session.id());
+        assertThat(document.messages()).containsExactlyElementsOf(vm.messages().stream()
+                .map(LocalMessage::message).toList());
+        assertThat(vm.noticeProperty().get()).contains("Exported", json.toString());
+        assertThat(vm.errorProperty().get()).isEmpty();
+    }
+
+    @Test
+    void exportIntoAMissingFolderSaysSoAndWritesNothing() throws Exception {
+        LocalSession session = client.newSession("Kept safe");
+        Path target = dir.resolve("no-such-folder").resolve("chat.md");
+
+        vm.export(session, ConversationExport.Format.MARKDOWN, target);
+
+        assertThat(vm.errorProperty().get()).isEqualTo("Could not export \"Kept safe\" to " + target
+                + ": the folder does not exist");
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void theDefaultModelFromSettingsIsPreselectedWhenTheServerOffersIt() {
+        ui.drain();
+        String offered = vm.models().get(vm.models().size() - 1).id();
+
+        vm.applySettings(new Settings(null, offered, false));
+        assertThat(vm.modelProperty().get()).isEqualTo(offered);
+
+        vm.applySettings(new Settings(null, "no-such-model", false));
+        assertThat(vm.modelProperty().get()).as("an unknown model is not forced on the composer").isEqualTo(offered);
     }
 
     @Test

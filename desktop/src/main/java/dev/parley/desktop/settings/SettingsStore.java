@@ -1,0 +1,64 @@
+package dev.parley.desktop.settings;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.protocol.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The settings file, {@code desktop-settings.json} in the data directory. A missing file means the defaults; an
+ * unreadable one also gives the defaults but is left alone on disk until the user saves new settings, so a hand
+ * edit gone wrong loses nothing. Writes replace the file atomically. Safe to call from any one thread at a time.
+ */
+public final class SettingsStore {
+    private static final Logger LOG = Logger.getLogger(SettingsStore.class.getName());
+    private static final ObjectMapper JSON = Json.newMapper();
+
+    private final Path file;
+
+    public SettingsStore(Path dataDir) {
+        this.file = dataDir.resolve("desktop-settings.json");
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The saved settings, or {@link Settings#DEFAULTS} when there are none or they cannot be read. */
+    public Settings load() {
+        if (!Files.exists(file)) {
+            return Settings.DEFAULTS;
+        }
+        try {
+            Settings read = JSON.readValue(file.toFile(), Settings.class);
+            return read == null ? Settings.DEFAULTS : read;
+        } catch (JacksonException e) {
+            LOG.log(Level.WARNING, "ignoring the unreadable settings file " + file + ": " + e.getOriginalMessage());
+            return Settings.DEFAULTS;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot read the settings file " + file, e);
+            return Settings.DEFAULTS;
+        }
+    }
+
+    public void save(Settings settings) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path temp = Files.createTempFile(file.getParent(), "desktop-settings", ".tmp");
+            try {
+                JSON.writerWithDefaultPrettyPrinter().writeValue(temp.toFile(), settings);
+                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save the settings to " + file, e);
+        }
+    }
+}

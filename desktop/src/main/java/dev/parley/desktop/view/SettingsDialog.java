@@ -1,0 +1,106 @@
+package dev.parley.desktop.view;
+
+import dev.parley.desktop.viewmodel.SettingsViewModel;
+import javafx.geometry.Insets;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.RadioButton;
+import javafx.scene.control.TextField;
+import javafx.scene.control.ToggleGroup;
+import javafx.scene.input.KeyCode;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.VBox;
+import javafx.stage.Modality;
+import javafx.stage.Stage;
+import javafx.stage.Window;
+
+/** Settings: the server, the default model, the theme, and where the data lives. Escape or Cancel closes it. */
+public final class SettingsDialog {
+    private SettingsDialog() {
+    }
+
+    public static Stage open(Window owner, SettingsViewModel vm) {
+        ToggleGroup server = new ToggleGroup();
+        RadioButton embedded = new RadioButton("Embedded server on this computer (works offline, no setup)");
+        embedded.setId("settingsEmbedded");
+        embedded.setToggleGroup(server);
+        RadioButton remote = new RadioButton("Server at this address:");
+        remote.setId("settingsRemote");
+        remote.setToggleGroup(server);
+        (vm.embeddedProperty().get() ? embedded : remote).setSelected(true);
+        embedded.selectedProperty().addListener((obs, old, now) -> vm.embeddedProperty().set(now));
+        TextField url = new TextField();
+        url.setId("settingsServerUrl");
+        url.setPromptText("https://parley.example.com");
+        url.textProperty().bindBidirectional(vm.serverUrlProperty());
+        url.disableProperty().bind(vm.embeddedProperty());
+        Label restart = new Label("A different server is used from the next start of Parley.");
+        restart.getStyleClass().add("text-muted");
+
+        ComboBox<String> model = new ComboBox<>(vm.models());
+        model.setId("settingsModel");
+        model.valueProperty().bindBidirectional(vm.defaultModelProperty());
+        CheckBox dark = new CheckBox("Dark theme");
+        dark.setId("settingsDark");
+        dark.selectedProperty().bindBidirectional(vm.darkProperty());
+        TextField dataDir = new TextField(vm.dataDirectory());
+        dataDir.setId("settingsDataDir");
+        dataDir.setEditable(false);
+
+        Label error = new Label();
+        error.setId("settingsError");
+        error.getStyleClass().add("danger");
+        error.setWrapText(true);
+        error.textProperty().bind(vm.errorProperty());
+        error.visibleProperty().bind(vm.errorProperty().isNotEmpty());
+        error.managedProperty().bind(error.visibleProperty());
+
+        Stage stage = new Stage();
+        Button save = new Button("Save");
+        save.setId("settingsSave");
+        save.setDefaultButton(true);
+        save.setOnAction(e -> vm.save());
+        Button cancel = new Button("Cancel");
+        cancel.setId("settingsCancel");
+        cancel.setCancelButton(true);
+        cancel.setOnAction(e -> stage.close());
+
+        VBox box = new VBox(10,
+                heading("Server"), embedded, remote, url, restart,
+                heading("Default model"), model,
+                heading("Appearance"), dark,
+                heading("Data directory"), dataDir,
+                error, new HBox(8, save, cancel));
+        box.setPadding(new Insets(16));
+        box.setPrefWidth(460);
+        stage.initOwner(owner);
+        stage.initModality(Modality.WINDOW_MODAL);
+        stage.setTitle("Settings");
+        Scene scene = new Scene(box);
+        if (owner != null && owner.getScene() != null) {
+            scene.getStylesheets().addAll(owner.getScene().getStylesheets());
+        }
+        scene.setOnKeyPressed(e -> {
+            if (e.getCode() == KeyCode.ESCAPE) {
+                stage.close();
+            }
+        });
+        stage.setScene(scene);
+        vm.doneProperty().addListener((obs, old, done) -> {
+            if (done) {
+                stage.close();
+            }
+        });
+        stage.show();
+        return stage;
+    }
+
+    private static Label heading(String text) {
+        Label label = new Label(text);
+        label.getStyleClass().add("settings-heading");
+        return label;
+    }
+}

@@ -1,0 +1,159 @@
+package dev.parley.desktop.viewmodel;
+
+import dev.parley.desktop.settings.Settings;
+import dev.parley.desktop.settings.SettingsStore;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+/**
+ * The Settings dialog: server (embedded or a URL), default model, theme, and where the data lives. Validates inline
+ * and saves off the UI thread; the theme and model take effect at once, a new server at the next start (the open
+ * local store and its sign-in belong to the server it was opened with). Properties are used on the UI thread only.
+ */
+public final class SettingsViewModel {
+    /** The model choice that means "whatever the server suggests". */
+    public static final String SERVER_DEFAULT = "Server default";
+
+    private final SettingsStore store;
+    private final UiExecutor ui;
+    private final Settings saved;
+    private final Consumer<Settings> onSaved;
+    private final String dataDir;
+    private final BooleanProperty embedded = new SimpleBooleanProperty();
+    private final StringProperty serverUrl = new SimpleStringProperty("");
+    private final StringProperty defaultModel = new SimpleStringProperty(SERVER_DEFAULT);
+    private final BooleanProperty dark = new SimpleBooleanProperty();
+    private final ObservableList<String> models = FXCollections.observableArrayList();
+    private final StringProperty error = new SimpleStringProperty("");
+    private final BooleanProperty done = new SimpleBooleanProperty();
+
+    /**
+     * @param current  the settings in use
+     * @param models   the ids of the models the server offers
+     * @param onSaved  called on the UI thread with the new settings once they are on disk
+     */
+    public SettingsViewModel(SettingsStore store, UiExecutor ui, Settings current, List<String> models,
+                             Path dataDir, Consumer<Settings> onSaved) {
+        this.store = store;
+        this.ui = ui;
+        this.saved = current;
+        this.onSaved = onSaved;
+        this.dataDir = dataDir.toAbsolutePath().toString();
+        embedded.set(current.embedded());
+        serverUrl.set(current.embedded() ? "" : current.serverUrl());
+        this.models.add(SERVER_DEFAULT);
+        this.models.addAll(models);
+        if (current.defaultModel() != null) {
+            if (!this.models.contains(current.defaultModel())) {
+                this.models.add(current.defaultModel()); // kept even when this server does not list it
+            }
+            defaultModel.set(current.defaultModel());
+        }
+        dark.set(current.dark());
+    }
+
+    /** The first problem with the inputs, or empty when they may be saved. */
+    public String validate() {
+        if (embedded.get()) {
+            return "";
+        }
+        String url = serverUrl.get() == null ? "" : serverUrl.get().strip();
+        if (url.isEmpty()) {
+            return "Enter the server's address, such as https://parley.example.com, or choose the embedded server.";
+        }
+        try {
+            URI uri = new URI(url);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                return "The server's address must start with http:// or https://.";
+            }
+            if (uri.getHost() == null || uri.getHost().isEmpty()) {
+                return "The server's address needs a host name, such as https://parley.example.com.";
+            }
+            if (uri.getQuery() != null || uri.getFragment() != null) {
+                return "The server's address cannot have a ? or # part.";
+            }
+        } catch (URISyntaxException e) {
+            return "That is not a web address: " + e.getReason() + ".";
+        }
+        return "";
+    }
+
+    /** The settings the dialog shows now. Valid only when {@link #validate()} is empty. */
+    public Settings settings() {
+        String url = embedded.get() ? null : stripTrailingSlash(serverUrl.get().strip());
+        String model = defaultModel.get() == null || defaultModel.get().equals(SERVER_DEFAULT) ? null
+                : defaultModel.get();
+        return new Settings(url, model, dark.get());
+    }
+
+    /** Whether saving changes the server, which takes a restart to use. */
+    public boolean serverChanged() {
+        return validate().isEmpty() && !java.util.Objects.equals(settings().serverUrl(), saved.serverUrl());
+    }
+
+    public void save() {
+        String problem = validate();
+        error.set(problem);
+        if (!problem.isEmpty()) {
+            return;
+        }
+        Settings chosen = settings();
+        ui.run(() -> {
+            store.save(chosen);
+            return chosen;
+        }, written -> {
+            onSaved.accept(written);
+            done.set(true);
+        }, e -> error.set("The settings could not be saved: " + (e.getMessage() == null ? e : e.getMessage())));
+    }
+
+    private static String stripTrailingSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    public BooleanProperty embeddedProperty() {
+        return embedded;
+    }
+
+    public StringProperty serverUrlProperty() {
+        return serverUrl;
+    }
+
+    public StringProperty defaultModelProperty() {
+        return defaultModel;
+    }
+
+    public BooleanProperty darkProperty() {
+        return dark;
+    }
+
+    public ObservableList<String> models() {
+        return FXCollections.unmodifiableObservableList(models);
+    }
+
+    public String dataDirectory() {
+        return dataDir;
+    }
+
+    public ReadOnlyStringProperty errorProperty() {
+        return error;
+    }
+
+    /** Becomes true once saved; the dialog closes then. */
+    public ReadOnlyBooleanProperty doneProperty() {
+        return done;
+    }
+}
