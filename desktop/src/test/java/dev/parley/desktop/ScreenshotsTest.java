@@ -137,14 +137,29 @@ class ScreenshotsTest {
         robot.clickOn("#password").write(PASSWORD);
         WaitForAsyncUtils.waitForFxEvents();
 
+        assertIsAScreenshot(write(dialogOverWindow(robot, "Sign in"), "sign-in.png"));
+    }
+
+    @Test
+    void settingsDialogOverTheMainWindow(FxRobot robot) throws Exception {
+        writeBackgroundConversations();
+        showWindow(robot, false);
+        robot.press(KeyCode.CONTROL).type(KeyCode.COMMA).release(KeyCode.CONTROL);
+        await("the settings dialog", () -> fx(() -> robot.lookup("#settingsSave").tryQuery().isPresent()));
+
+        assertIsAScreenshot(write(dialogOverWindow(robot, "Settings"), "settings.png"));
+    }
+
+    /** The main window with the dialog titled {@code title} drawn where it sits over it. */
+    private BufferedImage dialogOverWindow(FxRobot robot, String title) throws Exception {
         Stage dialog = (Stage) fx(() -> robot.listWindows().stream()
-                .filter(w -> w instanceof Stage s && "Sign in".equals(s.getTitle()) && s.isShowing())
+                .filter(w -> w instanceof Stage s && title.equals(s.getTitle()) && s.isShowing())
                 .findFirst().orElseThrow());
         BufferedImage main = snapshot(stage.getScene());
-        BufferedImage signIn = snapshot(dialog.getScene());
+        BufferedImage over = snapshot(dialog.getScene());
         int x = (int) Math.round(fx(() -> dialog.getX() - stage.getX()));
         int y = (int) Math.round(fx(() -> dialog.getY() - stage.getY()));
-        assertIsAScreenshot(write(overlay(main, signIn, x, y), "sign-in.png"));
+        return overlay(main, over, x, y);
     }
 
     @Test

@@ -24,7 +24,7 @@ public final class SettingsDialog {
 
     public static Stage open(Window owner, SettingsViewModel vm) {
         ToggleGroup server = new ToggleGroup();
-        RadioButton embedded = new RadioButton("Embedded server on this computer (works offline, no setup)");
+        RadioButton embedded = new RadioButton("Embedded server on this computer (no setup)");
         embedded.setId("settingsEmbedded");
         embedded.setToggleGroup(server);
         RadioButton remote = new RadioButton("Server at this address:");

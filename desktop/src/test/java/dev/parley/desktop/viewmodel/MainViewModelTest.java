@@ -249,6 +249,20 @@ class MainViewModelTest {
     }
 
     @Test
+    void signingOutShowsTheSignedOutStateAndHidesTheAccountsConversations() throws Exception {
+        client.signUp("ada@example.com", "correct horse battery");
+        vm.newChat();
+        ui.await(WAIT, "the signed-in state", () -> vm.signedInProperty().get() && vm.sessions().size() == 1);
+
+        vm.signOut();
+
+        ui.await(WAIT, "the signed-out state", () -> !vm.signedInProperty().get()
+                && "Not signed in".equals(vm.accountTextProperty().get()));
+        assertThat(vm.selectedProperty().get()).isNull();
+        assertThat(vm.sessions()).isEmpty();
+    }
+
+    @Test
     void syncTextNamesEveryState() {
         assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCED, 0, 0, 0, 0))).isEqualTo("Synced ✓");
         assertThat(SyncText.of(new SyncStatus(SyncStatus.State.PENDING, 3, 0, 0, 0))).isEqualTo("3 unsent");
