@@ -239,6 +239,12 @@ public final class MainView {
         sync.setId("syncStatus");
         sync.textProperty().bind(vm.syncTextProperty());
         sync.setOnMouseClicked(e -> showRejected());
+        Tooltip why = new Tooltip("Click to see why the server refused them");
+        vm.syncStatusProperty().addListener((obs, old, status) -> {
+            boolean refused = status != null && status.rejected() > 0;
+            sync.setCursor(refused ? javafx.scene.Cursor.HAND : javafx.scene.Cursor.DEFAULT);
+            sync.setTooltip(refused ? why : null);
+        });
         ProgressBar progress = new ProgressBar();
         progress.setId("syncProgress");
         progress.progressProperty().bind(vm.syncProgressProperty());
