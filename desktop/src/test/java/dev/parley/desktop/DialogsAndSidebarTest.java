@@ -1,5 +1,7 @@
 package dev.parley.desktop;
 
+import static dev.parley.desktop.FxWait.await;
+import static dev.parley.desktop.FxWait.fx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.ChatClient;
@@ -18,10 +20,8 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import javafx.application.Application;
 import javafx.event.Event;
@@ -219,16 +219,4 @@ class DialogsAndSidebarTest {
                 && s.getOwner() == stage).count());
     }
 
-    private static void await(String expectation, Callable<Boolean> condition) {
-        try {
-            WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, condition);
-        } catch (TimeoutException e) {
-            throw new AssertionError("timed out waiting until " + expectation, e);
-        }
-        WaitForAsyncUtils.waitForFxEvents();
-    }
-
-    private static <T> T fx(Callable<T> read) throws Exception {
-        return WaitForAsyncUtils.asyncFx(read).get(10, TimeUnit.SECONDS);
-    }
 }

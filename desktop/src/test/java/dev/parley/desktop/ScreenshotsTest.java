@@ -1,5 +1,7 @@
 package dev.parley.desktop;
 
+import static dev.parley.desktop.FxWait.await;
+import static dev.parley.desktop.FxWait.fx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.ChatClient;
@@ -28,10 +30,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import javafx.scene.Scene;
 import javafx.scene.control.Label;
@@ -309,19 +309,6 @@ class ScreenshotsTest {
     }
 
     // ------------------------------------------------------------------ reading the window
-
-    private static void await(String expectation, Callable<Boolean> condition) {
-        try {
-            WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, condition);
-        } catch (TimeoutException e) {
-            throw new AssertionError("timed out waiting until " + expectation, e);
-        }
-        WaitForAsyncUtils.waitForFxEvents();
-    }
-
-    private static <T> T fx(Callable<T> read) throws Exception {
-        return WaitForAsyncUtils.asyncFx(read).get(10, TimeUnit.SECONDS);
-    }
 
     private static String text(FxRobot robot, String query) throws Exception {
         Label label = robot.lookup(query).queryAs(Label.class);

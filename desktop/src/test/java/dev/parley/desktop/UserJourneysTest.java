@@ -1,5 +1,7 @@
 package dev.parley.desktop;
 
+import static dev.parley.desktop.FxWait.await;
+import static dev.parley.desktop.FxWait.fx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.ChatClient;
@@ -19,10 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -266,24 +266,6 @@ class UserJourneysTest {
         robot.clickOn("#search");
         robot.press(KeyCode.CONTROL).type(KeyCode.A).release(KeyCode.CONTROL);
         robot.type(KeyCode.BACK_SPACE);
-    }
-
-    /** Waits up to 20 s (network round trips) for {@code condition}; on time-out fails naming what was expected. */
-    private static void await(String expectation, Callable<Boolean> condition) {
-        await(expectation, 20, condition);
-    }
-
-    private static void await(String expectation, int seconds, Callable<Boolean> condition) {
-        try {
-            WaitForAsyncUtils.waitFor(seconds, TimeUnit.SECONDS, condition);
-        } catch (TimeoutException e) {
-            throw new AssertionError("timed out waiting until " + expectation, e);
-        }
-        WaitForAsyncUtils.waitForFxEvents();
-    }
-
-    private static <T> T fx(Callable<T> read) throws Exception {
-        return WaitForAsyncUtils.asyncFx(read).get(10, TimeUnit.SECONDS);
     }
 
     private static String syncText(FxRobot robot) throws Exception {

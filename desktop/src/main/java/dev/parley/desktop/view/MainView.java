@@ -173,20 +173,8 @@ public final class MainView {
         thinking.visibleProperty().bind(vm.thinkingProperty());
         thinking.managedProperty().bind(thinking.visibleProperty());
 
-        Label notice = new Label();
-        notice.setId("notice");
-        notice.getStyleClass().add("text-muted");
-        notice.setWrapText(true);
-        notice.textProperty().bind(vm.noticeProperty());
-        notice.visibleProperty().bind(vm.noticeProperty().isNotEmpty());
-        notice.managedProperty().bind(notice.visibleProperty());
-
-        Label error = new Label();
-        error.setId("error");
-        error.getStyleClass().add("danger");
-        error.textProperty().bind(vm.errorProperty());
-        error.visibleProperty().bind(vm.errorProperty().isNotEmpty());
-        error.managedProperty().bind(error.visibleProperty());
+        Label notice = Dialogs.message("notice", "text-muted", vm.noticeProperty());
+        Label error = Dialogs.message("error", "danger", vm.errorProperty());
 
         composer.setId("composer");
         composer.setPromptText("Message Parley (Enter sends, Shift+Enter adds a line)");

@@ -2,7 +2,6 @@ package dev.parley.desktop.view;
 
 import dev.parley.desktop.viewmodel.SettingsViewModel;
 import javafx.geometry.Insets;
-import javafx.scene.Scene;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.ComboBox;
@@ -10,10 +9,8 @@ import javafx.scene.control.Label;
 import javafx.scene.control.RadioButton;
 import javafx.scene.control.TextField;
 import javafx.scene.control.ToggleGroup;
-import javafx.scene.input.KeyCode;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.VBox;
-import javafx.stage.Modality;
 import javafx.stage.Stage;
 import javafx.stage.Window;
 
@@ -50,15 +47,8 @@ public final class SettingsDialog {
         dataDir.setId("settingsDataDir");
         dataDir.setEditable(false);
 
-        Label error = new Label();
-        error.setId("settingsError");
-        error.getStyleClass().add("danger");
-        error.setWrapText(true);
-        error.textProperty().bind(vm.errorProperty());
-        error.visibleProperty().bind(vm.errorProperty().isNotEmpty());
-        error.managedProperty().bind(error.visibleProperty());
+        Label error = Dialogs.message("settingsError", "danger", vm.errorProperty());
 
-        Stage stage = new Stage();
         Button save = new Button("Save");
         save.setId("settingsSave");
         save.setDefaultButton(true);
@@ -66,7 +56,7 @@ public final class SettingsDialog {
         Button cancel = new Button("Cancel");
         cancel.setId("settingsCancel");
         cancel.setCancelButton(true);
-        cancel.setOnAction(e -> stage.close());
+        cancel.setOnAction(e -> cancel.getScene().getWindow().hide());
 
         VBox box = new VBox(10,
                 heading("Server"), embedded, remote, url, restart,
@@ -76,26 +66,7 @@ public final class SettingsDialog {
                 error, new HBox(8, save, cancel));
         box.setPadding(new Insets(16));
         box.setPrefWidth(460);
-        stage.initOwner(owner);
-        stage.initModality(Modality.WINDOW_MODAL);
-        stage.setTitle("Settings");
-        Scene scene = new Scene(box);
-        if (owner != null && owner.getScene() != null) {
-            scene.getStylesheets().addAll(owner.getScene().getStylesheets());
-        }
-        scene.setOnKeyPressed(e -> {
-            if (e.getCode() == KeyCode.ESCAPE) {
-                stage.close();
-            }
-        });
-        stage.setScene(scene);
-        vm.doneProperty().addListener((obs, old, done) -> {
-            if (done) {
-                stage.close();
-            }
-        });
-        stage.show();
-        return stage;
+        return Dialogs.show(owner, "Settings", box, vm.doneProperty());
     }
 
     private static Label heading(String text) {

@@ -2,15 +2,12 @@ package dev.parley.desktop.view;
 
 import dev.parley.desktop.viewmodel.SignInViewModel;
 import javafx.geometry.Insets;
-import javafx.scene.Scene;
 import javafx.scene.control.Button;
 import javafx.scene.control.Label;
 import javafx.scene.control.PasswordField;
 import javafx.scene.control.TextField;
-import javafx.scene.input.KeyCode;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.VBox;
-import javafx.stage.Modality;
 import javafx.stage.Stage;
 import javafx.stage.Window;
 
@@ -28,13 +25,7 @@ public final class SignInDialog {
         password.setId("password");
         password.setPromptText("Password (8 characters or more)");
         password.textProperty().bindBidirectional(vm.passwordProperty());
-        Label error = new Label();
-        error.setId("signInError");
-        error.getStyleClass().add("danger");
-        error.setWrapText(true);
-        error.textProperty().bind(vm.errorProperty());
-        error.visibleProperty().bind(vm.errorProperty().isNotEmpty());
-        error.managedProperty().bind(error.visibleProperty());
+        Label error = Dialogs.message("signInError", "danger", vm.errorProperty());
         Button signIn = new Button("Sign in");
         signIn.setId("doSignIn");
         signIn.setDefaultButton(true);
@@ -51,23 +42,7 @@ public final class SignInDialog {
                 note);
         box.setPadding(new Insets(16));
         box.setPrefWidth(360);
-        Stage stage = new Stage();
-        stage.initOwner(owner);
-        stage.initModality(Modality.WINDOW_MODAL);
-        stage.setTitle("Sign in");
-        Scene scene = new Scene(box);
-        scene.setOnKeyPressed(e -> {
-            if (e.getCode() == KeyCode.ESCAPE) {
-                stage.close();
-            }
-        });
-        stage.setScene(scene);
-        vm.doneProperty().addListener((obs, old, done) -> {
-            if (done) {
-                stage.close();
-            }
-        });
-        stage.show();
+        Stage stage = Dialogs.show(owner, "Sign in", box, vm.doneProperty());
         email.requestFocus();
         return stage;
     }
