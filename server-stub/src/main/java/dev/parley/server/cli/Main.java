@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
         description = "Parley chat server tools.",
         subcommands = {Main.Serve.class, Main.VerifyAnalytics.class})
 public final class Main {
+    /** Environment variable with the database password: kept off the command line, which other users can see. */
+    static final String DB_PASSWORD_ENV = "PARLEY_DB_PASSWORD";
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -45,7 +47,12 @@ public final class Main {
                 description = "JDBC URL: jdbc:sqlite:FILE or jdbc:postgresql://HOST/DB (default ${DEFAULT-VALUE}).")
         String db;
 
-        @Option(names = "--pool-size", defaultValue = "8", description = "Database connections (default ${DEFAULT-VALUE}).")
+        @Option(names = "--db-user", description = "Database account (PostgreSQL); its password comes from the"
+                + " environment variable " + DB_PASSWORD_ENV + ". Default: the URL's user= parameter.")
+        String dbUser;
+
+        @Option(names = "--pool-size", defaultValue = "8",
+                description = "Database connections of this process (default ${DEFAULT-VALUE}).")
         int poolSize;
 
         @Option(names = "--no-signup", description = "Refuse new accounts (sign-up answers 403).")
@@ -77,7 +84,8 @@ public final class Main {
         public Integer call() throws InterruptedException {
             ServerConfig config;
             try {
-                config = ServerConfig.builder().host(host).port(port).databaseUrl(db).poolSize(poolSize)
+                config = ServerConfig.builder().host(host).port(port).databaseUrl(db).databaseUser(dbUser)
+                        .databasePassword(System.getenv(DB_PASSWORD_ENV)).poolSize(poolSize)
                         .signUpAllowed(!noSignUp).modelProvider(provider()).claimTtl(claimTtl()).build();
             } catch (IllegalArgumentException e) {
                 System.err.println("parley server: " + e.getMessage());
@@ -135,6 +143,10 @@ public final class Main {
         @Option(names = "--db", required = true, description = "JDBC URL of the server database.")
         String db;
 
+        @Option(names = "--db-user", description = "Database account (PostgreSQL); its password comes from the"
+                + " environment variable " + DB_PASSWORD_ENV + ".")
+        String dbUser;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -144,7 +156,7 @@ public final class Main {
             PrintWriter err = spec.commandLine().getErr();
             List<Mismatch> mismatches;
             try {
-                mismatches = AnalyticsVerifier.verify(db);
+                mismatches = AnalyticsVerifier.verify(db, dbUser, System.getenv(DB_PASSWORD_ENV));
             } catch (SQLException e) {
                 err.println("verify-analytics: cannot read " + db + ": " + e.getMessage());
                 err.flush();

@@ -12,6 +12,8 @@ import dev.parley.server.AnalyticsVerifier;
 import dev.parley.server.AnalyticsVerifier.Mismatch;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -20,12 +22,17 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 
 /**
- * A real server on a random loopback port over a real SQLite file, with a scripted model and a movable clock,
- * plus shortcuts for the calls most tests make. Close it after the test.
+ * A real server on a random loopback port over a real database, with a scripted model and a movable clock, plus
+ * shortcuts for the calls most tests make. The database is the one {@link TestDatabases} gives the directory: a
+ * SQLite file in it, or a fresh PostgreSQL database when the build runs the suite on PostgreSQL. Close it after
+ * the test.
  */
 public final class TestServer implements AutoCloseable {
     public final ScriptedModel model = new ScriptedModel();
@@ -35,7 +42,7 @@ public final class TestServer implements AutoCloseable {
     public final HttpApi api;
 
     private TestServer(Path dir, UnaryOperator<ServerConfig.Builder> customize) {
-        this.dbUrl = "jdbc:sqlite:" + dir.resolve("server.db");
+        this.dbUrl = TestDatabases.urlFor(dir);
         ServerConfig.Builder builder = ServerConfig.builder().port(0).databaseUrl(dbUrl).modelProvider(model)
                 .clock(clock);
         this.server = ParleyServer.start(customize.apply(builder).build());
@@ -97,6 +104,37 @@ public final class TestServer implements AutoCloseable {
         try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    /** The first column of every row of {@code sql}, as text, in the order the query gives. */
+    public List<String> queryStrings(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            List<String> values = new ArrayList<>();
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+            return values;
+        }
+    }
+
+    /**
+     * The JSON object of counts in the first column of the first row of {@code sql} (such as {@code models_used}),
+     * whatever spacing and key order the dialect stores it with; empty when there is no row.
+     */
+    public Map<String, Long> queryCounts(String sql) throws SQLException {
+        String text = queryString(sql);
+        return text == null ? Map.of() : counts(text);
+    }
+
+    /** A JSON object of counts, as stored in {@code models_used}. */
+    public static Map<String, Long> counts(String text) {
+        try {
+            return HttpApi.JSON.readValue(text, new TypeReference<TreeMap<String, Long>>() {
+            });
+        } catch (IOException e) {
+            throw new AssertionError("not a JSON object of counts: " + text, e);
         }
     }
 
