@@ -40,6 +40,8 @@ public final class TestServer implements AutoCloseable {
     public final String dbUrl;
     public final ParleyServer server;
     public final HttpApi api;
+    /** The connection of the query shortcuts, opened on first use (a new PostgreSQL connection costs a process). */
+    private Connection admin;
 
     private TestServer(Path dir, UnaryOperator<ServerConfig.Builder> customize) {
         this.dbUrl = TestDatabases.urlFor(dir);
@@ -84,14 +86,13 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** Every counter that disagrees with its recomputation; empty when analytics are exact. */
-    public List<Mismatch> mismatches() throws SQLException {
-        return AnalyticsVerifier.verify(dbUrl);
+    public synchronized List<Mismatch> mismatches() throws SQLException {
+        return AnalyticsVerifier.verify(admin());
     }
 
     /** The first column of the first row of {@code sql}, as a long. */
-    public long queryLong(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(sql)) {
+    public synchronized long queryLong(String sql) throws SQLException {
+        try (Statement s = admin().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             if (!rs.next()) {
                 throw new AssertionError("no row: " + sql);
             }
@@ -100,17 +101,15 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** The first column of the first row of {@code sql}, as text, or null when there is no row. */
-    public String queryString(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(sql)) {
+    public synchronized String queryString(String sql) throws SQLException {
+        try (Statement s = admin().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }
     }
 
     /** The first column of every row of {@code sql}, as text, in the order the query gives. */
-    public List<String> queryStrings(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(sql)) {
+    public synchronized List<String> queryStrings(String sql) throws SQLException {
+        try (Statement s = admin().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             List<String> values = new ArrayList<>();
             while (rs.next()) {
                 values.add(rs.getString(1));
@@ -139,15 +138,38 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** Runs admin SQL against the server's database, as an operator would. */
-    public void execute(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement()) {
+    public synchronized void execute(String sql) throws SQLException {
+        try (Statement s = admin().createStatement()) {
             s.execute(sql);
         }
     }
 
+    /** Stops the server and closes the query connection; the database stays for whoever looks at it next. */
     @Override
     public void close() {
-        server.close();
+        try {
+            server.close();
+        } finally {
+            closeAdmin();
+        }
+    }
+
+    private Connection admin() throws SQLException {
+        if (admin == null || admin.isClosed()) {
+            admin = DriverManager.getConnection(dbUrl);
+        }
+        return admin;
+    }
+
+    private synchronized void closeAdmin() {
+        if (admin != null) {
+            try {
+                admin.close();
+            } catch (SQLException e) {
+                // closing a connection the test no longer needs; nothing to do about it
+            }
+            admin = null;
+        }
     }
 
     // ----------------------------------------------------------------- row factories

@@ -136,8 +136,7 @@ public final class Database implements AutoCloseable {
                     rollbackQuietly(connection);
                     throw e;
                 } finally {
-                    connection.setAutoCommit(true);
-                    beginMode(connection, false);
+                    resetQuietly(connection);
                 }
             } catch (SQLException e) {
                 // A connection lost during COMMIT leaves the outcome unknown: running the work again could apply
@@ -211,6 +210,19 @@ public final class Database implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("interrupted while retrying", e);
+        }
+    }
+
+    /**
+     * Back to autocommit and the writers' begin mode for the connection's next user. Failing here changes nothing
+     * about the transaction, which ended already; the pool resets or drops the connection on its own.
+     */
+    private void resetQuietly(Connection connection) {
+        try {
+            connection.setAutoCommit(true);
+            beginMode(connection, false);
+        } catch (SQLException e) {
+            LOG.debug("connection not reset: {}", e.getMessage());
         }
     }
 
