@@ -132,14 +132,19 @@ class ConcurrencyTest {
     }
 
     /**
-     * Writers of one user on both servers, plus an operator's slow transaction that holds its row uncommitted for a
-     * while, against a reader that pages with a small limit the whole time. A cursor that moved past a position
-     * whose transaction committed later would never come back for that row; the reader must see every one.
+     * Writers of one user on both servers, plus an operator's slow transactions that hold a row uncommitted for a
+     * while, against a reader that pages with a small limit the whole time. The slow rows go to a session and a
+     * usage day of their own, so that they share no row with the others' writes: nothing but the change clock's
+     * lock orders their commits. A cursor that moved past a position whose transaction committed later would never
+     * come back for that row; the reader must see every one.
      */
     @Test
     void syncNeverSkipsARowWhileWritersCommitOutOfOrder() throws Exception {
         String sharedSession = TestIds.next();
-        server.push(token, List.of(session(sharedSession, "Shared", server.now())), List.of());
+        String slowSession = TestIds.next();
+        Instant yesterday = server.now().minusSeconds(86_400);
+        server.push(token, List.of(session(sharedSession, "Shared", server.now()),
+                session(slowSession, "Slow", yesterday)), List.of());
         Set<String> committed = ConcurrentHashMap.newKeySet();
         AtomicBoolean writing = new AtomicBoolean(true);
         List<Future<?>> writers = new ArrayList<>();
@@ -162,7 +167,7 @@ class ConcurrencyTest {
         }
         writers.add(pool.submit(() -> {
             for (int i = 0; i < 6; i++) {
-                committed.add(insertSlowly(sharedSession, 150));
+                committed.add(insertSlowly(slowSession, yesterday, 150));
             }
             return null;
         }));
@@ -246,9 +251,9 @@ class ConcurrencyTest {
      * An operator's transaction that writes a message row and holds it uncommitted for {@code holdMillis}; returns
      * its id once committed.
      */
-    private String insertSlowly(String sessionId, long holdMillis) throws Exception {
+    private String insertSlowly(String sessionId, Instant at, long holdMillis) throws Exception {
         String id = TestIds.next();
-        long now = Instant.now().toEpochMilli();
+        long now = at.toEpochMilli();
         Properties waitForLocks = new Properties();
         waitForLocks.setProperty("busy_timeout", "10000"); // SQLite: wait for the server's writers, as they wait
         try (Connection c = DriverManager.getConnection(server.dbUrl, waitForLocks)) {
