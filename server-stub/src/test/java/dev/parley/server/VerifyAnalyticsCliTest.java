@@ -247,6 +247,17 @@ class VerifyAnalyticsCliTest {
     }
 
     @Test
+    void unreachableDatabaseExitsTwoWithAMessageThatKeepsThePasswordOut() {
+        String url = "jdbc:postgresql://127.0.0.1:1/parley?user=parley&password=s3cret&connectTimeout=5";
+
+        Run run = verify(url);
+
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("jdbc:postgresql://127.0.0.1:1/parley?user=parley&password=***")
+                .doesNotContain("s3cret");
+    }
+
+    @Test
     @Tag("sqlite-only") // a file path that is no database
     void directoryInsteadOfADatabaseExitsTwoWithAMessage() throws IOException {
         Path notADatabase = Files.createDirectory(dir.resolve("a-directory"));

@@ -95,7 +95,8 @@ public final class Main {
             try {
                 server = ParleyServer.start(config);
             } catch (RuntimeException e) {
-                System.err.println("parley server: could not start: " + e.getMessage());
+                System.err.println("parley server: could not start: "
+                        + withoutPassword(String.valueOf(e.getMessage())));
                 return 1;
             }
             CountDownLatch stopped = new CountDownLatch(1);
@@ -137,6 +138,11 @@ public final class Main {
         }
     }
 
+    /** A JDBC URL fit to print: the value of a {@code password=} parameter is masked. */
+    static String withoutPassword(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)([?&;]password=)[^&;]*", "$1***");
+    }
+
     @Command(name = "verify-analytics", mixinStandardHelpOptions = true,
             description = "Recomputes usage and session statistics from the messages; exits 1 on any mismatch.")
     static final class VerifyAnalytics implements Callable<Integer> {
@@ -158,7 +164,7 @@ public final class Main {
             try {
                 mismatches = AnalyticsVerifier.verify(db, dbUser, System.getenv(DB_PASSWORD_ENV));
             } catch (SQLException e) {
-                err.println("verify-analytics: cannot read " + db + ": " + e.getMessage());
+                err.println("verify-analytics: cannot read " + withoutPassword(db) + ": " + e.getMessage());
                 err.flush();
                 return 2;
             }
