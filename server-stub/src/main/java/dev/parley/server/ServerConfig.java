@@ -161,9 +161,10 @@ public record ServerConfig(
             ModelProvider provider = modelProvider != null
                     ? modelProvider
                     : new LocalModelProvider(Duration.ZERO, 0.0, new Random());
-            return new ServerConfig(host, port, databaseUrl, databaseUser, databasePassword, poolSize, provider, Objects.requireNonNull(clock, "clock"),
-                    Objects.requireNonNull(idGenerator, "idGenerator"), accessTokenTtl, refreshTokenTtl,
-                    signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl, signUpAllowed);
+            return new ServerConfig(host, port, databaseUrl, databaseUser, databasePassword, poolSize, provider,
+                    Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(idGenerator, "idGenerator"),
+                    accessTokenTtl, refreshTokenTtl, signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl,
+                    signUpAllowed);
         }
 
         private static boolean positive(Duration d) {

@@ -77,8 +77,8 @@ final class PostgresTestServer {
             EmbeddedPostgres embedded = EmbeddedPostgres.builder().start();
             return new PostgresTestServer(embedded.getJdbcUrl("postgres", "postgres"), embedded);
         } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("no PostgreSQL for the tests: set " + URL_ENV + " to a superuser's JDBC"
-                    + " URL, or let the embedded one start (it refuses to run as root)", e);
+            throw new IllegalStateException("no PostgreSQL for the tests: the embedded one did not start; set "
+                    + URL_ENV + " to the JDBC URL of a superuser on a running server", e);
         }
     }
 
