@@ -161,6 +161,7 @@ class ConcurrencyTest {
                         assertThat(row.result()).as("%s", row).isEqualTo(RowResult.Outcome.INSERTED);
                         committed.add(row.id());
                     }
+                    result.sessions().forEach(row -> committed.add(row.id()));
                 }
                 return null;
             }));
@@ -180,6 +181,7 @@ class ConcurrencyTest {
                 SyncPage sync = apis.get(page % 2).get("/api/chat/sync?limit=5&cursor=" + cursor, token)
                         .as(SyncPage.class);
                 sync.messages().forEach(m -> seen.add(m.id()));
+                sync.sessions().forEach(s -> seen.add(s.id()));
                 cursor = sync.nextCursor();
                 if (!sync.hasMore()) {
                     if (writersDone) {
@@ -196,7 +198,7 @@ class ConcurrencyTest {
         writing.set(false);
         Set<String> seen = reader.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
 
-        assertThat(committed).hasSize(3 * 15 * 2 + 6);
+        assertThat(committed).as("messages and new sessions written").hasSize(3 * 15 * 2 + 6 + 3 * 4);
         assertThat(seen).as("rows the paging reader saw").containsAll(committed);
         assertThat(server.mismatches()).isEmpty();
     }
