@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 
 /**
  * Checks the invariant of SPEC §4.1: every {@code user_usage_daily} figure and every session's statistics equal
@@ -33,7 +34,24 @@ public final class AnalyticsVerifier {
      * @throws SQLException when the database cannot be read or has no Parley schema
      */
     public static List<Mismatch> verify(String jdbcUrl) throws SQLException {
-        try (Connection c = DriverManager.getConnection(jdbcUrl)) {
+        return verify(jdbcUrl, null, null);
+    }
+
+    /**
+     * Lists every mismatch in the database at {@code jdbcUrl}, connecting as {@code user} with {@code password}
+     * (each {@code null} to leave it to the URL).
+     *
+     * @throws SQLException when the database cannot be read or has no Parley schema
+     */
+    public static List<Mismatch> verify(String jdbcUrl, String user, String password) throws SQLException {
+        Properties properties = new Properties();
+        if (user != null) {
+            properties.setProperty("user", user);
+        }
+        if (password != null) {
+            properties.setProperty("password", password);
+        }
+        try (Connection c = DriverManager.getConnection(jdbcUrl, properties)) {
             return verify(c);
         }
     }

@@ -31,7 +31,8 @@ public final class ParleyServer implements AutoCloseable {
     /** Opens the database, applies migrations and starts listening. */
     public static ParleyServer start(ServerConfig config) {
         ObjectMapper json = Json.newMapper();
-        Database db = Database.open(config.databaseUrl(), config.poolSize());
+        Database db = Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(),
+                config.poolSize());
         try {
             AuthService auth = new AuthService(db, config.clock(), config.idGenerator(), config.accessTokenTtl(),
                     config.refreshTokenTtl(), config.signInAttemptsPerMinute(), config.signUpAllowed());

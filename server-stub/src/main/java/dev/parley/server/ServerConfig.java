@@ -15,6 +15,8 @@ public record ServerConfig(
         String host,
         int port,
         String databaseUrl,
+        String databaseUser,
+        String databasePassword,
         int poolSize,
         ModelProvider modelProvider,
         Clock clock,
@@ -26,6 +28,13 @@ public record ServerConfig(
         Duration claimTtl,
         boolean signUpAllowed) {
 
+    /** Everything but the database password. */
+    @Override
+    public String toString() {
+        return "ServerConfig[host=" + host + ", port=" + port + ", databaseUrl=" + databaseUrl + ", databaseUser="
+                + databaseUser + ", poolSize=" + poolSize + ", modelProvider=" + modelProvider + "]";
+    }
+
     public static Builder builder() {
         return new Builder();
     }
@@ -35,6 +44,8 @@ public record ServerConfig(
         private String host = "127.0.0.1";
         private int port = 8080;
         private String databaseUrl = "jdbc:sqlite:parley.db";
+        private String databaseUser;
+        private String databasePassword;
         private int poolSize = 8;
         private ModelProvider modelProvider;
         private Clock clock = Clock.systemUTC();
@@ -67,6 +78,19 @@ public record ServerConfig(
             return this;
         }
 
+        /** The database account (PostgreSQL); {@code null} leaves it to the URL's {@code user=} parameter. */
+        public Builder databaseUser(String databaseUser) {
+            this.databaseUser = databaseUser;
+            return this;
+        }
+
+        /** The database account's password; {@code null} leaves it to the URL or the server's trust settings. */
+        public Builder databasePassword(String databasePassword) {
+            this.databasePassword = databasePassword;
+            return this;
+        }
+
+        /** Database connections of this process; with several processes on one PostgreSQL, per process. */
         public Builder poolSize(int poolSize) {
             this.poolSize = poolSize;
             return this;
@@ -137,9 +161,10 @@ public record ServerConfig(
             ModelProvider provider = modelProvider != null
                     ? modelProvider
                     : new LocalModelProvider(Duration.ZERO, 0.0, new Random());
-            return new ServerConfig(host, port, databaseUrl, poolSize, provider, Objects.requireNonNull(clock, "clock"),
-                    Objects.requireNonNull(idGenerator, "idGenerator"), accessTokenTtl, refreshTokenTtl,
-                    signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl, signUpAllowed);
+            return new ServerConfig(host, port, databaseUrl, databaseUser, databasePassword, poolSize, provider,
+                    Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(idGenerator, "idGenerator"),
+                    accessTokenTtl, refreshTokenTtl, signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl,
+                    signUpAllowed);
         }
 
         private static boolean positive(Duration d) {

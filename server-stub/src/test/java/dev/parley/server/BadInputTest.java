@@ -17,6 +17,7 @@ import dev.parley.protocol.Session;
 import dev.parley.protocol.SyncPage;
 import dev.parley.protocol.Timestamps;
 import dev.parley.server.testing.HttpApi.Response;
+import dev.parley.server.testing.TestDatabases;
 import dev.parley.server.testing.TestIds;
 import dev.parley.server.testing.TestServer;
 import java.io.ByteArrayOutputStream;
@@ -67,6 +68,14 @@ class BadInputTest {
     /** A refresh token of an account used by nothing else, so a wrongly accepted refresh harms no other test. */
     private static String refreshToken;
     private static long triggersAtStart;
+    /** Counts the schema's own triggers (not the ones PostgreSQL makes for foreign keys). */
+    private static final String TRIGGERS = TestDatabases.postgres()
+            ? "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                    + " WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'";
+    private static final String TABLES = TestDatabases.postgres()
+            ? "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'table'";
 
     @BeforeAll
     static void startServer() throws Exception {
@@ -76,7 +85,7 @@ class BadInputTest {
         refreshToken = server.signUp("refresher@example.com").refreshToken();
         sessionId = TestIds.next();
         server.push(token, List.of(TestServer.session(sessionId, "Existing", server.now())), List.of());
-        triggersAtStart = server.queryLong("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'");
+        triggersAtStart = server.queryLong(TRIGGERS);
     }
 
     @AfterAll
@@ -671,10 +680,10 @@ class BadInputTest {
 
     /** Every table is still there (no injection ran), the triggers too, and analytics are exact. */
     private static void assertDatabaseIntact() throws Exception {
-        assertThat(server.queryLong("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users',"
-                + " 'auth_tokens', 'chat_sessions', 'chat_messages', 'user_usage_daily', 'chat_claims')")).isEqualTo(6);
-        assertThat(server.queryLong("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"))
-                .isEqualTo(triggersAtStart);
+        assertThat(server.queryLong(TABLES + " AND " + (TestDatabases.postgres() ? "table_name" : "name")
+                + " IN ('users', 'auth_tokens', 'chat_sessions', 'chat_messages', 'user_usage_daily', 'chat_claims')"))
+                .isEqualTo(6);
+        assertThat(server.queryLong(TRIGGERS)).isEqualTo(triggersAtStart);
         assertThat(server.queryLong("SELECT count(*) FROM users")).isGreaterThanOrEqualTo(2);
         assertThat(server.mismatches()).isEmpty();
     }

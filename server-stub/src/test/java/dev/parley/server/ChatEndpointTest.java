@@ -8,6 +8,7 @@ import dev.parley.protocol.ChatResponse;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.Role;
 import dev.parley.server.testing.HttpApi.Response;
+import dev.parley.server.testing.TestDatabases;
 import dev.parley.server.testing.TestIds;
 import dev.parley.server.testing.TestServer;
 import java.nio.file.Path;
@@ -285,6 +286,13 @@ class ChatEndpointTest {
 
     private void breakMessageWrites() {
         try (var c = DriverManager.getConnection(server.dbUrl); var s = c.createStatement()) {
+            if (TestDatabases.postgres()) {
+                s.execute("CREATE FUNCTION refuse_writes() RETURNS trigger LANGUAGE plpgsql"
+                        + " AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$");
+                s.execute("CREATE TRIGGER refuse_writes BEFORE INSERT ON chat_messages"
+                        + " FOR EACH ROW EXECUTE FUNCTION refuse_writes()");
+                return;
+            }
             s.execute("CREATE TRIGGER refuse_writes BEFORE INSERT ON chat_messages"
                     + " BEGIN SELECT RAISE(ABORT, 'disk full'); END");
         } catch (java.sql.SQLException e) {

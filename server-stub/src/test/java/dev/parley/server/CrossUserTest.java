@@ -186,7 +186,7 @@ class CrossUserTest {
         assertThat(snapshotOfSessionA()).isEqualTo(before);
         assertThat(server.queryString("SELECT deleted_at FROM chat_sessions WHERE id = '" + sessionA + "'")).isNull();
         assertThat(server.queryLong("SELECT COUNT(*) FROM chat_messages WHERE session_id = '" + sessionA + "'"
-                + " AND purged = 0 AND content <> ''")).isEqualTo(2);
+                + " AND NOT purged AND content <> ''")).isEqualTo(2);
         assertThat(server.mismatches()).isEmpty();
     }
 
@@ -288,15 +288,15 @@ class CrossUserTest {
 
     /** Everything stored about A's session and its messages, as one string to compare before and after. */
     private String snapshotOfSessionA() throws Exception {
-        String session = server.queryString("SELECT title || '|' || coalesce(title_updated_at, '') || '|'"
-                + " || coalesce(deleted_at, '') || '|' || updated_at || '|' || message_count || '|' || total_tokens"
-                + " || '|' || coalesce(last_message_preview, '') || '|' || change_seq"
+        String session = server.queryString("SELECT title || '|' || coalesce(CAST(title_updated_at AS TEXT), '')"
+                + " || '|' || coalesce(CAST(deleted_at AS TEXT), '') || '|' || updated_at || '|' || message_count"
+                + " || '|' || total_tokens || '|' || coalesce(last_message_preview, '') || '|' || change_seq"
                 + " FROM chat_sessions WHERE id = '" + sessionA + "'");
-        String messages = server.queryString("SELECT group_concat(id || ':' || content || ':' || purged || ':'"
-                + " || coalesce(error_message, '') || ':' || updated_at || ':' || change_seq, ';')"
-                + " FROM (SELECT * FROM chat_messages WHERE session_id = '" + sessionA + "' ORDER BY id)");
-        String usage = server.queryString("SELECT group_concat(usage_date || ':' || messages_sent || ':'"
-                + " || messages_received || ':' || total_tokens || ':' || sessions_created, ';')"
+        String messages = server.queryString("SELECT string_agg(id || ':' || content || ':' || purged || ':'"
+                + " || coalesce(error_message, '') || ':' || updated_at || ':' || change_seq, ';' ORDER BY id)"
+                + " FROM chat_messages WHERE session_id = '" + sessionA + "'");
+        String usage = server.queryString("SELECT string_agg(usage_date || ':' || messages_sent || ':'"
+                + " || messages_received || ':' || total_tokens || ':' || sessions_created, ';' ORDER BY usage_date)"
                 + " FROM user_usage_daily u JOIN users ON users.id = u.user_id WHERE users.email = 'ada@example.com'");
         assertThat(session).as("A's session exists").isNotNull();
         return session + "\n" + messages + "\n" + usage;

@@ -150,7 +150,7 @@ class SyncAndSessionsTest {
 
         assertThat(first.status()).isEqualTo(204);
         assertThat(second.status()).isEqualTo(204);
-        assertThat(server.queryLong("SELECT count(*) FROM chat_messages WHERE content <> '' OR purged = 0")).isZero();
+        assertThat(server.queryLong("SELECT count(*) FROM chat_messages WHERE content <> '' OR NOT purged")).isZero();
         assertThat(server.queryLong("SELECT count(*) FROM chat_sessions WHERE deleted_at IS NOT NULL")).isEqualTo(1);
         assertThat(server.queryLong("SELECT messages_sent FROM user_usage_daily")).isEqualTo(sentBefore);
         assertThat(server.queryLong("SELECT message_count FROM chat_sessions")).isEqualTo(2);

@@ -18,6 +18,7 @@ import dev.parley.server.testing.TestServer;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,7 @@ class TransitionsTest {
         assertThat(usage("total_tokens")).isEqualTo(12);
         assertThat(usage("generation_ms")).isEqualTo(120);
         assertThat(usage("sessions_created")).isEqualTo(1);
-        assertThat(server.queryString("SELECT models_used FROM user_usage_daily")).isEqualTo("{\"parley-local\":2}");
+        assertThat(server.queryCounts("SELECT models_used FROM user_usage_daily")).isEqualTo(Map.of("parley-local", 2L));
         assertThat(server.queryLong("SELECT message_count FROM chat_sessions")).isEqualTo(2);
         assertThat(server.queryLong("SELECT total_tokens FROM chat_sessions")).isEqualTo(12);
         assertThat(server.queryString("SELECT last_message_preview FROM chat_sessions")).isEqualTo("hi there");
@@ -317,11 +318,11 @@ class TransitionsTest {
     }
 
     private String usageSnapshot() throws Exception {
-        return server.queryString("SELECT group_concat(usage_date || ':' || messages_sent || ':' || messages_received"
+        return server.queryString("SELECT string_agg(usage_date || ':' || messages_sent || ':' || messages_received"
                 + " || ':' || input_tokens || ':' || output_tokens || ':' || total_tokens || ':' || models_used || ':'"
-                + " || sessions_created || ':' || generation_ms, '|') FROM user_usage_daily")
-                + server.queryString("SELECT group_concat(id || ':' || message_count || ':' || total_tokens, '|')"
-                + " FROM chat_sessions");
+                + " || sessions_created || ':' || generation_ms, '|' ORDER BY usage_date) FROM user_usage_daily")
+                + server.queryString("SELECT string_agg(id || ':' || message_count || ':' || total_tokens, '|'"
+                + " ORDER BY id) FROM chat_sessions");
     }
 
     private static Message withContentRoleSession(Message m, String content, Role role, String sessionId) {

@@ -10,6 +10,7 @@ import dev.parley.server.testing.TestIds;
 import dev.parley.server.testing.TestServer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,8 +60,8 @@ class TriggerArithmeticTest {
     void changingTheModelMovesItsUse() throws Exception {
         server.execute("UPDATE chat_messages SET model = 'other-model' WHERE id = '" + reply.id() + "'");
 
-        assertThat(server.queryString("SELECT models_used FROM user_usage_daily"))
-                .isEqualTo("{\"parley-local\":1,\"other-model\":1}");
+        assertThat(server.queryCounts("SELECT models_used FROM user_usage_daily"))
+                .isEqualTo(Map.of("parley-local", 1L, "other-model", 1L));
         assertThat(server.mismatches()).isEmpty();
     }
 

@@ -6,6 +6,7 @@ import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.RowResult;
 import dev.parley.server.cli.Main;
+import dev.parley.server.testing.TestDatabases;
 import dev.parley.server.testing.TestIds;
 import dev.parley.server.testing.TestServer;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -46,6 +48,7 @@ class VerifyAnalyticsCliTest {
     private static String liveSessionId;
     private static String failedMessageId;
     private static String assistantMessageId;
+    private static String templateUrl;
 
     private String dbUrl;
 
@@ -53,6 +56,7 @@ class VerifyAnalyticsCliTest {
     @BeforeAll
     static void writeRealTraffic() throws SQLException {
         try (TestServer server = TestServer.start(template)) {
+            templateUrl = server.dbUrl;
             var alice = server.signUp("alice@example.com");
             String token = alice.accessToken();
             userId = alice.user().id();
@@ -92,13 +96,8 @@ class VerifyAnalyticsCliTest {
     }
 
     @BeforeEach
-    void copyTheDatabase() throws IOException {
-        for (String file : List.of("server.db", "server.db-wal")) {
-            if (Files.exists(template.resolve(file))) {
-                Files.copy(template.resolve(file), dir.resolve(file));
-            }
-        }
-        dbUrl = "jdbc:sqlite:" + dir.resolve("server.db");
+    void copyTheDatabase() {
+        dbUrl = TestDatabases.copyInto(templateUrl, dir);
     }
 
     @Test
@@ -154,8 +153,7 @@ class VerifyAnalyticsCliTest {
 
     @Test
     void corruptedModelsUsedIsListedPerDayAndModelWithBothValues() throws SQLException {
-        List<List<String>> days = rows("SELECT usage_date,"
-                + " coalesce(json_extract(models_used, '$.\"parley-local\"'), 0) FROM user_usage_daily"
+        List<List<String>> days = rows("SELECT usage_date, models_used FROM user_usage_daily"
                 + " WHERE user_id = '" + userId + "' ORDER BY usage_date");
 
         execute("UPDATE user_usage_daily SET models_used = '{\"parley-local\":99}'");
@@ -163,9 +161,10 @@ class VerifyAnalyticsCliTest {
 
         assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
         for (List<String> day : days) {
+            long recomputed = TestServer.counts(day.get(1)).getOrDefault("parley-local", 0L);
             assertThat(line(run, "date=" + day.get(0) + " models_used.parley-local:"))
                     .contains("stored 99")
-                    .contains("recomputed " + day.get(1));
+                    .contains("recomputed " + recomputed);
         }
         assertThat(mismatchLines(run)).hasSize(days.size());
     }
@@ -237,6 +236,29 @@ class VerifyAnalyticsCliTest {
     }
 
     @Test
+    void databaseWithoutTheParleySchemaExitsTwoWithAMessage() {
+        String url = TestDatabases.emptyDatabase(dir, "empty");
+
+        Run run = verify(url);
+
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains(url);
+        assertThat(run.out()).doesNotContain("no mismatches");
+    }
+
+    @Test
+    void unreachableDatabaseExitsTwoWithAMessageThatKeepsThePasswordOut() {
+        String url = "jdbc:postgresql://127.0.0.1:1/parley?user=parley&password=s3cret&connectTimeout=5";
+
+        Run run = verify(url);
+
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err()).contains("jdbc:postgresql://127.0.0.1:1/parley?user=parley&password=***")
+                .doesNotContain("s3cret");
+    }
+
+    @Test
+    @Tag("sqlite-only") // a file path that is no database
     void directoryInsteadOfADatabaseExitsTwoWithAMessage() throws IOException {
         Path notADatabase = Files.createDirectory(dir.resolve("a-directory"));
         String url = "jdbc:sqlite:" + notADatabase;
@@ -249,6 +271,7 @@ class VerifyAnalyticsCliTest {
     }
 
     @Test
+    @Tag("sqlite-only") // a file path that is no database
     void fileThatIsNoDatabaseExitsTwoWithAMessage() throws IOException {
         Path notADatabase = Files.writeString(dir.resolve("notes.txt"),
                 "these are notes, not a database\n".repeat(200), StandardCharsets.UTF_8);

@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
         description = "Parley chat server tools.",
         subcommands = {Main.Serve.class, Main.VerifyAnalytics.class})
 public final class Main {
+    /** Environment variable with the database password: kept off the command line, which other users can see. */
+    static final String DB_PASSWORD_ENV = "PARLEY_DB_PASSWORD";
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -45,7 +47,12 @@ public final class Main {
                 description = "JDBC URL: jdbc:sqlite:FILE or jdbc:postgresql://HOST/DB (default ${DEFAULT-VALUE}).")
         String db;
 
-        @Option(names = "--pool-size", defaultValue = "8", description = "Database connections (default ${DEFAULT-VALUE}).")
+        @Option(names = "--db-user", description = "Database account (PostgreSQL); its password comes from the"
+                + " environment variable " + DB_PASSWORD_ENV + ". Default: the URL's user= parameter.")
+        String dbUser;
+
+        @Option(names = "--pool-size", defaultValue = "8",
+                description = "Database connections of this process (default ${DEFAULT-VALUE}).")
         int poolSize;
 
         @Option(names = "--no-signup", description = "Refuse new accounts (sign-up answers 403).")
@@ -77,7 +84,8 @@ public final class Main {
         public Integer call() throws InterruptedException {
             ServerConfig config;
             try {
-                config = ServerConfig.builder().host(host).port(port).databaseUrl(db).poolSize(poolSize)
+                config = ServerConfig.builder().host(host).port(port).databaseUrl(db).databaseUser(dbUser)
+                        .databasePassword(System.getenv(DB_PASSWORD_ENV)).poolSize(poolSize)
                         .signUpAllowed(!noSignUp).modelProvider(provider()).claimTtl(claimTtl()).build();
             } catch (IllegalArgumentException e) {
                 System.err.println("parley server: " + e.getMessage());
@@ -87,7 +95,8 @@ public final class Main {
             try {
                 server = ParleyServer.start(config);
             } catch (RuntimeException e) {
-                System.err.println("parley server: could not start: " + e.getMessage());
+                System.err.println("parley server: could not start: "
+                        + withoutPassword(String.valueOf(e.getMessage())));
                 return 1;
             }
             CountDownLatch stopped = new CountDownLatch(1);
@@ -129,11 +138,20 @@ public final class Main {
         }
     }
 
+    /** A JDBC URL fit to print: the value of a {@code password=} parameter is masked. */
+    static String withoutPassword(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)([?&;]password=)[^&;]*", "$1***");
+    }
+
     @Command(name = "verify-analytics", mixinStandardHelpOptions = true,
             description = "Recomputes usage and session statistics from the messages; exits 1 on any mismatch.")
     static final class VerifyAnalytics implements Callable<Integer> {
         @Option(names = "--db", required = true, description = "JDBC URL of the server database.")
         String db;
+
+        @Option(names = "--db-user", description = "Database account (PostgreSQL); its password comes from the"
+                + " environment variable " + DB_PASSWORD_ENV + ".")
+        String dbUser;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -144,9 +162,9 @@ public final class Main {
             PrintWriter err = spec.commandLine().getErr();
             List<Mismatch> mismatches;
             try {
-                mismatches = AnalyticsVerifier.verify(db);
+                mismatches = AnalyticsVerifier.verify(db, dbUser, System.getenv(DB_PASSWORD_ENV));
             } catch (SQLException e) {
-                err.println("verify-analytics: cannot read " + db + ": " + e.getMessage());
+                err.println("verify-analytics: cannot read " + withoutPassword(db) + ": " + e.getMessage());
                 err.flush();
                 return 2;
             }

@@ -2,6 +2,7 @@ package dev.parley.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.parley.server.testing.TestDatabases;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -11,6 +12,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,9 +33,9 @@ class ServerCommandTest {
 
     @Test
     void serverAnnouncesItsAddressOnceItAcceptsRequests() throws Exception {
-        Path db = dir.resolve("cli.db");
+        String db = TestDatabases.emptyDatabase(dir, "cli");
         Process process = new ProcessBuilder(List.of(javaBinary(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "server", "--port", "0", "--db", "jdbc:sqlite:" + db))
+                Main.class.getName(), "server", "--port", "0", "--db", db))
                 .redirectError(dir.resolve("stderr.txt").toFile())
                 .start();
         // Destroying the process (finally) closes its output, which ends the reading thread.
@@ -46,7 +51,10 @@ class ServerCommandTest {
 
             assertThat(health.statusCode()).isEqualTo(200);
             assertThat(health.body()).contains("\"database\":\"ok\"");
-            assertThat(Files.exists(db)).isTrue();
+            try (Connection c = DriverManager.getConnection(db); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM users")) {
+                assertThat(rs.next()).as("the schema was migrated").isTrue();
+            }
         } finally {
             process.destroy();
             assertThat(process.waitFor(20, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();

@@ -79,7 +79,7 @@ public final class ScriptedModel implements ModelProvider {
         CountDownLatch current = gate;
         if (current != null) {
             try {
-                if (!current.await(10, TimeUnit.SECONDS)) {
+                if (!current.await(60, TimeUnit.SECONDS)) {
                     throw new AssertionError("gate never opened");
                 }
             } catch (InterruptedException e) {

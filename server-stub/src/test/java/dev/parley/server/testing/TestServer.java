@@ -12,6 +12,8 @@ import dev.parley.server.AnalyticsVerifier;
 import dev.parley.server.AnalyticsVerifier.Mismatch;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -20,12 +22,17 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 
 /**
- * A real server on a random loopback port over a real SQLite file, with a scripted model and a movable clock,
- * plus shortcuts for the calls most tests make. Close it after the test.
+ * A real server on a random loopback port over a real database, with a scripted model and a movable clock, plus
+ * shortcuts for the calls most tests make. The database is the one {@link TestDatabases} gives the directory: a
+ * SQLite file in it, or a fresh PostgreSQL database when the build runs the suite on PostgreSQL. Close it after
+ * the test.
  */
 public final class TestServer implements AutoCloseable {
     public final ScriptedModel model = new ScriptedModel();
@@ -33,9 +40,11 @@ public final class TestServer implements AutoCloseable {
     public final String dbUrl;
     public final ParleyServer server;
     public final HttpApi api;
+    /** The connection of the query shortcuts, opened on first use (a new PostgreSQL connection costs a process). */
+    private Connection admin;
 
     private TestServer(Path dir, UnaryOperator<ServerConfig.Builder> customize) {
-        this.dbUrl = "jdbc:sqlite:" + dir.resolve("server.db");
+        this.dbUrl = TestDatabases.urlFor(dir);
         ServerConfig.Builder builder = ServerConfig.builder().port(0).databaseUrl(dbUrl).modelProvider(model)
                 .clock(clock);
         this.server = ParleyServer.start(customize.apply(builder).build());
@@ -77,14 +86,13 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** Every counter that disagrees with its recomputation; empty when analytics are exact. */
-    public List<Mismatch> mismatches() throws SQLException {
-        return AnalyticsVerifier.verify(dbUrl);
+    public synchronized List<Mismatch> mismatches() throws SQLException {
+        return AnalyticsVerifier.verify(admin());
     }
 
     /** The first column of the first row of {@code sql}, as a long. */
-    public long queryLong(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(sql)) {
+    public synchronized long queryLong(String sql) throws SQLException {
+        try (Statement s = admin().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             if (!rs.next()) {
                 throw new AssertionError("no row: " + sql);
             }
@@ -93,23 +101,75 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** The first column of the first row of {@code sql}, as text, or null when there is no row. */
-    public String queryString(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(sql)) {
+    public synchronized String queryString(String sql) throws SQLException {
+        try (Statement s = admin().createStatement(); ResultSet rs = s.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
         }
     }
 
+    /** The first column of every row of {@code sql}, as text, in the order the query gives. */
+    public synchronized List<String> queryStrings(String sql) throws SQLException {
+        try (Statement s = admin().createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<String> values = new ArrayList<>();
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+            return values;
+        }
+    }
+
+    /**
+     * The JSON object of counts in the first column of the first row of {@code sql} (such as {@code models_used}),
+     * whatever spacing and key order the dialect stores it with; empty when there is no row.
+     */
+    public Map<String, Long> queryCounts(String sql) throws SQLException {
+        String text = queryString(sql);
+        return text == null ? Map.of() : counts(text);
+    }
+
+    /** A JSON object of counts, as stored in {@code models_used}. */
+    public static Map<String, Long> counts(String text) {
+        try {
+            return HttpApi.JSON.readValue(text, new TypeReference<TreeMap<String, Long>>() {
+            });
+        } catch (IOException e) {
+            throw new AssertionError("not a JSON object of counts: " + text, e);
+        }
+    }
+
     /** Runs admin SQL against the server's database, as an operator would. */
-    public void execute(String sql) throws SQLException {
-        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement()) {
+    public synchronized void execute(String sql) throws SQLException {
+        try (Statement s = admin().createStatement()) {
             s.execute(sql);
         }
     }
 
+    /** Stops the server and closes the query connection; the database stays for whoever looks at it next. */
     @Override
     public void close() {
-        server.close();
+        try {
+            server.close();
+        } finally {
+            closeAdmin();
+        }
+    }
+
+    private Connection admin() throws SQLException {
+        if (admin == null || admin.isClosed()) {
+            admin = DriverManager.getConnection(dbUrl);
+        }
+        return admin;
+    }
+
+    private synchronized void closeAdmin() {
+        if (admin != null) {
+            try {
+                admin.close();
+            } catch (SQLException e) {
+                // closing a connection the test no longer needs; nothing to do about it
+            }
+            admin = null;
+        }
     }
 
     // ----------------------------------------------------------------- row factories

@@ -30,7 +30,7 @@ public final class AuthService {
     private static final String REFRESH = "refresh";
 
     private final Database db;
-    private final UserRepository users = new UserRepository();
+    private final UserRepository users;
     private final TokenRepository tokens = new TokenRepository();
     private final Clock clock;
     private final Supplier<String> ids;
@@ -43,6 +43,7 @@ public final class AuthService {
     public AuthService(Database db, Clock clock, Supplier<String> ids, Duration accessTtl, Duration refreshTtl,
                        int signInAttemptsPerMinute, boolean signUpAllowed) {
         this.db = db;
+        this.users = new UserRepository(db.dialect());
         this.clock = clock;
         this.ids = ids;
         this.accessTtl = accessTtl;

@@ -21,6 +21,7 @@ import dev.parley.server.internal.store.MessageRepository;
 import dev.parley.server.internal.store.SessionRepository;
 import dev.parley.server.internal.store.StoredMessage;
 import dev.parley.server.internal.store.StoredSession;
+import dev.parley.server.internal.store.UserRepository;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -51,6 +52,7 @@ public final class ChatService {
     private final SessionRepository sessions = new SessionRepository();
     private final MessageRepository messages = new MessageRepository();
     private final ClaimRepository claims = new ClaimRepository();
+    private final UserRepository users;
 
     /**
      * @param claimTtl how long a claim protects a message id; longer than the slowest model call, so that only a
@@ -59,6 +61,7 @@ public final class ChatService {
     public ChatService(Database db, ModelProvider provider, Clock clock, Supplier<String> ids, Duration claimTtl,
                        int anonymousChatsPerMinute) {
         this.db = db;
+        this.users = new UserRepository(db.dialect());
         this.provider = provider;
         this.clock = clock;
         this.ids = ids;
@@ -113,6 +116,7 @@ public final class ChatService {
 
     /** Claims the message id, then decides between replay, retry of a failed message and a new exchange. */
     private Start begin(Connection c, String userId, Exchange exchange, Instant now) throws SQLException {
+        users.lockForWrites(c, userId);
         Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
         if (session.isPresent() && !session.get().userId().equals(userId)) {
             throw ApiException.notFound("No such session.");
@@ -147,6 +151,7 @@ public final class ChatService {
         Message assistant = assistant(exchange, completion);
         try {
             Session session = db.inTransaction(c -> {
+                users.lockForWrites(c, userId);
                 Instant now = clock.instant();
                 requireWritableSession(c, userId, exchange, now);
                 // Read again: a push may have stored this message (as failed) while the model was answering.
@@ -179,6 +184,7 @@ public final class ChatService {
     private boolean storeFailure(String userId, Exchange exchange, Message storedUser, String error) {
         try {
             db.inTransaction(c -> {
+                users.lockForWrites(c, userId);
                 Instant now = clock.instant();
                 requireWritableSession(c, userId, exchange, now);
                 Optional<StoredMessage> current = messages.find(c, exchange.messageId());

@@ -13,6 +13,7 @@ import dev.parley.server.internal.store.MessageRepository;
 import dev.parley.server.internal.store.SessionRepository;
 import dev.parley.server.internal.store.StoredMessage;
 import dev.parley.server.internal.store.StoredSession;
+import dev.parley.server.internal.store.UserRepository;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -38,9 +39,11 @@ public final class PushService {
     private final Clock clock;
     private final SessionRepository sessions = new SessionRepository();
     private final MessageRepository messages = new MessageRepository();
+    private final UserRepository users;
 
     public PushService(Database db, Clock clock) {
         this.db = db;
+        this.users = new UserRepository(db.dialect());
         this.clock = clock;
     }
 
@@ -51,6 +54,7 @@ public final class PushService {
             throw ApiException.badRequest("a push holds at most " + Limits.MAX_PUSH_ROWS + " rows (got " + rows + ")");
         }
         return db.inTransaction(c -> {
+            users.lockForWrites(c, userId);
             Instant now = clock.instant();
             List<RowResult> sessionResults = new ArrayList<>(sessionRows.size());
             for (ParsedRow<Session> parsed : sessionRows) {

@@ -9,6 +9,7 @@ import dev.parley.server.internal.store.Database;
 import dev.parley.server.internal.store.SessionRepository;
 import dev.parley.server.internal.store.SessionRepository.ActivityKey;
 import dev.parley.server.internal.store.StoredSession;
+import dev.parley.server.internal.store.UserRepository;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -22,9 +23,11 @@ public final class SessionService {
     private final Database db;
     private final Clock clock;
     private final SessionRepository sessions = new SessionRepository();
+    private final UserRepository users;
 
     public SessionService(Database db, Clock clock) {
         this.db = db;
+        this.users = new UserRepository(db.dialect());
         this.clock = clock;
     }
 
@@ -47,6 +50,7 @@ public final class SessionService {
             throw ApiException.badRequest(problem);
         }
         return db.inTransaction(c -> {
+            users.lockForWrites(c, userId);
             Instant now = clock.instant();
             StoredSession stored = owned(c, userId, sessionId);
             if (stored.deleted()) {
@@ -65,6 +69,7 @@ public final class SessionService {
             throw ApiException.badRequest(problem);
         }
         db.inTransaction(c -> {
+            users.lockForWrites(c, userId);
             owned(c, userId, sessionId);
             Instant now = clock.instant();
             sessions.tombstone(c, sessionId, now, now);

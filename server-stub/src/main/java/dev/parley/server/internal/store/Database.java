@@ -4,8 +4,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
 import java.util.Locale;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.sqlite.SQLiteConfig.TransactionMode;
 import org.sqlite.SQLiteConnection;
 import org.slf4j.Logger;
@@ -33,16 +36,29 @@ public final class Database implements AutoCloseable {
      * @param poolSize connections in the pool (SQLite has one writer at a time; readers share the rest)
      */
     public static Database open(String jdbcUrl, int poolSize) {
+        return open(jdbcUrl, null, null, poolSize);
+    }
+
+    /**
+     * Opens the database at {@code jdbcUrl} as {@code user} (both may be {@code null}: the URL's own, or none) and
+     * applies pending migrations. Several processes may open one PostgreSQL database at once: Flyway serializes
+     * their migrations with a lock in the database.
+     *
+     * @param poolSize connections in the pool (SQLite has one writer at a time; readers share the rest)
+     */
+    public static Database open(String jdbcUrl, String user, String password, int poolSize) {
         Dialect dialect = Dialect.of(jdbcUrl);
-        if (Database.class.getResource("/" + dialect.migrations().substring("classpath:".length())
-                + "/V1__schema.sql") == null) {
-            throw new IllegalArgumentException("this build has no schema for " + dialect + " databases yet");
-        }
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl);
         config.setMaximumPoolSize(poolSize);
         config.setPoolName("parley-db");
         config.setAutoCommit(true);
+        if (user != null) {
+            config.setUsername(user);
+        }
+        if (password != null) {
+            config.setPassword(password);
+        }
         if (dialect == Dialect.SQLITE) {
             // WAL lets readers run beside the writer; NORMAL is durable in WAL mode across process crashes.
             config.addDataSourceProperty("journal_mode", "WAL");
@@ -51,14 +67,26 @@ public final class Database implements AutoCloseable {
             config.addDataSourceProperty("busy_timeout", "10000");
             // Writers take the lock at BEGIN, so two writers never deadlock upgrading from read to write.
             config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+        } else {
+            config.addDataSourceProperty("ApplicationName", "parley-server");
+            // The pool grows to poolSize under load and shrinks back when idle, so that several processes on one
+            // server do not hold poolSize connections each while nothing happens.
+            config.setMinimumIdle(Math.min(2, poolSize));
+            // Writers run in READ COMMITTED (the default): each statement sees what committed before it, which the
+            // claim-then-check of POST /api/chat relies on; readers ask for one snapshot in read().
+            config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         }
         HikariDataSource dataSource = new HikariDataSource(config);
         try {
-            Flyway.configure()
-                    .dataSource(dataSource)
-                    .locations(dialect.migrations())
-                    .load()
-                    .migrate();
+            FluentConfiguration flyway = Flyway.configure().locations(dialect.migrations());
+            if (dialect == Dialect.SQLITE) {
+                flyway.dataSource(dataSource);
+            } else {
+                // Flyway holds a lock on one connection while it migrates on another: it gets its own, so that a
+                // pool of one still starts.
+                flyway.dataSource(jdbcUrl, user, password);
+            }
+            flyway.load().migrate();
         } catch (RuntimeException e) {
             dataSource.close();
             throw e;
@@ -77,7 +105,8 @@ public final class Database implements AutoCloseable {
 
     /**
      * Runs read-only {@code work} in one transaction, so that all its queries see one snapshot. On SQLite it does
-     * not take the write lock, so reads never wait for writers.
+     * not take the write lock, so reads never wait for writers; on PostgreSQL it is a READ ONLY, REPEATABLE READ
+     * transaction, which never waits for writers and never fails to serialize.
      */
     public <T> T read(Work<T> work) {
         return run(work, true);
@@ -85,14 +114,21 @@ public final class Database implements AutoCloseable {
 
     private <T> T run(Work<T> work, boolean readOnly) {
         for (int attempt = 1; ; attempt++) {
+            boolean committing = false;
             try (Connection connection = dataSource.getConnection()) {
                 beginMode(connection, readOnly);
                 connection.setAutoCommit(false);
                 try {
+                    if (readOnly && dialect == Dialect.POSTGRESQL) {
+                        try (Statement s = connection.createStatement()) {
+                            s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                        }
+                    }
                     T result = work.run(connection);
                     // sqlite-jdbc begins the next transaction right after COMMIT/ROLLBACK; a deferred one takes no
                     // lock and cannot time out, so a commit that succeeded is never reported as failed.
                     beginMode(connection, true);
+                    committing = true;
                     connection.commit();
                     return result;
                 } catch (Throwable e) {
@@ -100,11 +136,13 @@ public final class Database implements AutoCloseable {
                     rollbackQuietly(connection);
                     throw e;
                 } finally {
-                    connection.setAutoCommit(true);
-                    beginMode(connection, false);
+                    resetQuietly(connection);
                 }
             } catch (SQLException e) {
-                if (attempt < MAX_ATTEMPTS && isTransient(e)) {
+                // A connection lost during COMMIT leaves the outcome unknown: running the work again could apply
+                // it twice, so that one is reported, never retried.
+                boolean outcomeUnknown = committing && isConnectionFailure(e);
+                if (attempt < MAX_ATTEMPTS && isTransient(e) && !outcomeUnknown) {
                     LOG.debug("transient database error, attempt {}: {}", attempt, e.getMessage());
                     backOff(attempt);
                     continue;
@@ -134,14 +172,28 @@ public final class Database implements AutoCloseable {
         T run(Connection connection) throws SQLException;
     }
 
-    /** True for errors that a retry of the whole transaction may cure (lock contention, deadlock, serialization). */
+    /**
+     * True for errors that a retry of the whole transaction may cure: lock contention, a deadlock or a serialization
+     * failure, or a connection that broke (the server rolled the transaction back; the pool replaces the
+     * connection). Not a pool that had no connection to give within its timeout: that wait was long already.
+     */
     public static boolean isTransient(SQLException e) {
         String state = e.getSQLState();
         if ("40001".equals(state) || "40P01".equals(state)) {
             return true; // serialization failure, deadlock
         }
+        if (isConnectionFailure(e)) {
+            return !(e instanceof SQLTransientConnectionException);
+        }
         String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         return message.contains("sqlite_busy") || message.contains("database is locked");
+    }
+
+    /** SQLState class 08 (connection exception) or a server shutting down or restarting (57P01–57P03). */
+    private static boolean isConnectionFailure(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+                || state.equals("57P03"));
     }
 
     /** SQLite writers begin IMMEDIATE (take the write lock at once); readers begin DEFERRED (a snapshot, no lock). */
@@ -158,6 +210,19 @@ public final class Database implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("interrupted while retrying", e);
+        }
+    }
+
+    /**
+     * Back to autocommit and the writers' begin mode for the connection's next user. Failing here changes nothing
+     * about the transaction, which ended already; the pool resets or drops the connection on its own.
+     */
+    private void resetQuietly(Connection connection) {
+        try {
+            connection.setAutoCommit(true);
+            beginMode(connection, false);
+        } catch (SQLException e) {
+            LOG.debug("connection not reset: {}", e.getMessage());
         }
     }
 

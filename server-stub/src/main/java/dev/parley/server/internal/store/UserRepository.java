@@ -7,8 +7,13 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Optional;
 
-/** SQL for {@code users}. Stateless and thread-safe. */
+/** SQL for {@code users}. Thread-safe. */
 public final class UserRepository {
+    private final Dialect dialect;
+
+    public UserRepository(Dialect dialect) {
+        this.dialect = dialect;
+    }
 
     /** An account; {@code passwordHash} never leaves the server. */
     public record UserRow(String id, String email, String passwordHash) {
@@ -27,6 +32,23 @@ public final class UserRepository {
             ps.setString(3, user.passwordHash());
             Rows.setInstant(ps, 4, now);
             return ps.executeUpdate() == 1;
+        }
+    }
+
+    /**
+     * Locks the user's row until the transaction ends, so that one user's writing transactions run one at a time,
+     * across server processes too. Called first in every transaction that writes the user's sessions or messages,
+     * it makes their "read, decide, write" steps safe: a second request for the same user sees the first one's
+     * rows once it may go on. On SQLite every writing transaction holds the database's write lock already.
+     */
+    public void lockForWrites(Connection c, String userId) throws SQLException {
+        if (dialect == Dialect.SQLITE) {
+            return;
+        }
+        // NO KEY UPDATE: the same lock the change clock's UPDATE takes; foreign-key checks (new tokens) pass it.
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM users WHERE id = ? FOR NO KEY UPDATE")) {
+            ps.setString(1, userId);
+            ps.executeQuery().close();
         }
     }
 
