@@ -1,0 +1,86 @@
+package dev.parley.bench;
+
+import dev.parley.client.ChatClient;
+import dev.parley.client.ClientConfig;
+import dev.parley.client.Exchange;
+import dev.parley.client.LocalSession;
+import dev.parley.client.SyncState;
+import dev.parley.client.internal.LocalDatabase;
+import dev.parley.protocol.AuthResponse;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The direct write: {@link ChatClient#send} stores the user message and its outbox entry in one local transaction
+ * (WAL, {@code synchronous=FULL}: every commit is on disk) and returns before the network is touched. Each call is
+ * timed alone; its exchange with the server is awaited, untimed, before the next, so that one message's reply does
+ * not land in the next one's measurement. The store holds a signed-in history of {@code --history} messages.
+ */
+@Command(name = "enqueue", mixinStandardHelpOptions = true,
+        description = "Latency of writing a user message and its outbox entry locally (durable).")
+final class Enqueue implements Callable<Integer> {
+    @Mixin
+    BenchOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--messages", defaultValue = "2000", description = "Messages timed (default ${DEFAULT-VALUE}).")
+    int messages;
+
+    @Option(names = "--history", defaultValue = "100000",
+            description = "Synced messages already in the store (default ${DEFAULT-VALUE}).")
+    int history;
+
+    @Override
+    public Integer call() throws Exception {
+        Report report = new Report(spec.commandLine().getOut(), "enqueue");
+        int n = options.quick ? 50 : messages;
+        int stored = options.quick ? 500 : history;
+        int warmup = Math.min(200, n);
+        try (BenchServer server = BenchServer.start(options, "enqueue")) {
+            AuthResponse account = server.newAccount("enqueue");
+            Path dataDir = options.workDir().resolve("enqueue-client");
+            report.note("seeding %,d synced messages into the client store…", stored);
+            try (LocalDatabase db = LocalDatabase.open(ClientStore.file(dataDir))) {
+                new ClientStore(db).seed(new Conversations(Conversations.startingBefore(Instant.now(), stored)),
+                        account.user().id(), SyncState.SYNCED, Math.max(1, stored / 100), Math.min(100, stored));
+            }
+            new dev.parley.client.internal.TokenStore(dataDir, server.json).save(account);
+            Latencies times = new Latencies();
+            try (ChatClient client = ChatClient.open(ClientConfig.builder(dataDir, server.url()).build())) {
+                LocalSession session = client.newSession("Enqueue");
+                for (int i = 0; i < warmup + n; i++) {
+                    String text = "Message " + i + ": could you summarise the open items of the plan for me?";
+                    long started = System.nanoTime();
+                    Exchange exchange = client.send(session.id(), text, null);
+                    long elapsed = System.nanoTime() - started;
+                    if (i >= warmup) {
+                        times.add(elapsed);
+                    }
+                    Exchange.Outcome outcome = exchange.outcome().get(30, TimeUnit.SECONDS);
+                    if (outcome.reply() == null) {
+                        throw new IllegalStateException("message " + i + " got no reply: " + outcome.userMessage());
+                    }
+                }
+            }
+            double p50 = Latencies.micros(times.median());
+            double p95 = Latencies.micros(times.percentile(95));
+            double p99 = Latencies.micros(times.percentile(99));
+            report.columns("messages", "history", "p50 µs", "p95 µs", "p99 µs", "max µs");
+            report.row(times.count(), stored, p50, p95, p99, Latencies.micros(times.percentile(100)));
+            report.result("n", times.count()).result("p50_us", p50).result("p95_us", p95).result("p99_us", p99);
+            report.print();
+            return 0;
+        } finally {
+            options.cleanUp();
+        }
+    }
+}
