@@ -13,8 +13,13 @@ import picocli.CommandLine.Command;
         subcommands = {PushVsHistory.class, Enqueue.class, SigninUpload.class, HistoryDownload.class,
                 ChatThroughput.class, TriggerCost.class})
 public final class Main {
+    static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
     public static void main(String[] args) {
+        // The servers' start-up and migration notes would bury the tables; warnings and errors still show.
+        if (System.getProperty(LOG_LEVEL) == null) {
+            System.setProperty(LOG_LEVEL, "warn");
+        }
         System.exit(run(new PrintWriter(System.out, true), args));
     }
 
