@@ -14,6 +14,9 @@ final class BenchOptions {
             + "(default: a fresh SQLite file in the work directory).")
     String db;
 
+    @Option(names = "--pool-size", description = "Server database connections (default: the server's default).")
+    Integer poolSize;
+
     @Option(names = "--quick", description = "Tiny sizes: a smoke run that checks the scenario works, not its speed.")
     boolean quick;
 

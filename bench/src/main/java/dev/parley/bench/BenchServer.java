@@ -42,12 +42,15 @@ final class BenchServer implements AutoCloseable {
 
     static BenchServer start(BenchOptions options, String name) {
         String url = options.databaseUrl(name);
-        ParleyServer server = ParleyServer.start(ServerConfig.builder()
+        ServerConfig.Builder config = ServerConfig.builder()
                 .port(0)
                 .databaseUrl(url)
                 .signInAttemptsPerMinute(1_000_000)
-                .anonymousChatsPerMinute(1_000_000)
-                .build());
+                .anonymousChatsPerMinute(1_000_000);
+        if (options.poolSize != null) {
+            config.poolSize(options.poolSize);
+        }
+        ParleyServer server = ParleyServer.start(config.build());
         return new BenchServer(server, url, options.workDir());
     }
 

@@ -7,7 +7,10 @@ import dev.parley.client.LocalSession;
 import dev.parley.client.SyncState;
 import dev.parley.client.internal.LocalDatabase;
 import dev.parley.protocol.AuthResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -71,16 +74,41 @@ final class Enqueue implements Callable<Integer> {
                     }
                 }
             }
+            Latencies fsync = fsyncTimes(dataDir.resolve("fsync-probe"), options.quick ? 20 : 300);
             double p50 = Latencies.micros(times.median());
             double p95 = Latencies.micros(times.percentile(95));
             double p99 = Latencies.micros(times.percentile(99));
-            report.columns("messages", "history", "p50 µs", "p95 µs", "p99 µs", "max µs");
-            report.row(times.count(), stored, p50, p95, p99, Latencies.micros(times.percentile(100)));
+            report.columns("messages", "history", "p50 µs", "p95 µs", "p99 µs", "max µs", "fsync alone p50 µs",
+                    "fsync alone p95 µs");
+            report.row(times.count(), stored, p50, p95, p99, Latencies.micros(times.percentile(100)),
+                    Latencies.micros(fsync.median()), Latencies.micros(fsync.percentile(95)));
+            report.note("fsync alone: one 4 KiB write and fdatasync in the same directory, the floor of any"
+                    + " durable commit on this disk");
             report.result("n", times.count()).result("p50_us", p50).result("p95_us", p95).result("p99_us", p99);
             report.print();
             return 0;
         } finally {
             options.cleanUp();
         }
+    }
+
+    /** Times {@code n} rewrites of one 4 KiB block followed by fdatasync: what the disk charges for durability. */
+    static Latencies fsyncTimes(Path file, int n) throws java.io.IOException {
+        Latencies times = new Latencies();
+        ByteBuffer block = ByteBuffer.allocate(4096);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < n + 10; i++) {
+                block.clear();
+                block.putInt(0, i);
+                long started = System.nanoTime();
+                channel.write(block, 0);
+                channel.force(false);
+                if (i >= 10) {
+                    times.add(System.nanoTime() - started);
+                }
+            }
+        }
+        java.nio.file.Files.deleteIfExists(file);
+        return times;
     }
 }

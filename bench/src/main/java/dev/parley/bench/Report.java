@@ -21,6 +21,19 @@ final class Report {
     Report(PrintWriter out, String scenario) {
         this.out = out;
         this.scenario = scenario;
+        note("%s on %d cores, Java %s, load average %s", scenario, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"), loadAverage());
+    }
+
+    /** The 1, 5 and 15 minute load averages: other work on the machine skews every figure. */
+    static String loadAverage() {
+        try {
+            String[] fields = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return String.format(Locale.ROOT, "%.2f",
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
     }
 
     /** A line of context printed at once (what is being set up, the environment). */
@@ -49,6 +62,7 @@ final class Report {
 
     /** Prints the table and the RESULT line. */
     void print() {
+        note("load average at the end: %s", loadAverage());
         if (!header.isEmpty()) {
             int[] widths = new int[header.size()];
             for (int i = 0; i < widths.length; i++) {
