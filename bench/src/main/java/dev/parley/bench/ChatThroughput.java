@@ -86,9 +86,13 @@ final class ChatThroughput implements Callable<Integer> {
                 workers.add(worker);
                 worker.start();
             }
+            long[] cpu = new long[2];
+            Thread.sleep(Math.max(0, (warmupEnd - System.nanoTime()) / 1_000_000));
+            cpu[0] = ProcessCpu.nanos();
             for (Thread worker : workers) {
                 worker.join();
             }
+            cpu[1] = ProcessCpu.nanos();
             http.dispatcher().executorService().shutdown();
             http.connectionPool().evictAll();
             Latencies all = new Latencies();
@@ -109,9 +113,10 @@ final class ChatThroughput implements Callable<Integer> {
             double p99 = Latencies.millis(all.percentile(99));
             firstErrors.forEach((what, example) -> report.note("error: %s", example));
             report.columns("clients", "seconds", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                    "errors");
+                    "errors", "CPU µs/req");
             report.row(threads, measured, all.count(), rate, p50, Latencies.millis(all.percentile(95)), p99,
-                    Latencies.millis(all.percentile(100)), errors.get());
+                    Latencies.millis(all.percentile(100)), errors.get(), Latencies.micros(cpu[1] - cpu[0]) / all.count());
+            report.note("CPU: the whole process (load generator, server, database) during the measured seconds");
             report.result("req_per_s", rate).result("p50_ms", p50).result("p99_ms", p99)
                     .result("errors", errors.get());
             report.print();

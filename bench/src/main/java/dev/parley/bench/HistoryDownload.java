@@ -46,6 +46,8 @@ final class HistoryDownload implements Callable<Integer> {
             AuthResponse account = server.newAccount("download");
             report.note("putting %,d messages in %,d sessions on the server…", messages, sessionCount);
             Conversations conversations = new Conversations(Conversations.startingBefore(Instant.now(), messages));
+            long seedStarted = System.nanoTime();
+            long seedCpu = ProcessCpu.nanos();
             List<Message> batchMessages = new ArrayList<>();
             for (int s = 0; s < sessionCount; s++) {
                 Session session = conversations.session("Plan review " + s);
@@ -61,14 +63,20 @@ final class HistoryDownload implements Callable<Integer> {
             if (!batchMessages.isEmpty()) {
                 server.push(new PushRequest(List.of(), batchMessages), account);
             }
+            report.note("(the server stored them at %,.0f msgs/s through POST /api/chat/messages, %,.0f µs CPU each)",
+                    messages / ((System.nanoTime() - seedStarted) / 1e9),
+                    Latencies.micros(ProcessCpu.nanos() - seedCpu) / messages);
             long pulled;
             long nanos;
+            long cpuNanos;
             int stored;
             try (ClientSide client = new ClientSide(options.workDir().resolve("download-client"), server.url(),
                     account)) {
+                long cpuStarted = ProcessCpu.nanos();
                 long started = System.nanoTime();
                 pulled = client.engine.pullNow().get();
                 nanos = System.nanoTime() - started;
+                cpuNanos = ProcessCpu.nanos() - cpuStarted;
                 stored = client.store.count(account.user().id(), SyncState.SYNCED);
             }
             if (stored != messages) {
@@ -76,8 +84,9 @@ final class HistoryDownload implements Callable<Integer> {
             }
             double seconds = nanos / 1e9;
             double rate = stored / seconds;
-            report.columns("messages", "sessions", "rows pulled", "seconds", "msgs/s");
-            report.row(stored, sessionCount, pulled, seconds, rate);
+            report.columns("messages", "sessions", "rows pulled", "seconds", "msgs/s", "CPU µs/msg");
+            report.row(stored, sessionCount, pulled, seconds, rate, Latencies.micros(cpuNanos) / stored);
+            report.note("CPU: the whole process (client and server) during the pull");
             report.result("messages", stored).result("msgs_per_s", rate);
             report.print();
             return 0;

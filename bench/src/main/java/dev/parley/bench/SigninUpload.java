@@ -106,12 +106,14 @@ final class SigninUpload implements Callable<Integer> {
             AtomicLong uploaded = new AtomicLong();
             long signInNanos;
             long uploadNanos;
+            long cpuNanos;
             try (ChatClient client = ChatClient.open(ClientConfig.builder(dataDir, server.url()).build())) {
                 int waiting = client.syncStatus().unsent();
                 if (waiting != messages + sessionCount) {
                     throw new IllegalStateException("expected " + (messages + sessionCount) + " rows waiting, found "
                             + waiting);
                 }
+                long cpuStarted = ProcessCpu.nanos();
                 long started = System.nanoTime();
                 client.addListener(new ChatListener() {
                     @Override
@@ -125,6 +127,7 @@ final class SigninUpload implements Callable<Integer> {
                 client.signUp("signin-" + UUID.randomUUID().toString().substring(0, 8) + "@bench.example.com",
                         BenchServer.PASSWORD);
                 signInNanos = System.nanoTime() - started;
+                cpuNanos = ProcessCpu.nanos() - cpuStarted;
                 if (client.syncStatus().unsent() != 0) {
                     throw new IllegalStateException("rows left unsent after sign-in: " + client.syncStatus());
                 }
@@ -138,11 +141,13 @@ final class SigninUpload implements Callable<Integer> {
             double uploadSeconds = uploadNanos / 1e9;
             double rate = messages / uploadSeconds;
             report.columns("messages", "sessions", "upload s", "msgs/s (upload)", "sign-in total s",
-                    "heap peak MiB", "heap live peak MiB", "-Xmx MiB");
-            report.row(messages, sessionCount, uploadSeconds, rate, signInNanos / 1e9, heap.peakUsedMib(),
-                    heap.peakLiveMib(), HeapWatch.maxHeapMib());
+                    "CPU µs/msg (sign-in)", "heap peak MiB", "after-GC peak MiB", "-Xmx MiB");
+            report.row(messages, sessionCount, uploadSeconds, rate, signInNanos / 1e9,
+                    Latencies.micros(cpuNanos) / messages, heap.peakUsedMib(), heap.peakLiveMib(),
+                    HeapWatch.maxHeapMib());
             report.note("upload: sign-up until the progress shows every row pushed; sign-in total adds the"
-                    + " download of the account's history (the same rows, merged back)");
+                    + " download of the account's history (the same rows, merged back); CPU: the whole process (client"
+                    + " and server) over the whole sign-in");
             report.result("messages", counted).result("msgs_per_s", rate).result("heap_mb", heap.peakUsedMib())
                     .result("xmx_mb", HeapWatch.maxHeapMib());
             report.print();

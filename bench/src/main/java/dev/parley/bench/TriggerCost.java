@@ -117,8 +117,10 @@ final class TriggerCost implements Callable<Integer> {
             MessageRepository repository = new MessageRepository();
             long started = System.nanoTime();
             db.inTransaction(c -> {
-                for (Message m : rows) {
-                    repository.insert(c, userId, m, now);
+                try (MessageRepository.Inserter inserter = repository.inserter(c)) {
+                    for (Message m : rows) {
+                        inserter.insert(userId, m, now);
+                    }
                 }
                 return null;
             });

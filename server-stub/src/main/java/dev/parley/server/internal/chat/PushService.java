@@ -81,11 +81,13 @@ public final class PushService {
                     : apply(c, s.id(), rowByRow, () -> applySession(c, userId, s, now)));
         }
         List<RowResult> messageResults = new ArrayList<>(messageRows.size());
-        for (ParsedRow<Message> parsed : messageRows) {
-            Message m = parsed.row();
-            messageResults.add(m == null
-                    ? RowResult.rejected(parsed.id(), RowResult.BAD_REQUEST, parsed.problem())
-                    : apply(c, m.id(), rowByRow, () -> applyMessage(c, userId, m, now)));
+        try (MessageRepository.Inserter inserter = messages.inserter(c)) {
+            for (ParsedRow<Message> parsed : messageRows) {
+                Message m = parsed.row();
+                messageResults.add(m == null
+                        ? RowResult.rejected(parsed.id(), RowResult.BAD_REQUEST, parsed.problem())
+                        : apply(c, m.id(), rowByRow, () -> applyMessage(c, inserter, userId, m, now)));
+            }
         }
         return new PushResponse(sessionResults, messageResults);
     }
@@ -122,7 +124,8 @@ public final class PushService {
         return RowResult.of(s.id(), renamed ? Outcome.UPDATED : Outcome.UNCHANGED);
     }
 
-    private RowResult applyMessage(Connection c, String userId, Message m, Instant now) throws SQLException {
+    private RowResult applyMessage(Connection c, MessageRepository.Inserter inserter, String userId, Message m,
+                                   Instant now) throws SQLException {
         String problem = Validation.message(m);
         if (problem != null) {
             return RowResult.rejected(m.id(), RowResult.BAD_REQUEST, problem);
@@ -148,7 +151,7 @@ public final class PushService {
                 sessions.insert(c, userId, Session.of(m.sessionId(), DEFAULT_TITLE, null, row.messageTimestamp(), null),
                         now);
             }
-            messages.insert(c, userId, row, now);
+            inserter.insert(userId, row, now);
             return RowResult.of(m.id(), Outcome.INSERTED);
         }
         String conflict = conflictWith(stored.get(), userId, m);
