@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
 /**
  * The direct write: {@link ChatClient#send} stores the user message and its outbox entry in one local transaction
  * (WAL, {@code synchronous=FULL}: every commit is on disk) and returns before the network is touched. Each call is
- * timed alone; its exchange with the server is awaited, untimed, before the next, so that one message's reply does
- * not land in the next one's measurement. The store holds a signed-in history of {@code --history} messages.
+ * timed alone; its exchange with the server is awaited, untimed, and then {@code --pause-ms}, before the next, so
+ * that one message's reply does not land in the next one's measurement. The store holds a signed-in history of
+ * {@code --history} messages.
  */
 @Command(name = "enqueue", mixinStandardHelpOptions = true,
         description = "Latency of writing a user message and its outbox entry locally (durable).")
@@ -37,6 +38,10 @@ final class Enqueue implements Callable<Integer> {
 
     @Option(names = "--messages", defaultValue = "2000", description = "Messages timed (default ${DEFAULT-VALUE}).")
     int messages;
+
+    @Option(names = "--pause-ms", defaultValue = "20", description = "Pause after each reply before the next"
+            + " message, as a person types (default ${DEFAULT-VALUE}); 0 sends back to back.")
+    int pauseMs;
 
     @Option(names = "--history", defaultValue = "100000",
             description = "Synced messages already in the store (default ${DEFAULT-VALUE}).")
@@ -72,12 +77,16 @@ final class Enqueue implements Callable<Integer> {
                     if (outcome.reply() == null) {
                         throw new IllegalStateException("message " + i + " got no reply: " + outcome.userMessage());
                     }
+                    // The reply sets off work of its own (status counts, a push check); a person reads the reply
+                    // before writing again, so the next write does not queue behind that work.
+                    Thread.sleep(pauseMs);
                 }
             }
             Latencies fsync = fsyncTimes(dataDir.resolve("fsync-probe"), options.quick ? 20 : 300);
             double p50 = Latencies.micros(times.median());
             double p95 = Latencies.micros(times.percentile(95));
             double p99 = Latencies.micros(times.percentile(99));
+            report.note("each send timed alone; after its reply, %d ms before the next", pauseMs);
             report.columns("messages", "history", "p50 µs", "p95 µs", "p99 µs", "max µs", "fsync alone p50 µs",
                     "fsync alone p95 µs");
             report.row(times.count(), stored, p50, p95, p99, Latencies.micros(times.percentile(100)),

@@ -27,7 +27,9 @@ import picocli.CommandLine.Spec;
  * A local store holding H synced messages plus 10 unsent ones: how long one push cycle of the real sync engine
  * takes as H grows, against the old system's way of re-pushing every stored row through the same endpoint. The
  * H synced rows are written into the client's store through its own schema and delivered by the engine before the
- * clock starts, so the server holds them too and a re-push finds them all {@code unchanged}.
+ * clock starts, so the server holds them too and a re-push finds them all {@code unchanged}. A second device with
+ * an empty store pushes in alternation with the measured one: the ratio compares cycles run side by side, so a
+ * busy machine slows both alike.
  */
 @Command(name = "push-vs-history", mixinStandardHelpOptions = true,
         description = "Push cost with H synced messages in the store (H = 0, 10k, 100k, 1M) vs re-pushing all.")
@@ -35,6 +37,7 @@ final class PushVsHistory implements Callable<Integer> {
     static final int UNSENT = 10;
     private static final int PER_SESSION = 100;
     private static final int WARMUP_CYCLES = 3;
+    private static final int FIRST_WARMUP_CYCLES = 40;
 
     @Mixin
     BenchOptions options;
@@ -59,65 +62,66 @@ final class PushVsHistory implements Callable<Integer> {
         report.note("server %s; client store seeded through client-db's schema, then delivered by the sync engine",
                 options.postgres() ? "PostgreSQL" : "SQLite");
         try (BenchServer server = BenchServer.start(options, "push")) {
-            AuthResponse account = server.newAccount("push");
-            String owner = account.user().id();
-            Path dataDir = options.workDir().resolve("push-client");
-            long made = (long) hmax + (long) levels.size() * (timedCycles + WARMUP_CYCLES) * UNSENT;
+            long made = (long) hmax + ((long) levels.size() * 2 * (timedCycles + WARMUP_CYCLES)
+                    + 2L * FIRST_WARMUP_CYCLES) * UNSENT;
             Conversations conversations = new Conversations(Conversations.startingBefore(Instant.now(), made));
-            report.columns("H (synced msgs)", "in store", "push ms p50", "push ms p95", "rows sent/cycle",
-                    "re-push all: rows", "re-push all: ms");
+            report.columns("H (synced msgs)", "in store", "push ms p50", "push ms p95", "empty store: push ms p50",
+                    "rows sent/cycle", "re-push all: rows", "re-push all: ms");
             double h0Ms = 0;
             double hmaxMs = 0;
             long rowsSentPerCycle = -1;
             long baselineRows = 0;
             double baselineMs = 0;
-            try (ClientSide client = new ClientSide(dataDir, server.url(), account)) {
-                Session today = conversations.session("Today");
-                client.store.write(owner, SyncState.PENDING, List.of(today), List.of());
-                client.deliverAll();
+            // The control is a second device whose store stays (nearly) empty; its cycles alternate with the measured
+            // store's, so both see the same machine, and the ratio compares like with like.
+            try (Device device = Device.open(server, options.workDir().resolve("push-client"), conversations);
+                 Device control = Device.open(server, options.workDir().resolve("push-control"), conversations)) {
+                for (int i = 0; i < FIRST_WARMUP_CYCLES; i++) {
+                    device.cycle(conversations); // compiles the push path before anything is timed
+                    control.cycle(conversations);
+                }
                 long seeded = 0;
                 for (int level : levels) {
                     long missing = level - seeded;
                     if (missing > 0) {
                         report.note("seeding %,d synced messages…", missing);
-                        int sessions = (int) ((missing + PER_SESSION - 1) / PER_SESSION);
-                        for (int s = 0; s < sessions; s++) {
-                            int n = (int) Math.min(PER_SESSION, missing - (long) s * PER_SESSION);
-                            Session session = conversations.session("History " + s);
-                            client.store.write(owner, SyncState.PENDING, List.of(session),
-                                    conversations.messages(session.id(), n));
-                            if (s % 500 == 499) {
-                                client.deliverAll(); // keeps the pending set small while seeding
-                            }
-                        }
-                        client.deliverAll();
+                        device.seed(conversations, missing);
                         seeded = level;
                     }
                     for (int i = 0; i < WARMUP_CYCLES; i++) {
-                        cycle(client, owner, conversations, today);
+                        device.cycle(conversations);
+                        control.cycle(conversations);
                     }
-                    int inStore = client.store.count(owner, SyncState.SYNCED);
+                    int inStore = device.client.store.count(device.owner, SyncState.SYNCED);
                     Latencies times = new Latencies();
+                    Latencies controlTimes = new Latencies();
                     for (int i = 0; i < timedCycles; i++) {
-                        long[] cycle = cycle(client, owner, conversations, today);
+                        long[] cycle = device.cycle(conversations);
                         times.add(cycle[0]);
                         if (rowsSentPerCycle == -1 || cycle[1] != UNSENT) {
                             rowsSentPerCycle = cycle[1]; // any cycle that sent other than the unsent rows shows
                         }
+                        long[] controlCycle = control.cycle(conversations);
+                        controlTimes.add(controlCycle[0]);
+                        if (controlCycle[1] != UNSENT) {
+                            rowsSentPerCycle = controlCycle[1];
+                        }
                     }
-                    long[] baseline = rePushEverything(server, account, dataDir);
+                    long[] baseline = rePushEverything(server, device.account, device.dataDir);
                     double p50 = Latencies.millis(times.median());
-                    report.row(level, inStore, p50, Latencies.millis(times.percentile(95)), rowsSentPerCycle,
-                            baseline[0], Latencies.millis(baseline[1]));
-                    if (level == levels.get(0)) {
-                        h0Ms = p50;
-                    }
+                    double controlP50 = Latencies.millis(controlTimes.median());
+                    report.row(level, inStore, p50, Latencies.millis(times.percentile(95)), controlP50,
+                            rowsSentPerCycle, baseline[0], Latencies.millis(baseline[1]));
                     if (level == hmax) {
+                        h0Ms = controlP50;
                         hmaxMs = p50;
                         baselineRows = baseline[0];
                         baselineMs = Latencies.millis(baseline[1]);
                     }
                 }
+                report.note("empty store: a second device with no history (%,d rows synced by its own cycles), its"
+                        + " push cycles alternating with the measured ones; h0_ms is its p50 beside H = %,d",
+                        control.client.store.count(control.owner, SyncState.SYNCED), hmax);
             }
             report.result("unsent", UNSENT).result("rows_sent", rowsSentPerCycle).result("h0_ms", h0Ms)
                     .result("hmax", hmax).result("hmax_ms", hmaxMs).result("ratio", hmaxMs / h0Ms)
@@ -126,6 +130,43 @@ final class PushVsHistory implements Callable<Integer> {
             return 0;
         } finally {
             options.cleanUp();
+        }
+    }
+
+    /** One signed-in device: its store, its sync engine, and the conversation its unsent messages go to. */
+    private record Device(AuthResponse account, String owner, Path dataDir, ClientSide client, Session today)
+            implements AutoCloseable {
+
+        static Device open(BenchServer server, Path dataDir, Conversations conversations) throws Exception {
+            AuthResponse account = server.newAccount("push");
+            ClientSide client = new ClientSide(dataDir, server.url(), account);
+            Session today = conversations.session("Today");
+            client.store.write(account.user().id(), SyncState.PENDING, List.of(today), List.of());
+            client.deliverAll();
+            return new Device(account, account.user().id(), dataDir, client, today);
+        }
+
+        /** Adds {@code count} messages to the store as unsent rows and delivers them, untimed: they end synced. */
+        void seed(Conversations conversations, long count) throws Exception {
+            int sessions = (int) ((count + PER_SESSION - 1) / PER_SESSION);
+            for (int s = 0; s < sessions; s++) {
+                int n = (int) Math.min(PER_SESSION, count - (long) s * PER_SESSION);
+                Session session = conversations.session("History " + s);
+                client.store.write(owner, SyncState.PENDING, List.of(session), conversations.messages(session.id(), n));
+                if (s % 500 == 499) {
+                    client.deliverAll(); // keeps the pending set small while seeding
+                }
+            }
+            client.deliverAll();
+        }
+
+        long[] cycle(Conversations conversations) throws Exception {
+            return PushVsHistory.cycle(client, owner, conversations, today);
+        }
+
+        @Override
+        public void close() {
+            client.close();
         }
     }
 
