@@ -109,6 +109,31 @@ class EdgeCasesTest {
     }
 
     @Test
+    void rowTheDatabaseRefusesIsRejectedAloneAndTheOthersCountOnce() throws Exception {
+        // An operator's trigger stands for any refusal the database makes that validation cannot foresee.
+        server.execute("CREATE TRIGGER refuse_poison BEFORE INSERT ON chat_messages WHEN NEW.content = 'poison'"
+                + " BEGIN SELECT RAISE(ABORT, 'poison refused'); END");
+        String sessionId = TestIds.next();
+        Instant at = server.now().minusSeconds(60);
+        var before = TestServer.userMessage(sessionId, "before", 3, at);
+        var poison = TestServer.userMessage(sessionId, "poison", 5, at.plusMillis(1));
+        var after = TestServer.userMessage(sessionId, "after", 7, at.plusMillis(2));
+
+        PushResponse result = server.push(token, List.of(session(sessionId, "Mixed", at)),
+                List.of(before, poison, after));
+
+        assertThat(result.sessions()).extracting(RowResult::result).containsExactly(Outcome.INSERTED);
+        assertThat(result.messages()).extracting(RowResult::result)
+                .containsExactly(Outcome.INSERTED, Outcome.REJECTED, Outcome.INSERTED);
+        assertThat(result.messages().get(1).code()).isEqualTo(RowResult.CONFLICT);
+        assertThat(server.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);
+        assertThat(server.queryLong("SELECT sum(messages_sent) FROM user_usage_daily")).isEqualTo(2);
+        assertThat(server.queryLong("SELECT sum(input_tokens) FROM user_usage_daily")).isEqualTo(10);
+        assertThat(server.queryLong("SELECT sum(sessions_created) FROM user_usage_daily")).isEqualTo(1);
+        assertThat(server.mismatches()).isEmpty();
+    }
+
+    @Test
     void timestampsOutsideTheRepresentableRangeAreBadRequests() throws Exception {
         String ancient = "-999999999-01-01T00:00:00Z";
         String sessionId = TestIds.next();

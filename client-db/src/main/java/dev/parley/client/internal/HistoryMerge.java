@@ -7,7 +7,12 @@ import dev.parley.protocol.SyncPage;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Merges a page of the server's history into the local store, by id. The server's copy of a message wins (a
@@ -20,12 +25,26 @@ final class HistoryMerge {
 
     static int merge(Connection c, String owner, SyncPage page, LocalSessions sessions, LocalMessages messages)
             throws SQLException {
+        Set<String> knownSessions = new HashSet<>();
         for (Session s : page.sessions()) {
             mergeSession(c, owner, s, sessions);
+            knownSessions.add(s.id());
         }
+        // A page holds hundreds of messages: read the local copies with one query, write with one statement.
+        Map<String, MessageRow> locals = messages.findAll(c, page.messages().stream().map(Message::id).toList());
+        List<MessageRow> merged = new ArrayList<>(page.messages().size());
         for (Message m : page.messages()) {
-            mergeMessage(c, owner, m, sessions, messages);
+            if (knownSessions.add(m.sessionId()) && sessions.find(c, m.sessionId()).isEmpty()) {
+                // A message can arrive before its session's newest row; keep the foreign key whole.
+                sessions.put(c, new SessionRow(m.sessionId(), owner, "New chat", null, m.messageTimestamp(), null,
+                        m.messageTimestamp(), "", SyncState.SYNCED, null, null, null));
+            }
+            MessageRow row = mergeMessage(owner, m, Optional.ofNullable(locals.get(m.id())));
+            if (row != null) {
+                merged.add(row);
+            }
         }
+        messages.putAll(c, merged);
         return page.sessions().size() + page.messages().size();
     }
 
@@ -57,23 +76,17 @@ final class HistoryMerge {
         sessions.put(c, settled && unsent ? merged.withSync(SyncState.SYNCED, null, null, null) : merged);
     }
 
-    private static void mergeMessage(Connection c, String owner, Message m, LocalSessions sessions,
-                                     LocalMessages messages) throws SQLException {
-        if (sessions.find(c, m.sessionId()).isEmpty()) {
-            // A message can arrive before its session's newest row; keep the foreign key whole.
-            sessions.put(c, new SessionRow(m.sessionId(), owner, "New chat", null, m.messageTimestamp(), null,
-                    m.messageTimestamp(), "", SyncState.SYNCED, null, null, null));
-        }
-        Optional<MessageRow> local = messages.find(c, m.id());
+    /** The row to store for {@code m}, or {@code null} to keep the local one. */
+    private static MessageRow mergeMessage(String owner, Message m, Optional<MessageRow> local) {
         if (local.isPresent() && local.get().syncState() == SyncState.PENDING && !local.get().failed()
                 && m.errorMessage() != null) {
-            return; // answered here since: the push will turn the server's failed copy into this success
+            return null; // answered here since: the push will turn the server's failed copy into this success
         }
         MessageRow row = local.map(r -> r.withMessage(m, m.errorMessage() == null ? null : r.errorCode(),
                         m.errorMessage() != null && r.retryable()))
                 .orElseGet(() -> new MessageRow(m, owner, SyncState.SYNCED, m.errorMessage() == null ? null : "failed",
                         m.errorMessage() != null, null, null, null));
-        messages.put(c, row.withSync(SyncState.SYNCED, null, null, null));
+        return row.withSync(SyncState.SYNCED, null, null, null);
     }
 
     private static boolean isNewer(Instant candidate, Instant current) {

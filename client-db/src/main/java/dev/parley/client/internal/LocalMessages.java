@@ -9,8 +9,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /** SQL for the local {@code messages} table. Stateless and thread-safe. */
@@ -18,41 +20,60 @@ public final class LocalMessages {
     private static final String COLUMNS = "id, session_id, owner, role, content, model, input_tokens, output_tokens,"
             + " user_message_id, message_timestamp, elapsed_ms, error_message, error_code, error_retryable,"
             + " completion_id, sync_state, outbox_seq, reject_code, reject_reason";
+    /** Ids per lookup query, well under SQLite's limit on bound parameters. */
+    private static final int LOOKUP_CHUNK = 500;
+
+    private static final String UPSERT = "INSERT INTO messages (" + COLUMNS + ") VALUES"
+            + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            + " session_id = excluded.session_id, owner = excluded.owner, role = excluded.role,"
+            + " content = excluded.content, model = excluded.model, input_tokens = excluded.input_tokens,"
+            + " output_tokens = excluded.output_tokens, user_message_id = excluded.user_message_id,"
+            + " message_timestamp = excluded.message_timestamp, elapsed_ms = excluded.elapsed_ms,"
+            + " error_message = excluded.error_message, error_code = excluded.error_code,"
+            + " error_retryable = excluded.error_retryable, completion_id = excluded.completion_id,"
+            + " sync_state = excluded.sync_state, outbox_seq = excluded.outbox_seq,"
+            + " reject_code = excluded.reject_code, reject_reason = excluded.reject_reason";
 
     /** Inserts or replaces the row with this id. */
     public void put(Connection c, MessageRow r) throws SQLException {
-        Message m = r.message();
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO messages (" + COLUMNS + ") VALUES"
-                + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-                + " session_id = excluded.session_id, owner = excluded.owner, role = excluded.role,"
-                + " content = excluded.content, model = excluded.model, input_tokens = excluded.input_tokens,"
-                + " output_tokens = excluded.output_tokens, user_message_id = excluded.user_message_id,"
-                + " message_timestamp = excluded.message_timestamp, elapsed_ms = excluded.elapsed_ms,"
-                + " error_message = excluded.error_message, error_code = excluded.error_code,"
-                + " error_retryable = excluded.error_retryable, completion_id = excluded.completion_id,"
-                + " sync_state = excluded.sync_state, outbox_seq = excluded.outbox_seq,"
-                + " reject_code = excluded.reject_code, reject_reason = excluded.reject_reason")) {
-            ps.setString(1, m.id());
-            ps.setString(2, m.sessionId());
-            ps.setString(3, r.owner());
-            ps.setString(4, m.role().wire());
-            ps.setString(5, m.content());
-            ps.setString(6, m.model());
-            ps.setLong(7, m.inputTokens() == null ? 0 : m.inputTokens());
-            ps.setLong(8, m.outputTokens() == null ? 0 : m.outputTokens());
-            ps.setString(9, m.userMessageId());
-            Sql.instant(ps, 10, m.messageTimestamp());
-            Sql.longOrNull(ps, 11, m.elapsedMs());
-            ps.setString(12, m.errorMessage());
-            ps.setString(13, r.errorCode());
-            ps.setInt(14, r.retryable() ? 1 : 0);
-            ps.setString(15, m.completionId());
-            ps.setString(16, r.syncState().name().toLowerCase(Locale.ROOT));
-            Sql.longOrNull(ps, 17, r.outboxSeq());
-            ps.setString(18, r.rejectCode());
-            ps.setString(19, r.rejectReason());
+        try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
+            bind(ps, r);
             ps.executeUpdate();
         }
+    }
+
+    /** Inserts or replaces each row, in order, with one prepared statement (a page of history at a time). */
+    public void putAll(Connection c, List<MessageRow> rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
+            for (MessageRow r : rows) {
+                bind(ps, r);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    private static void bind(PreparedStatement ps, MessageRow r) throws SQLException {
+        Message m = r.message();
+        ps.setString(1, m.id());
+        ps.setString(2, m.sessionId());
+        ps.setString(3, r.owner());
+        ps.setString(4, m.role().wire());
+        ps.setString(5, m.content());
+        ps.setString(6, m.model());
+        ps.setLong(7, m.inputTokens() == null ? 0 : m.inputTokens());
+        ps.setLong(8, m.outputTokens() == null ? 0 : m.outputTokens());
+        ps.setString(9, m.userMessageId());
+        Sql.instant(ps, 10, m.messageTimestamp());
+        Sql.longOrNull(ps, 11, m.elapsedMs());
+        ps.setString(12, m.errorMessage());
+        ps.setString(13, r.errorCode());
+        ps.setInt(14, r.retryable() ? 1 : 0);
+        ps.setString(15, m.completionId());
+        ps.setString(16, r.syncState().name().toLowerCase(Locale.ROOT));
+        Sql.longOrNull(ps, 17, r.outboxSeq());
+        ps.setString(18, r.rejectCode());
+        ps.setString(19, r.rejectReason());
     }
 
     public Optional<MessageRow> find(Connection c, String id) throws SQLException {
@@ -61,6 +82,36 @@ public final class LocalMessages {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(map(rs)) : Optional.empty();
             }
+        }
+    }
+
+    /** The rows with these ids that exist, by id: one query for a whole push batch. */
+    public Map<String, MessageRow> findAll(Connection c, List<String> ids) throws SQLException {
+        Map<String, MessageRow> found = new HashMap<>();
+        for (int from = 0; from < ids.size(); from += LOOKUP_CHUNK) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + LOOKUP_CHUNK));
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages WHERE id IN ("
+                    + String.join(", ", Collections.nCopies(chunk.size(), "?")) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i));
+                }
+                for (MessageRow row : rows(ps)) {
+                    found.put(row.id(), row);
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Marks rows as acknowledged by the server (synced, out of the outbox), with one statement for all. */
+    public void markSynced(Connection c, List<String> ids) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET sync_state = 'synced', outbox_seq = NULL,"
+                + " reject_code = NULL, reject_reason = NULL WHERE id = ?")) {
+            for (String id : ids) {
+                ps.setString(1, id);
+                ps.addBatch();
+            }
+            ps.executeBatch();
         }
     }
 
@@ -114,7 +165,8 @@ public final class LocalMessages {
     /** Rows of {@code owner} the server refused, newest first. */
     public List<MessageRow> rejected(Connection c, String owner) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages"
-                + " WHERE sync_state = 'rejected' AND owner IS ? ORDER BY message_timestamp DESC")) {
+                + " WHERE sync_state = 'rejected' AND sync_state <> 'synced' AND owner IS ?"
+                + " ORDER BY message_timestamp DESC")) {
             ps.setString(1, owner);
             return rows(ps);
         }
@@ -123,15 +175,18 @@ public final class LocalMessages {
     /** Gives the rows written while signed out to {@code owner}, as unsent rows of that account. */
     public int adopt(Connection c, String owner) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET owner = ?, sync_state = 'pending'"
-                + " WHERE owner IS NULL AND sync_state = 'local'")) {
+                + " WHERE owner IS NULL AND sync_state = 'local' AND sync_state <> 'synced'")) {
             ps.setString(1, owner);
             return ps.executeUpdate();
         }
     }
 
+    /** Rows of {@code owner} in {@code state}; an unsent state reads only the messages_unsent index. */
     public int count(Connection c, String owner, SyncState state) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT count(*) FROM messages WHERE owner IS ? AND sync_state = ?")) {
+        // The repeated "<> 'synced'" is what lets SQLite use the partial index, whose WHERE it must see verbatim.
+        try (PreparedStatement ps = c.prepareStatement(state == SyncState.SYNCED
+                ? "SELECT count(*) FROM messages WHERE owner IS ? AND sync_state = ?"
+                : "SELECT count(*) FROM messages WHERE owner IS ? AND sync_state = ? AND sync_state <> 'synced'")) {
             ps.setString(1, owner);
             ps.setString(2, state.name().toLowerCase(Locale.ROOT));
             try (ResultSet rs = ps.executeQuery()) {

@@ -113,15 +113,18 @@ public final class LocalSessions {
     /** Gives the rows written while signed out to {@code owner}, as unsent rows of that account. */
     public int adopt(Connection c, String owner) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE sessions SET owner = ?, sync_state = 'pending'"
-                + " WHERE owner IS NULL AND sync_state = 'local'")) {
+                + " WHERE owner IS NULL AND sync_state = 'local' AND sync_state <> 'synced'")) {
             ps.setString(1, owner);
             return ps.executeUpdate();
         }
     }
 
+    /** Rows of {@code owner} in {@code state}; an unsent state reads only the sessions_unsent index. */
     public int count(Connection c, String owner, SyncState state) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT count(*) FROM sessions WHERE owner IS ? AND sync_state = ?")) {
+        // The repeated "<> 'synced'" is what lets SQLite use the partial index, whose WHERE it must see verbatim.
+        try (PreparedStatement ps = c.prepareStatement(state == SyncState.SYNCED
+                ? "SELECT count(*) FROM sessions WHERE owner IS ? AND sync_state = ?"
+                : "SELECT count(*) FROM sessions WHERE owner IS ? AND sync_state = ? AND sync_state <> 'synced'")) {
             ps.setString(1, owner);
             ps.setString(2, state.name().toLowerCase(Locale.ROOT));
             try (ResultSet rs = ps.executeQuery()) {

@@ -19,6 +19,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -267,9 +268,24 @@ public final class SyncEngine implements AutoCloseable {
         for (int i = 0; i < batch.sessions.size(); i++) {
             rejected += applySession(c, batch.sessions.get(i), response.sessions().get(i)) ? 0 : 1;
         }
+        // Messages come in hundreds: read them with one query and acknowledge them with one batched statement.
+        Map<String, MessageRow> current = messages.findAll(c, batch.messages.stream().map(MessageRow::id).toList());
+        List<String> acknowledged = new ArrayList<>(batch.messages.size());
         for (int i = 0; i < batch.messages.size(); i++) {
-            rejected += applyMessage(c, batch.messages.get(i), response.messages().get(i)) ? 0 : 1;
+            MessageRow sent = batch.messages.get(i);
+            RowResult result = response.messages().get(i);
+            MessageRow now = current.get(sent.id());
+            if (now == null || !now.message().equals(sent.message()) || now.syncState() != SyncState.PENDING) {
+                continue; // changed meanwhile (a retry, a pull): its own state stands
+            }
+            if (result.accepted()) {
+                acknowledged.add(sent.id());
+            } else {
+                messages.put(c, now.withSync(SyncState.REJECTED, null, result.code(), result.reason()));
+                rejected++;
+            }
         }
+        messages.markSynced(c, acknowledged);
         return rejected;
     }
 

@@ -156,14 +156,16 @@ public final class ChatService {
                 requireWritableSession(c, userId, exchange, now);
                 // Read again: a push may have stored this message (as failed) while the model was answering.
                 Optional<StoredMessage> current = messages.find(c, exchange.messageId());
-                if (current.isEmpty()) {
-                    messages.insert(c, userId, user, now);
-                } else if (PushService.conflictWith(current.get(), userId, user) != null) {
-                    throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
-                } else if (current.get().message().failed()) {
-                    messages.markSucceeded(c, user, now);
+                try (MessageRepository.Inserter inserter = messages.inserter(c)) { // both rows, one prepare
+                    if (current.isEmpty()) {
+                        inserter.insert(userId, user, now);
+                    } else if (PushService.conflictWith(current.get(), userId, user) != null) {
+                        throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
+                    } else if (current.get().message().failed()) {
+                        messages.markSucceeded(c, user, now);
+                    }
+                    inserter.insert(userId, assistant, now);
                 }
-                messages.insert(c, userId, assistant, now);
                 claims.release(c, exchange.messageId(), exchange.claimToken());
                 return sessions.find(c, exchange.sessionId()).orElseThrow().session();
             });

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The direct-write endpoint's logic (SPEC §4.2): applies each pushed row at most once and answers a result per row,
- * in request order. The batch is one transaction; each row runs in a savepoint so that a row the database refuses
- * is rejected alone and never blocks the good rows beside it. Thread-safe.
+ * in request order. The batch is one transaction. A row the database refuses is rejected alone and never blocks the
+ * good rows beside it: the batch is then applied again with each row in its own savepoint. Thread-safe.
  */
 public final class PushService {
     private static final Logger LOG = LoggerFactory.getLogger(PushService.class);
@@ -56,22 +56,48 @@ public final class PushService {
         return db.inTransaction(c -> {
             users.lockForWrites(c, userId);
             Instant now = clock.instant();
-            List<RowResult> sessionResults = new ArrayList<>(sessionRows.size());
-            for (ParsedRow<Session> parsed : sessionRows) {
-                Session s = parsed.row();
-                sessionResults.add(s == null
-                        ? RowResult.rejected(parsed.id(), RowResult.BAD_REQUEST, parsed.problem())
-                        : inSavepoint(c, s.id(), () -> applySession(c, userId, s, now)));
+            // A savepoint per row is costly: SQLite copies every page a row touches into a sub-journal, PostgreSQL
+            // opens a subtransaction. Rows the database refuses are rare, so the batch runs under one savepoint
+            // first, and only when a row was refused is it run again row by row, each row in its own savepoint.
+            Savepoint batch = c.setSavepoint();
+            try {
+                PushResponse response = applyAll(c, userId, sessionRows, messageRows, now, false);
+                c.releaseSavepoint(batch);
+                return response;
+            } catch (SQLException e) {
+                if (Database.isTransient(e)) {
+                    throw e; // the whole batch is retried
+                }
+                c.rollback(batch);
             }
-            List<RowResult> messageResults = new ArrayList<>(messageRows.size());
+            return applyAll(c, userId, sessionRows, messageRows, now, true);
+        });
+    }
+
+    private PushResponse applyAll(Connection c, String userId, List<ParsedRow<Session>> sessionRows,
+                                  List<ParsedRow<Message>> messageRows, Instant now, boolean rowByRow)
+            throws SQLException {
+        List<RowResult> sessionResults = new ArrayList<>(sessionRows.size());
+        for (ParsedRow<Session> parsed : sessionRows) {
+            Session s = parsed.row();
+            sessionResults.add(s == null
+                    ? RowResult.rejected(parsed.id(), RowResult.BAD_REQUEST, parsed.problem())
+                    : apply(c, s.id(), rowByRow, () -> applySession(c, userId, s, now)));
+        }
+        List<RowResult> messageResults = new ArrayList<>(messageRows.size());
+        try (MessageRepository.Inserter inserter = messages.inserter(c)) {
             for (ParsedRow<Message> parsed : messageRows) {
                 Message m = parsed.row();
                 messageResults.add(m == null
                         ? RowResult.rejected(parsed.id(), RowResult.BAD_REQUEST, parsed.problem())
-                        : inSavepoint(c, m.id(), () -> applyMessage(c, userId, m, now)));
+                        : apply(c, m.id(), rowByRow, () -> applyMessage(c, inserter, userId, m, now)));
             }
-            return new PushResponse(sessionResults, messageResults);
-        });
+        }
+        return new PushResponse(sessionResults, messageResults);
+    }
+
+    private RowResult apply(Connection c, String id, boolean inOwnSavepoint, RowWork work) throws SQLException {
+        return inOwnSavepoint ? inSavepoint(c, id, work) : work.run();
     }
 
     private RowResult applySession(Connection c, String userId, Session s, Instant now) throws SQLException {
@@ -102,7 +128,8 @@ public final class PushService {
         return RowResult.of(s.id(), renamed ? Outcome.UPDATED : Outcome.UNCHANGED);
     }
 
-    private RowResult applyMessage(Connection c, String userId, Message m, Instant now) throws SQLException {
+    private RowResult applyMessage(Connection c, MessageRepository.Inserter inserter, String userId, Message m,
+                                   Instant now) throws SQLException {
         String problem = Validation.message(m);
         if (problem != null) {
             return RowResult.rejected(m.id(), RowResult.BAD_REQUEST, problem);
@@ -128,7 +155,7 @@ public final class PushService {
                 sessions.insert(c, userId, Session.of(m.sessionId(), DEFAULT_TITLE, null, row.messageTimestamp(), null),
                         now);
             }
-            messages.insert(c, userId, row, now);
+            inserter.insert(userId, row, now);
             return RowResult.of(m.id(), Outcome.INSERTED);
         }
         String conflict = conflictWith(stored.get(), userId, m);

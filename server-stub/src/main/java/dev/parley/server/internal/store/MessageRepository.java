@@ -40,12 +40,41 @@ public final class MessageRepository {
         }
     }
 
+    private static final String INSERT = "INSERT INTO chat_messages (id, session_id, user_id, role, content, model,"
+            + " input_tokens, output_tokens, total_tokens, user_message_id, message_timestamp, elapsed_ms,"
+            + " error_message, completion_id, created_at, updated_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
     /** Inserts a message owned by {@code userId}; {@code total_tokens} is derived here. */
     public void insert(Connection c, String userId, Message m, Instant now) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO chat_messages (id, session_id, user_id, role,"
-                + " content, model, input_tokens, output_tokens, total_tokens, user_message_id, message_timestamp,"
-                + " elapsed_ms, error_message, completion_id, created_at, updated_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        try (Inserter inserter = inserter(c)) {
+            inserter.insert(userId, m, now);
+        }
+    }
+
+    /** An {@link Inserter} on {@code c}, for several inserts in one transaction. */
+    public Inserter inserter(Connection c) {
+        return new Inserter(c);
+    }
+
+    /**
+     * Inserts messages through one prepared statement. Preparing an insert into {@code chat_messages} compiles
+     * every trigger on the table, which costs more than running it, so a batch prepares it once. Prepared on first
+     * use; the caller closes it before its transaction ends. Not thread-safe.
+     */
+    public static final class Inserter implements AutoCloseable {
+        private final Connection connection;
+        private PreparedStatement statement;
+
+        private Inserter(Connection connection) {
+            this.connection = connection;
+        }
+
+        public void insert(String userId, Message m, Instant now) throws SQLException {
+            if (statement == null) {
+                statement = connection.prepareStatement(INSERT);
+            }
+            PreparedStatement ps = statement;
             long input = orZero(m.inputTokens());
             long output = orZero(m.outputTokens());
             ps.setString(1, m.id());
@@ -65,6 +94,13 @@ public final class MessageRepository {
             Rows.setInstant(ps, 15, now);
             Rows.setInstant(ps, 16, now);
             ps.executeUpdate();
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (statement != null) {
+                statement.close();
+            }
         }
     }
 

@@ -1,0 +1,96 @@
+package dev.parley.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every scenario runs end to end at its {@code --quick} size and ends with a RESULT line carrying exactly its keys,
+ * with the invariants that hold at any size. Speed is never checked here: that is what the full runs are for.
+ */
+class QuickRunsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void pushSendsOnlyTheUnsentRowsWhateverTheHistory() {
+        Map<String, Double> r = run("push-vs-history", "unsent", "rows_sent", "h0_ms", "hmax", "hmax_ms", "ratio",
+                "baseline_rows", "baseline_ms");
+        assertThat(r.get("unsent")).isEqualTo(10.0);
+        assertThat(r.get("rows_sent")).isEqualTo(r.get("unsent"));
+        assertThat(r.get("hmax")).isEqualTo(2_000.0);
+        // The old way re-sends the whole store: the history, every unsent row measured, and the sessions.
+        assertThat(r.get("baseline_rows")).isGreaterThan(r.get("hmax") + r.get("unsent"));
+        assertThat(r.get("h0_ms")).isPositive();
+        assertThat(r.get("ratio")).isCloseTo(r.get("hmax_ms") / r.get("h0_ms"), org.assertj.core.data.Offset.offset(0.01));
+    }
+
+    @Test
+    void enqueueTimesEveryMessage() {
+        Map<String, Double> r = run("enqueue", "n", "p50_us", "p95_us", "p99_us");
+        assertThat(r.get("n")).isEqualTo(50.0);
+        assertThat(r.get("p50_us")).isPositive().isLessThanOrEqualTo(r.get("p95_us"));
+        assertThat(r.get("p95_us")).isLessThanOrEqualTo(r.get("p99_us"));
+    }
+
+    @Test
+    void signInUploadCountsEveryMessageOnceWithinTheHeapCap() {
+        Map<String, Double> r = run("signin-upload", "messages", "msgs_per_s", "heap_mb", "xmx_mb");
+        assertThat(r.get("messages")).isEqualTo(200.0);
+        assertThat(r.get("msgs_per_s")).isPositive();
+        assertThat(r.get("xmx_mb")).isLessThanOrEqualTo(128.0);
+        assertThat(r.get("heap_mb")).isPositive().isLessThanOrEqualTo(r.get("xmx_mb"));
+    }
+
+    @Test
+    void historyDownloadStoresEveryMessage() {
+        Map<String, Double> r = run("history-download", "messages", "msgs_per_s");
+        assertThat(r.get("messages")).isEqualTo(200.0);
+        assertThat(r.get("msgs_per_s")).isPositive();
+    }
+
+    @Test
+    void chatThroughputHasNoErrors() {
+        Map<String, Double> r = run("chat-throughput", "req_per_s", "p50_ms", "p99_ms", "errors");
+        assertThat(r.get("errors")).isZero();
+        assertThat(r.get("req_per_s")).isPositive();
+        assertThat(r.get("p50_ms")).isLessThanOrEqualTo(r.get("p99_ms"));
+    }
+
+    @Test
+    void triggerCostComparesBothVariants() {
+        Map<String, Double> r = run("trigger-cost", "delta_ms", "recompute_ms", "ratio");
+        assertThat(r.get("delta_ms")).isPositive();
+        assertThat(r.get("recompute_ms")).isPositive();
+        assertThat(r.get("ratio")).isCloseTo(r.get("recompute_ms") / r.get("delta_ms"),
+                org.assertj.core.data.Offset.offset(0.01));
+    }
+
+    /** Runs a scenario with --quick and returns its RESULT values, checking that it has exactly {@code keys}. */
+    private Map<String, Double> run(String scenario, String... keys) {
+        StringWriter text = new StringWriter();
+        int exit = Main.run(new PrintWriter(text, true), scenario, "--quick", "--work-dir",
+                dir.resolve(scenario).toString());
+        String output = text.toString();
+        assertThat(exit).as(output).isZero();
+        List<String> lines = output.lines().toList();
+        String last = lines.get(lines.size() - 1);
+        assertThat(last).as(output).startsWith("RESULT " + scenario + " ");
+        Map<String, Double> values = new LinkedHashMap<>();
+        for (String pair : last.substring(("RESULT " + scenario + " ").length()).split(" ")) {
+            String[] kv = pair.split("=", 2);
+            values.put(kv[0], Double.parseDouble(kv[1]));
+        }
+        assertThat(values.keySet()).containsExactly(keys);
+        assertThat(Arrays.stream(keys)).allSatisfy(k -> assertThat(values.get(k)).isFinite());
+        return values;
+    }
+}
