@@ -14,6 +14,7 @@ import dev.parley.protocol.RowResult.Outcome;
 import dev.parley.protocol.Session;
 import dev.parley.server.testing.HttpApi.Response;
 import dev.parley.server.testing.TestIds;
+import dev.parley.server.testing.TestDatabases;
 import dev.parley.server.testing.TestServer;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -111,8 +112,15 @@ class EdgeCasesTest {
     @Test
     void rowTheDatabaseRefusesIsRejectedAloneAndTheOthersCountOnce() throws Exception {
         // An operator's trigger stands for any refusal the database makes that validation cannot foresee.
-        server.execute("CREATE TRIGGER refuse_poison BEFORE INSERT ON chat_messages WHEN NEW.content = 'poison'"
-                + " BEGIN SELECT RAISE(ABORT, 'poison refused'); END");
+        if (TestDatabases.postgres()) {
+            server.execute("CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN RAISE EXCEPTION 'poison refused'; END $$");
+            server.execute("CREATE TRIGGER refuse_poison BEFORE INSERT ON chat_messages FOR EACH ROW"
+                    + " WHEN (NEW.content = 'poison') EXECUTE FUNCTION refuse_poison()");
+        } else {
+            server.execute("CREATE TRIGGER refuse_poison BEFORE INSERT ON chat_messages WHEN NEW.content = 'poison'"
+                    + " BEGIN SELECT RAISE(ABORT, 'poison refused'); END");
+        }
         String sessionId = TestIds.next();
         Instant at = server.now().minusSeconds(60);
         var before = TestServer.userMessage(sessionId, "before", 3, at);
