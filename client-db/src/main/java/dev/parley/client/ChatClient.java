@@ -245,7 +245,12 @@ public final class ChatClient implements AutoCloseable {
         return created;
     }
 
-    /** Sends a failed message again, with the same id (so the server counts it once). */
+    /**
+     * Sends a failed message again, with the same id (so the server counts it once).
+     *
+     * @throws ClientException {@code in_progress} while the message is still being sent, {@code not_found} when it
+     *                         is no failed message of a live conversation
+     */
     public Exchange retry(String messageId) {
         MessageRow row = db.inTransaction(c -> {
             MessageRow stored = messages.find(c, messageId)
@@ -253,6 +258,11 @@ public final class ChatClient implements AutoCloseable {
                     .orElseThrow(() -> new ClientException("not_found", "There is no failed message to send again.",
                             false, null));
             liveSession(c, stored.message().sessionId());
+            if (messages.isSending(c, messageId)) {
+                // A second click while the first is under way: one exchange per message at a time, or a signed-out
+                // message (which no server claim guards) would be answered twice.
+                throw new ClientException("in_progress", "This message is being sent already.", true, null);
+            }
             messages.setSending(c, messageId, true);
             return stored;
         });
