@@ -76,6 +76,8 @@ public final class Api {
         config.startup.showOldJavalinVersionWarning = false;
         config.http.maxRequestSize = Limits.MAX_REQUEST_BYTES;
         config.http.defaultContentType = JSON;
+        // Requests Jetty refuses before routing (bad framing, illegal header characters) get the same error body.
+        config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler(json)));
         config.requestLogger.http((ctx, ms) -> LOG.debug("{} {} -> {} in {} ms", ctx.method(), ctx.path(),
                 ctx.status().getCode(), ms.longValue()));
 
@@ -140,7 +142,23 @@ public final class Api {
     }
 
     private <T> T body(Context ctx, Class<T> type) throws java.io.IOException {
-        byte[] bytes = ctx.bodyAsBytes();
+        if (ctx.req().getContentLengthLong() > Limits.MAX_REQUEST_BYTES) {
+            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE,
+                    "The request body is larger than " + Limits.MAX_REQUEST_BYTES + " bytes.");
+        }
+        byte[] bytes;
+        try {
+            bytes = ctx.bodyAsBytes();
+        } catch (HttpResponseException e) {
+            throw e;
+        } catch (Exception e) {
+            if (endedEarly(e)) {
+                // The client stopped sending (or the connection broke) before the body was whole: its fault, not ours.
+                LOG.debug("{} {}: request body ended early: {}", ctx.method(), ctx.path(), e.getMessage());
+                throw ApiException.badRequest("the request body ended before it was complete");
+            }
+            throw e;
+        }
         if (bytes.length > Limits.MAX_REQUEST_BYTES) {
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE,
                     "The request body is larger than " + Limits.MAX_REQUEST_BYTES + " bytes.");
@@ -153,6 +171,16 @@ public final class Api {
             throw ApiException.badRequest("the request body must be a JSON object");
         }
         return value;
+    }
+
+    /** True when reading the body failed because the input ended or broke (an I/O error somewhere in the chain). */
+    private static boolean endedEarly(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.io.IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Reads the rows of one array of a push one by one, so that an unreadable row is rejected alone. */
