@@ -334,9 +334,12 @@ public final class ChatClient implements AutoCloseable {
             MessageRow user = adopted(outcomeUser, owner);
             MessageRow reply = outcomeReply == null ? null : adopted(outcomeReply, owner);
             MessageRow storedUser = user;
-            if (current.isPresent() && current.get().syncState() == SyncState.SYNCED && !current.get().failed()
-                    && user.syncState() != SyncState.SYNCED) {
-                storedUser = current.get(); // a pull already brought the server's final copy
+            boolean serverSuccess = current.isPresent() && current.get().syncState() == SyncState.SYNCED
+                    && !current.get().failed();
+            if (serverSuccess && (user.failed() || user.syncState() != SyncState.SYNCED)) {
+                // A pull already brought the server's final copy, a success: it stays, even when this request got
+                // no answer (its answer was lost on the way back while the pull came through).
+                storedUser = current.get();
             }
             messages.put(c, storedUser);
             messages.setSending(c, user.id(), false);
