@@ -134,8 +134,13 @@ public final class ChaosRun {
                     "chaos-crashes");
             crashLoop.setDaemon(true);
             crashLoop.start();
-            drive(server, devices, timers, deadline, new SplittableRandom(seed));
+            Thread restartLoop = new Thread(() -> restartUntil(server, deadline, new SplittableRandom(seed + 5)),
+                    "chaos-restarts");
+            restartLoop.setDaemon(true);
+            restartLoop.start();
+            drive(devices, timers, deadline, new SplittableRandom(seed));
             crashLoop.join();
+            restartLoop.join();
 
             progress.accept("chaos: faults stop; draining every device");
             timers.shutdownNow();
@@ -187,22 +192,14 @@ public final class ChaosRun {
         }
     }
 
-    /** The user actions, network outages and server restarts, until the deadline. */
-    private void drive(RestartableServer server, List<SimulatedDevice> devices, ScheduledExecutorService timers,
-                       long deadline, SplittableRandom random) throws InterruptedException {
-        long nextRestart = System.nanoTime() + Duration.ofSeconds(8 + random.nextInt(12)).toNanos();
+    /** The user actions and network outages, until the deadline. */
+    private void drive(List<SimulatedDevice> devices, ScheduledExecutorService timers, long deadline,
+                       SplittableRandom random) throws InterruptedException {
         long nextReport = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         long started = System.nanoTime();
         while (System.nanoTime() < deadline) {
             Thread.sleep(5 + random.nextInt(35));
             long now = System.nanoTime();
-            if (now >= nextRestart) {
-                server.stop();
-                faults.record(FaultLog.SERVER_RESTART);
-                Thread.sleep(200 + random.nextInt(1300));
-                server.start();
-                nextRestart = System.nanoTime() + Duration.ofSeconds(8 + random.nextInt(15)).toNanos();
-            }
             if (now >= nextReport) {
                 progress.accept("chaos: " + Duration.ofNanos(now - started).toSeconds() + " s, "
                         + ledger.created().size() + " messages written, " + faults.total() + " faults injected");
@@ -220,6 +217,28 @@ public final class ChaosRun {
                 continue;
             }
             device.offer(PLAN[random.nextInt(PLAN.length)]);
+        }
+    }
+
+    /** Stops the server now and then (requests in flight are cut) and starts it again on the same port. */
+    private void restartUntil(RestartableServer server, long deadline, SplittableRandom random) {
+        try {
+            while (true) {
+                long wait = 8_000 + random.nextInt(15_000);
+                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait + 3_000) > deadline) {
+                    return;
+                }
+                Thread.sleep(wait);
+                long stopping = System.nanoTime();
+                server.stop();
+                faults.record(FaultLog.SERVER_RESTART);
+                Thread.sleep(200 + random.nextInt(1300));
+                server.start();
+                progress.accept("chaos: server restarted, down " + Duration.ofNanos(System.nanoTime() - stopping)
+                        .toMillis() + " ms");
+            }
+        } catch (Exception e) {
+            ledger.unexpected("server", e);
         }
     }
 

@@ -39,6 +39,8 @@ public final class CrashDeviceMain {
             public void syncStatusChanged(SyncStatus status) {
                 if (status.state() == SyncStatus.State.SYNCING && status.total() > 0) {
                     tell(out, "PUSHING");
+                } else {
+                    tell(out, "STATUS " + status.state() + " unsent=" + status.unsent());
                 }
             }
         });

@@ -60,9 +60,13 @@ final class CrashingDevice implements AutoCloseable {
 
     private void read(Process running) {
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(running.getInputStream(),
-                StandardCharsets.UTF_8))) {
+                StandardCharsets.UTF_8));
+             java.io.PrintWriter transcript = new java.io.PrintWriter(java.nio.file.Files.newBufferedWriter(
+                     dataDir.resolveSibling(name + ".out"), StandardCharsets.UTF_8,
+                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true)) {
             String line;
             while ((line = lines.readLine()) != null) {
+                transcript.println(System.currentTimeMillis() + " " + line);
                 if (line.startsWith("CREATED ")) {
                     ledger.created(line.substring("CREATED ".length()).strip(), name);
                 } else if (line.equals("PUSHING")) {
@@ -82,13 +86,16 @@ final class CrashingDevice implements AutoCloseable {
      * shortly after it starts pushing them (or after a few seconds, whatever it is doing). Then starts it again.
      */
     void crashAndRestart(SplittableRandom random) throws Exception {
+        note("offline");
         proxy.offline(true);
         faults.record(FaultLog.OFFLINE);
         Thread.sleep(500 + random.nextInt(1500));
         CountDownLatch armed = new CountDownLatch(1);
         pushing = armed;
         proxy.offline(false);
+        note("online");
         boolean seenPush = armed.await(4, TimeUnit.SECONDS);
+        note(seenPush ? "kill mid-push" : "kill (no push seen)");
         Thread.sleep(random.nextInt(150));
         if (seenPush) {
             midPush.incrementAndGet();
@@ -97,6 +104,12 @@ final class CrashingDevice implements AutoCloseable {
         faults.record(FaultLog.CRASH);
         Thread.sleep(random.nextInt(500));
         start();
+    }
+
+    private void note(String event) throws IOException {
+        java.nio.file.Files.writeString(dataDir.resolveSibling(name + ".out"), System.currentTimeMillis() + " parent: "
+                + event + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
     }
 
     /** Kills the process with SIGKILL and waits for it to be gone. */

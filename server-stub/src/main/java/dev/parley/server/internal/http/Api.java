@@ -142,10 +142,6 @@ public final class Api {
     }
 
     private <T> T body(Context ctx, Class<T> type) throws java.io.IOException {
-        if (ctx.req().getContentLengthLong() > Limits.MAX_REQUEST_BYTES) {
-            throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE,
-                    "The request body is larger than " + Limits.MAX_REQUEST_BYTES + " bytes.");
-        }
         byte[] bytes;
         try {
             bytes = ctx.bodyAsBytes();
