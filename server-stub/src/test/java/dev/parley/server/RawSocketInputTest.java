@@ -50,7 +50,10 @@ class RawSocketInputTest {
         server.close();
     }
 
-    /** One hand-made request: the bytes to send, whether to half-close afterwards, and the answer expected. */
+    /**
+     * One hand-made request: the bytes to send, whether to half-close afterwards, and the answer expected. A case
+     * named {@code truncated: …} sends less body than it declares, and must be told it may send it again.
+     */
     record RawCase(String name, byte[] request, boolean halfClose, int status, String code) {
         @Override
         public String toString() {
@@ -67,6 +70,9 @@ class RawSocketInputTest {
 
         assertThat(response.status()).as("%s -> %s", raw.name(), response).isEqualTo(raw.status());
         assertErrorBody(response, raw.code());
+        // A body cut short is what a broken connection looks like: the client may (must) send it again.
+        assertThat(response.json().path("error").path("retryable").asBoolean())
+                .as("retryable: %s", response).isEqualTo(raw.name().startsWith("truncated"));
         assertThat(snapshot()).isEqualTo(before);
     }
 
@@ -74,20 +80,20 @@ class RawSocketInputTest {
         String push = pushBody();
         byte[] pushBytes = push.getBytes(UTF_8);
         return Stream.of(
-                new RawCase("body shorter than its Content-Length, then half-closed",
+                new RawCase("truncated: body shorter than its Content-Length",
                         request("POST", "/api/chat/messages", token, "Content-Length: " + (pushBytes.length + 50),
                                 pushBytes), true, 400, "bad_request"),
-                new RawCase("half of a body, then half-closed",
+                new RawCase("truncated: half of a body",
                         request("POST", "/api/chat/messages", token, "Content-Length: " + pushBytes.length,
                                 Arrays.copyOf(pushBytes, pushBytes.length / 2)), true, 400, "bad_request"),
-                new RawCase("sign-up body cut short, then half-closed",
+                new RawCase("truncated: sign-up body",
                         request("POST", "/api/auth/signup", null, "Content-Length: 200",
                                 "{\"email\":\"cut@example.com\",\"pass".getBytes(UTF_8)), true, 400, "bad_request"),
-                new RawCase("chunked body without its last chunk, then half-closed",
+                new RawCase("truncated: chunked body without its last chunk",
                         request("POST", "/api/chat/messages", token, "Transfer-Encoding: chunked",
                                 (Integer.toHexString(pushBytes.length / 2) + "\r\n" + push.substring(0,
                                         pushBytes.length / 2) + "\r\n").getBytes(UTF_8)), true, 400, "bad_request"),
-                new RawCase("Content-Length over the limit, body cut short",
+                new RawCase("truncated: Content-Length over the limit, two bytes sent",
                         request("POST", "/api/chat/messages", token,
                                 "Content-Length: " + (Limits.MAX_REQUEST_BYTES + 1), "{}".getBytes(UTF_8)), true, 400,
                                 "bad_request"),
@@ -145,6 +151,7 @@ class RawSocketInputTest {
 
         assertThat(response.status()).as("%s", response).isEqualTo(400);
         assertErrorBody(response, "bad_request");
+        assertThat(response.json().path("error").path("retryable").asBoolean()).isTrue();
         assertThat(snapshot()).isEqualTo(before);
     }
 
