@@ -156,6 +156,29 @@ class RawSocketInputTest {
     }
 
     @Test
+    void requestCutAnywhereIsNeverAnsweredWithAFinalError() throws Exception {
+        byte[] body = pushBody().getBytes(UTF_8);
+        byte[] whole = request("POST", "/api/chat/messages", token, "Content-Length: " + body.length, body);
+        String before = snapshot();
+        int answered = 0;
+
+        for (int cut = 1; cut < whole.length; cut += 3) {
+            RawResponse response = exchange(Arrays.copyOf(whole, cut), true, 0);
+
+            // A cut connection looks like this to the server: no answer at all, or "send it again" — never a 4xx
+            // that a client would take as final and so give up on the row.
+            if (response.status() != -1) {
+                answered++;
+                assertThat(response.status()).as("cut after %d bytes: %s", cut, response).isEqualTo(400);
+                assertThat(response.json().path("error").path("retryable").asBoolean())
+                        .as("cut after %d bytes: %s", cut, response).isTrue();
+            }
+        }
+        assertThat(answered).isPositive();
+        assertThat(snapshot()).isEqualTo(before);
+    }
+
+    @Test
     void chunkedBodyPastTheLimitIsPayloadTooLarge() throws Exception {
         String before = snapshot();
         byte[] chunk = new byte[64 * 1024];

@@ -14,7 +14,8 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * Jetty's answer to requests it refuses before any route sees them (a bad Content-Length, an illegal character in
- * a header, a malformed request line, headers too large): the error body of SPEC §5 instead of Jetty's HTML page.
+ * a header, a malformed request line, headers too large, a request cut off in its head): the error body of SPEC §5
+ * instead of Jetty's HTML page.
  * Thread-safe.
  */
 final class JsonErrorHandler extends ErrorHandler {
@@ -34,16 +35,29 @@ final class JsonErrorHandler extends ErrorHandler {
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
                                     Callback callback) {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        response.write(true, ByteBuffer.wrap(body(code)), callback);
+        response.write(true, ByteBuffer.wrap(body(code, endedEarly(message, cause))), callback);
     }
 
     @Override
     public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
         fields.put(HttpHeader.CONTENT_TYPE, "application/json");
-        return ByteBuffer.wrap(body(status));
+        return ByteBuffer.wrap(body(status, endedEarly(reason, null)));
     }
 
-    private byte[] body(int status) {
+    /**
+     * Whether the request ended before its head was whole ("Early EOF"): a connection cut on the way looks just
+     * like this, so the answer says the request may be sent again, as for a body cut short.
+     */
+    private static boolean endedEarly(String reason, Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof java.io.EOFException) {
+                return true;
+            }
+        }
+        return reason != null && reason.toUpperCase(java.util.Locale.ROOT).contains("EOF");
+    }
+
+    private byte[] body(int status, boolean endedEarly) {
         ErrorCode code = switch (status) {
             case 401 -> ErrorCode.UNAUTHORIZED;
             case 403 -> ErrorCode.FORBIDDEN;
@@ -53,10 +67,11 @@ final class JsonErrorHandler extends ErrorHandler {
             default -> status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
         };
         String message = status >= 500 ? "Something went wrong on the server. Try again later."
+                : endedEarly ? "The request ended before it was complete. Send it again."
                 : "The request could not be read (HTTP " + status + ").";
         try {
-            return json.writeValueAsBytes(new ErrorBody(new ErrorBody.ErrorDetail(code, message, code.retryable(),
-                    null), null));
+            return json.writeValueAsBytes(new ErrorBody(new ErrorBody.ErrorDetail(code, message,
+                    code.retryable() || endedEarly, null), null));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("the error body always serializes", e);
         }
