@@ -25,7 +25,7 @@ public final class ChaosCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--db", description = "Server database URL (jdbc:sqlite:… or jdbc:postgresql:…); default: a new"
-            + " SQLite file in the work directory. Use an empty database.")
+            + " SQLite file in the work directory. The analytics check covers the whole database.")
     String db;
 
     @Option(names = "--dir", description = "Work directory for the devices' files and logs; default: a new"

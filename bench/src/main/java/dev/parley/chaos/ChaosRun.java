@@ -83,9 +83,11 @@ public final class ChaosRun {
                 : "jdbc:sqlite:" + config.workDir().resolve("server.db").toAbsolutePath();
         long seed = config.seed();
         FlakyModel model = new FlakyModel(seed + 7, MODEL_FAIL_RATE, 250, faults);
-        List<User> users = List.of(new User("chaos-1@example.com", "chaos password one " + seed),
-                new User("chaos-2@example.com", "chaos password two " + seed),
-                new User("chaos-3@example.com", "chaos password three " + seed));
+        // Accounts new to the database, so that a run can reuse one (a PostgreSQL database, say).
+        String run = Long.toString(System.currentTimeMillis(), 36);
+        List<User> users = List.of(new User("chaos-" + run + "-1@example.com", "chaos password one " + seed),
+                new User("chaos-" + run + "-2@example.com", "chaos password two " + seed),
+                new User("chaos-" + run + "-3@example.com", "chaos password three " + seed));
         List<FaultInjectingProxy> proxies = new ArrayList<>();
         List<SimulatedDevice> devices = new ArrayList<>();
         CrashingDevice crashing = null;

@@ -16,7 +16,9 @@ import java.util.concurrent.Executors;
  * A TCP proxy on loopback between one device and the server that breaks connections on purpose, with odds drawn
  * from a seeded random source. Per connection and per chunk of bytes it may: reset the connection as it is
  * accepted; cut a request part-way (the server never sees all of it); let a request through and swallow the answer
- * (a lost acknowledgement: the server did the work, the client never hears); or delay a chunk. It can also be put
+ * (a lost acknowledgement: the server did the work, the client never hears); or delay a chunk. A cut request
+ * either closes the connection or, half the time, ends the request early and still lets the server's answer
+ * through. It can also be put
  * {@linkplain #offline(boolean) offline}: every connection is refused and the open ones are closed. Every injected
  * fault is counted in the {@link FaultLog}.
  *
@@ -127,6 +129,7 @@ public final class FaultInjectingProxy implements AutoCloseable {
         private final Socket client;
         private final Socket server;
         private volatile boolean swallowNextAnswer;
+        private volatile boolean halfClosed;
 
         Connection(Socket client, Socket server) {
             this.client = client;
@@ -135,7 +138,9 @@ public final class FaultInjectingProxy implements AutoCloseable {
 
         void requests() {
             byte[] buffer = new byte[16 * 1024];
-            try (InputStream in = client.getInputStream(); OutputStream out = server.getOutputStream()) {
+            try {
+                InputStream in = client.getInputStream();
+                OutputStream out = server.getOutputStream();
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
                     Faults now = faults;
@@ -143,6 +148,15 @@ public final class FaultInjectingProxy implements AutoCloseable {
                         log.record(FaultLog.CUT_BEFORE_REQUEST);
                         out.write(buffer, 0, below(n));
                         out.flush();
+                        if (roll(0.5)) {
+                            // Half the time the server hears the end of the request and its answer still gets
+                            // through, as when a middlebox ends a request early: the rest of it is dropped.
+                            halfClosed = true;
+                            server.shutdownOutput();
+                            while (in.read(buffer) >= 0) {
+                                // discarded
+                            }
+                        }
                         break;
                     }
                     if (roll(now.lostAck())) {
@@ -156,7 +170,9 @@ public final class FaultInjectingProxy implements AutoCloseable {
             } catch (IOException e) {
                 // one side closed
             } finally {
-                closeBoth();
+                if (!halfClosed) {
+                    closeBoth(); // a half-closed connection is closed by the answer's end
+                }
             }
         }
 
