@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  * {@code ./parley chaos --seconds N --seed S [--db URL]}: the fault-injection convergence run. Prints progress, the
  * faults by kind, any violation, and ends with the line {@code RESULT chaos devices=… messages=… faults=… lost=…
  * duplicated=… analytics_mismatches=… stuck=…}. Exits 0 when the run is clean, 1 when it found a violation, 2 on
- * bad options.
+ * bad options or when the run could not complete (a server that will not start on the database given, say).
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Runs devices against a server through faults, then checks nothing was lost or counted twice.")
@@ -53,11 +53,17 @@ public final class ChaosCommand implements Callable<Integer> {
             System.setProperty("org.slf4j.simpleLogger.logFile", workDir.resolve("chaos.log").toString());
             System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         }
-        ChaosReport report = new ChaosRun(new ChaosRun.Config(Duration.ofSeconds(seconds), seed, db, workDir),
-                line -> {
-                    System.out.println(line);
-                    System.out.flush();
-                }).run();
+        ChaosReport report;
+        try {
+            report = new ChaosRun(new ChaosRun.Config(Duration.ofSeconds(seconds), seed, db, workDir), line -> {
+                System.out.println(line);
+                System.out.flush();
+            }).run();
+        } catch (RuntimeException e) {
+            // e.g. a database URL the server cannot use: say so plainly; the files stay in the work directory
+            System.err.println("chaos: the run could not complete: " + e.getMessage() + " (files in " + workDir + ")");
+            return 2;
+        }
         print(report);
         return report.clean() ? 0 : 1;
     }

@@ -17,9 +17,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -70,17 +72,19 @@ public final class ChaosRun {
     private final Consumer<String> progress;
     private final FaultLog faults = new FaultLog();
     private final Ledger ledger = new Ledger();
+    private final Map<String, String> userIds = new ConcurrentHashMap<>();
+    private final String dbUrl;
 
     /** @param progress hears one line now and then about what the run is doing */
     public ChaosRun(Config config, Consumer<String> progress) {
         this.config = config;
         this.progress = progress;
+        this.dbUrl = config.dbUrl() != null ? config.dbUrl()
+                : "jdbc:sqlite:" + config.workDir().resolve("server.db").toAbsolutePath();
     }
 
     public ChaosReport run() throws Exception {
         Files.createDirectories(config.workDir());
-        String dbUrl = config.dbUrl() != null ? config.dbUrl()
-                : "jdbc:sqlite:" + config.workDir().resolve("server.db").toAbsolutePath();
         long seed = config.seed();
         FlakyModel model = new FlakyModel(seed + 7, MODEL_FAIL_RATE, 250, faults);
         // Accounts new to the database, so that a run can reuse one (a PostgreSQL database, say).
@@ -296,16 +300,12 @@ public final class ChaosRun {
         device.client().pullNow().get(60, TimeUnit.SECONDS);
     }
 
-    private final java.util.Map<String, String> userIds = new java.util.concurrent.ConcurrentHashMap<>();
-
     /** The server's id of {@code user}, read from the database. */
     private String userId(User user) throws SQLException {
         String cached = userIds.get(user.email());
         if (cached != null) {
             return cached;
         }
-        String dbUrl = config.dbUrl() != null ? config.dbUrl()
-                : "jdbc:sqlite:" + config.workDir().resolve("server.db").toAbsolutePath();
         try (Connection c = DriverManager.getConnection(dbUrl);
              PreparedStatement ps = c.prepareStatement("SELECT id FROM users WHERE email = ?")) {
             ps.setString(1, user.email());

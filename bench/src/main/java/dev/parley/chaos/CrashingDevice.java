@@ -4,8 +4,11 @@ import dev.parley.chaos.DeviceActions.User;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
@@ -15,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The parent's side of a device that runs in a child JVM ({@link CrashDeviceMain}): starts it, reads what it
  * reports into the {@link Ledger}, and kills it with SIGKILL ({@link Process#destroyForcibly()}) as soon as it
- * starts a push, then starts it again on the same data directory. Used by one thread at a time.
+ * starts a push, then starts it again on the same data directory. Everything the process says, and every crash,
+ * goes into a transcript beside the data directory. Used by one thread at a time.
  */
 final class CrashingDevice implements AutoCloseable {
     final String name;
@@ -61,9 +65,8 @@ final class CrashingDevice implements AutoCloseable {
     private void read(Process running) {
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(running.getInputStream(),
                 StandardCharsets.UTF_8));
-             java.io.PrintWriter transcript = new java.io.PrintWriter(java.nio.file.Files.newBufferedWriter(
-                     dataDir.resolveSibling(name + ".out"), StandardCharsets.UTF_8,
-                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND), true)) {
+             PrintWriter transcript = new PrintWriter(Files.newBufferedWriter(dataDir.resolveSibling(name + ".out"),
+                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)) {
             String line;
             while ((line = lines.readLine()) != null) {
                 transcript.println(System.currentTimeMillis() + " " + line);
@@ -106,10 +109,10 @@ final class CrashingDevice implements AutoCloseable {
         start();
     }
 
+    /** Adds a line to the device's transcript ({@code NAME.out}, beside its data directory). */
     private void note(String event) throws IOException {
-        java.nio.file.Files.writeString(dataDir.resolveSibling(name + ".out"), System.currentTimeMillis() + " parent: "
-                + event + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(dataDir.resolveSibling(name + ".out"), System.currentTimeMillis() + " parent: " + event + "\n",
+                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
     /** Kills the process with SIGKILL and waits for it to be gone. */
