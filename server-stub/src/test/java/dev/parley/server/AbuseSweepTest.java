@@ -317,7 +317,7 @@ class AbuseSweepTest {
 
     /** Ada's session as stored, every table's size and the usage sums. */
     private static String snapshot() throws Exception {
-        return server.queryString("SELECT 'session=' || title || '/' || coalesce(deleted_at, 'live')"
+        return server.queryString("SELECT 'session=' || title || '/' || CASE WHEN deleted_at IS NULL THEN 'live' ELSE 'deleted' END"
                 + " || ' sessions=' || (SELECT count(*) FROM chat_sessions)"
                 + " || ' messages=' || (SELECT count(*) FROM chat_messages)"
                 + " || ' users=' || (SELECT count(*) FROM users)"

@@ -195,7 +195,7 @@ class HostileJsonTest {
         return server.queryString("""
                 SELECT 'users=' || (SELECT count(*) FROM users)
                     || ' sessions=' || (SELECT count(*) FROM chat_sessions)
-                    || ' titles=' || (SELECT group_concat(title) FROM chat_sessions)
+                    || ' titles=' || (SELECT min(title) || '/' || max(title) FROM chat_sessions)
                     || ' messages=' || (SELECT count(*) FROM chat_messages)
                     || ' tokens=' || (SELECT count(*) FROM auth_tokens)
                     || ' revoked=' || (SELECT count(*) FROM auth_tokens WHERE revoked_at IS NOT NULL)
