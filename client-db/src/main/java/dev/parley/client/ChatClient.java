@@ -245,7 +245,12 @@ public final class ChatClient implements AutoCloseable {
         return created;
     }
 
-    /** Sends a failed message again, with the same id (so the server counts it once). */
+    /**
+     * Sends a failed message again, with the same id (so the server counts it once).
+     *
+     * @throws ClientException {@code in_progress} while the message is still being sent, {@code not_found} when it
+     *                         is no failed message of a live conversation
+     */
     public Exchange retry(String messageId) {
         MessageRow row = db.inTransaction(c -> {
             MessageRow stored = messages.find(c, messageId)
@@ -253,6 +258,11 @@ public final class ChatClient implements AutoCloseable {
                     .orElseThrow(() -> new ClientException("not_found", "There is no failed message to send again.",
                             false, null));
             liveSession(c, stored.message().sessionId());
+            if (messages.isSending(c, messageId)) {
+                // A second click while the first is under way: one exchange per message at a time, or a signed-out
+                // message (which no server claim guards) would be answered twice.
+                throw new ClientException("in_progress", "This message is being sent already.", true, null);
+            }
             messages.setSending(c, messageId, true);
             return stored;
         });
@@ -324,9 +334,12 @@ public final class ChatClient implements AutoCloseable {
             MessageRow user = adopted(outcomeUser, owner);
             MessageRow reply = outcomeReply == null ? null : adopted(outcomeReply, owner);
             MessageRow storedUser = user;
-            if (current.isPresent() && current.get().syncState() == SyncState.SYNCED && !current.get().failed()
-                    && user.syncState() != SyncState.SYNCED) {
-                storedUser = current.get(); // a pull already brought the server's final copy
+            boolean serverSuccess = current.isPresent() && current.get().syncState() == SyncState.SYNCED
+                    && !current.get().failed();
+            if (serverSuccess && (user.failed() || user.syncState() != SyncState.SYNCED)) {
+                // A pull already brought the server's final copy, a success: it stays, even when this request got
+                // no answer (its answer was lost on the way back while the pull came through).
+                storedUser = current.get();
             }
             messages.put(c, storedUser);
             messages.setSending(c, user.id(), false);

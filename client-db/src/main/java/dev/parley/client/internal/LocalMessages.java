@@ -150,6 +150,16 @@ public final class LocalMessages {
         }
     }
 
+    /** Whether the message is under way (its chat request not yet ended). */
+    public boolean isSending(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT sending FROM messages WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getInt(1) == 1;
+            }
+        }
+    }
+
     /**
      * Messages whose chat request was cut short by a crash become failed messages that "Try again" can send; they
      * are pushed as failed, so the server never counts a message that got no reply.

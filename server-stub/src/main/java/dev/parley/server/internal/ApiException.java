@@ -11,12 +11,19 @@ public final class ApiException extends RuntimeException {
     private final ErrorCode code;
     private final Long retryAfterSeconds;
     private final Boolean persisted;
+    private final boolean retryable;
 
     public ApiException(ErrorCode code, String message, Long retryAfterSeconds, Boolean persisted) {
+        this(code, message, retryAfterSeconds, persisted, code.retryable());
+    }
+
+    private ApiException(ErrorCode code, String message, Long retryAfterSeconds, Boolean persisted,
+                         boolean retryable) {
         super(message, null, false, false);
         this.code = code;
         this.retryAfterSeconds = retryAfterSeconds;
         this.persisted = persisted;
+        this.retryable = retryable;
     }
 
     public ApiException(ErrorCode code, String message) {
@@ -25,6 +32,15 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException badRequest(String message) {
         return new ApiException(ErrorCode.BAD_REQUEST, message);
+    }
+
+    /**
+     * A body that ended before its declared length: a 400, but one to send again, since a connection cut on the way
+     * (or a server going down while it read) looks exactly like this; the client meant no harm.
+     */
+    public static ApiException incompleteBody() {
+        return new ApiException(ErrorCode.BAD_REQUEST, "The request body ended before it was complete. Send it again.",
+                null, null, true);
     }
 
     public static ApiException notFound(String message) {
@@ -41,6 +57,11 @@ public final class ApiException extends RuntimeException {
 
     public Long retryAfterSeconds() {
         return retryAfterSeconds;
+    }
+
+    /** Whether sending the same request again may succeed; the code's own answer unless said otherwise. */
+    public boolean retryable() {
+        return retryable;
     }
 
     public Boolean persisted() {

@@ -19,6 +19,10 @@ import dev.parley.protocol.Message;
 import dev.parley.protocol.Session;
 import dev.parley.server.internal.chat.ParsedRow;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import dev.parley.protocol.RefreshRequest;
@@ -76,6 +80,8 @@ public final class Api {
         config.startup.showOldJavalinVersionWarning = false;
         config.http.maxRequestSize = Limits.MAX_REQUEST_BYTES;
         config.http.defaultContentType = JSON;
+        // Requests Jetty refuses before routing (bad framing, illegal header characters) get the same error body.
+        config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler(json)));
         config.requestLogger.http((ctx, ms) -> LOG.debug("{} {} -> {} in {} ms", ctx.method(), ctx.path(),
                 ctx.status().getCode(), ms.longValue()));
 
@@ -124,8 +130,8 @@ public final class Api {
             send(ctx, up ? 200 : 503, new HealthResponse(up ? "ok" : "degraded", up ? "ok" : "unreachable"));
         });
 
-        routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.code(), e.getMessage(), e.retryAfterSeconds(),
-                e.persisted()));
+        routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.code(), e.getMessage(), e.retryable(),
+                e.retryAfterSeconds(), e.persisted()));
         routes.exception(JacksonException.class, (e, ctx) -> error(ctx, ErrorCode.BAD_REQUEST, describe(e), null, null));
         routes.exception(HttpResponseException.class, (e, ctx) -> httpError(ctx, e.getStatus()));
         routes.exception(Exception.class, (e, ctx) -> {
@@ -140,7 +146,20 @@ public final class Api {
     }
 
     private <T> T body(Context ctx, Class<T> type) throws java.io.IOException {
-        byte[] bytes = ctx.bodyAsBytes();
+        byte[] bytes;
+        try {
+            bytes = ctx.bodyAsBytes();
+        } catch (HttpResponseException e) {
+            throw e;
+        } catch (Exception e) {
+            if (endedEarly(e)) {
+                // The connection broke (or the client stopped sending) before the body was whole: not an error of
+                // the server's, and nothing was read, so nothing was done.
+                LOG.debug("{} {}: request body ended early: {}", ctx.method(), ctx.path(), e.getMessage());
+                throw ApiException.incompleteBody();
+            }
+            throw e;
+        }
         if (bytes.length > Limits.MAX_REQUEST_BYTES) {
             throw new ApiException(ErrorCode.PAYLOAD_TOO_LARGE,
                     "The request body is larger than " + Limits.MAX_REQUEST_BYTES + " bytes.");
@@ -148,11 +167,29 @@ public final class Api {
         if (bytes.length == 0) {
             throw ApiException.badRequest("the request body is required");
         }
+        try {
+            // JSON is UTF-8 (RFC 8259), strictly: Jackson's reader lets overlong forms (C0 AF is '/') and code
+            // points past U+10FFFF through, which would store a text other than the bytes sent.
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+        } catch (CharacterCodingException e) {
+            throw ApiException.badRequest("the request body is not valid UTF-8");
+        }
         T value = json.readValue(bytes, type);
         if (value == null) {
             throw ApiException.badRequest("the request body must be a JSON object");
         }
         return value;
+    }
+
+    /** True when reading the body failed because the input ended or broke (an I/O error somewhere in the chain). */
+    private static boolean endedEarly(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.io.IOException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Reads the rows of one array of a push one by one, so that an unreadable row is rejected alone. */
@@ -208,13 +245,18 @@ public final class Api {
     }
 
     private void error(Context ctx, ErrorCode code, String message, Long retryAfterSeconds, Boolean persisted) {
+        error(ctx, code, message, code.retryable(), retryAfterSeconds, persisted);
+    }
+
+    private void error(Context ctx, ErrorCode code, String message, boolean retryable, Long retryAfterSeconds,
+                       Boolean persisted) {
         if (persisted == null && "/api/chat".equals(ctx.path())) {
             persisted = false; // every chat failure says whether the message was stored; these stored nothing
         }
         if (retryAfterSeconds != null) {
             ctx.header("Retry-After", Long.toString(retryAfterSeconds));
         }
-        ErrorBody body = new ErrorBody(new ErrorBody.ErrorDetail(code, message, code.retryable(), retryAfterSeconds),
+        ErrorBody body = new ErrorBody(new ErrorBody.ErrorDetail(code, message, retryable, retryAfterSeconds),
                 persisted);
         try {
             ctx.status(code.status()).contentType(JSON).result(json.writeValueAsBytes(body));

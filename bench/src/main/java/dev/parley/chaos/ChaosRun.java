@@ -1,0 +1,347 @@
+package dev.parley.chaos;
+
+import dev.parley.chaos.DeviceActions.Action;
+import dev.parley.chaos.DeviceActions.User;
+import dev.parley.chaos.FaultInjectingProxy.Faults;
+import dev.parley.client.ChatClient;
+import dev.parley.client.ClientException;
+import dev.parley.server.ServerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The fault-injection convergence run behind {@code ./parley chaos}. Several devices, each with its own local store
+ * and its own {@link FaultInjectingProxy}, act like users of three accounts for the given time (one device starts
+ * signed out; one runs in a child JVM that is killed with SIGKILL mid-push and started again on its files) while
+ * the server restarts and the model fails. Then the faults stop, every device drains its outbox for every account
+ * it holds rows of, and pulls; and {@link ChaosVerifier} holds the server and every store to the promise.
+ *
+ * <p>Every decision (which device does what, when the server restarts, which connection breaks, which model call
+ * fails) comes from random sources seeded by the run's seed, so a seed replays the same plan; the threads'
+ * interleaving is the machine's. Not thread-safe: one run at a time.
+ */
+public final class ChaosRun {
+    /** Odds of each network fault while the chaos lasts. */
+    static final Faults CHAOS = new Faults(0.03, 0.02, 0.04, 0.08, 400);
+    /** Harsher odds for the crashing device, whose pushes should be in flight when it is killed. */
+    static final Faults CRASH_DEVICE = new Faults(0.03, 0.02, 0.04, 0.30, 300);
+    private static final double MODEL_FAIL_RATE = 0.08;
+    private static final Action[] PLAN = weighted(new Object[][] {
+            {Action.SEND, 40}, {Action.RETRY, 10}, {Action.RENAME, 7}, {Action.NEW_SESSION, 4}, {Action.DELETE, 2},
+            {Action.PUSH, 4}, {Action.PULL, 4}, {Action.SIGN_OUT, 2}, {Action.SIGN_IN, 6},
+            {Action.SWITCH_ACCOUNT, 1}});
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(120);
+
+    /**
+     * What to run.
+     *
+     * @param duration how long the faults last
+     * @param seed     seeds every random decision
+     * @param dbUrl    the server database, or {@code null} for a new SQLite file in {@code workDir}
+     * @param workDir  where the devices' data directories, the server database and the logs go
+     */
+    public record Config(Duration duration, long seed, String dbUrl, Path workDir) {
+        public Config {
+            Objects.requireNonNull(duration, "duration");
+            Objects.requireNonNull(workDir, "workDir");
+            if (duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException("--seconds must be positive");
+            }
+        }
+    }
+
+    private final Config config;
+    private final Consumer<String> progress;
+    private final FaultLog faults = new FaultLog();
+    private final Ledger ledger = new Ledger();
+    private final Map<String, String> userIds = new ConcurrentHashMap<>();
+    private final String dbUrl;
+
+    /** @param progress hears one line now and then about what the run is doing */
+    public ChaosRun(Config config, Consumer<String> progress) {
+        this.config = config;
+        this.progress = progress;
+        this.dbUrl = config.dbUrl() != null ? config.dbUrl()
+                : "jdbc:sqlite:" + config.workDir().resolve("server.db").toAbsolutePath();
+    }
+
+    public ChaosReport run() throws Exception {
+        Files.createDirectories(config.workDir());
+        long seed = config.seed();
+        FlakyModel model = new FlakyModel(seed + 7, MODEL_FAIL_RATE, 250, faults);
+        // Accounts new to the database, so that a run can reuse one (a PostgreSQL database, say).
+        String run = Long.toString(System.currentTimeMillis(), 36);
+        List<User> users = List.of(new User("chaos-" + run + "-1@example.com", "chaos password one " + seed),
+                new User("chaos-" + run + "-2@example.com", "chaos password two " + seed),
+                new User("chaos-" + run + "-3@example.com", "chaos password three " + seed));
+        List<FaultInjectingProxy> proxies = new ArrayList<>();
+        List<SimulatedDevice> devices = new ArrayList<>();
+        CrashingDevice crashing = null;
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "chaos-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        progress.accept("chaos: seed " + seed + ", " + config.duration().toSeconds() + " s of faults, files in "
+                + config.workDir());
+        try (RestartableServer server = new RestartableServer(port -> ServerConfig.builder()
+                .port(port)
+                .databaseUrl(dbUrl)
+                .modelProvider(model)
+                .accessTokenTtl(Duration.ofSeconds(30)) // refreshes happen under faults too
+                .signInAttemptsPerMinute(120)
+                .anonymousChatsPerMinute(60)
+                .claimTtl(Duration.ofSeconds(20))
+                .build())) {
+            String[] names = {"d1", "d2", "d3", "d4"};
+            int[] homes = {0, 0, 1, 2};
+            for (int i = 0; i < names.length; i++) {
+                FaultInjectingProxy proxy = new FaultInjectingProxy(server.port(), seed * 31 + i, faults);
+                proxies.add(proxy);
+                devices.add(new SimulatedDevice(names[i], config.workDir().resolve(names[i]), users.get(homes[i]), users,
+                        proxy, seed * 17 + i, ledger));
+            }
+            devices.get(0).client().signUp(users.get(0).email(), users.get(0).password());
+            devices.get(1).client().signIn(users.get(0).email(), users.get(0).password());
+            devices.get(2).client().signUp(users.get(1).email(), users.get(1).password());
+            devices.get(3).client().signUp(users.get(2).email(), users.get(2).password());
+            devices.get(3).client().signOut(); // starts signed out: its first rows are written for nobody
+
+            FaultInjectingProxy crashProxy = new FaultInjectingProxy(server.port(), seed * 31 + 99, faults);
+            proxies.add(crashProxy);
+            crashing = new CrashingDevice("crash", config.workDir().resolve("crash"), users.get(1), crashProxy, seed,
+                    ledger, faults);
+            crashing.start();
+
+            for (FaultInjectingProxy proxy : proxies) {
+                proxy.faults(proxy == crashProxy ? CRASH_DEVICE : CHAOS);
+            }
+            long deadline = System.nanoTime() + config.duration().toNanos();
+            CrashingDevice crashes = crashing;
+            Thread crashLoop = new Thread(() -> crashUntil(crashes, deadline, new SplittableRandom(seed + 3)),
+                    "chaos-crashes");
+            crashLoop.setDaemon(true);
+            crashLoop.start();
+            Thread restartLoop = new Thread(() -> restartUntil(server, deadline, new SplittableRandom(seed + 5)),
+                    "chaos-restarts");
+            restartLoop.setDaemon(true);
+            restartLoop.start();
+            drive(devices, timers, deadline, new SplittableRandom(seed));
+            crashLoop.join();
+            restartLoop.join();
+
+            progress.accept("chaos: faults stop; draining every device");
+            timers.shutdownNow();
+            timers.awaitTermination(5, TimeUnit.SECONDS);
+            for (FaultInjectingProxy proxy : proxies) {
+                proxy.faults(Faults.NONE);
+                proxy.offline(false);
+            }
+            model.failRate(0);
+            server.start();
+            crashing.kill();
+            devices.add(new SimulatedDevice("crash", crashing.dataDir, users.get(1), users, crashProxy, seed * 17 + 99,
+                    ledger));
+            for (SimulatedDevice device : devices) {
+                device.stopActions(DRAIN_TIMEOUT);
+                device.awaitExchanges(DRAIN_TIMEOUT);
+            }
+            List<ChaosVerifier.DeviceStore> stores = new ArrayList<>();
+            for (SimulatedDevice device : devices) {
+                drain(device, users);
+            }
+            for (SimulatedDevice device : devices) {
+                pull(device);
+                stores.add(new ChaosVerifier.DeviceStore(device.name, device.dataDir,
+                        device.client().account().map(a -> a.userId()).orElse("(signed out)")));
+            }
+            int unexpected = ledger.unexpectedErrors();
+            ledger.unexpectedErrorKinds().forEach((error, device) -> progress.accept("chaos: unexpected error on "
+                    + device + ": " + error));
+            for (SimulatedDevice device : devices) {
+                device.close();
+            }
+            devices.clear();
+            ChaosVerifier.Findings findings = new ChaosVerifier().verify(dbUrl, stores, ledger.created());
+            return new ChaosReport(stores.size(), findings.messages(), faults.snapshot(), findings.lost(),
+                    findings.duplicated(), findings.analyticsMismatches(), findings.stuck(), findings.diverged(),
+                    unexpected, findings.refusedAsDeleted(), crashing.crashesMidPush(), findings.details());
+        } finally {
+            timers.shutdownNow();
+            if (crashing != null) {
+                crashing.close();
+            }
+            for (SimulatedDevice device : devices) {
+                device.close();
+            }
+            for (FaultInjectingProxy proxy : proxies) {
+                proxy.close();
+            }
+        }
+    }
+
+    /** The user actions and network outages, until the deadline. */
+    private void drive(List<SimulatedDevice> devices, ScheduledExecutorService timers, long deadline,
+                       SplittableRandom random) throws InterruptedException {
+        long nextReport = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        long started = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(5 + random.nextInt(35));
+            long now = System.nanoTime();
+            if (now >= nextReport) {
+                progress.accept("chaos: " + Duration.ofNanos(now - started).toSeconds() + " s, "
+                        + ledger.created().size() + " messages written, " + faults.total() + " faults injected");
+                nextReport = now + Duration.ofSeconds(15).toNanos();
+            }
+            SimulatedDevice device = devices.get(random.nextInt(devices.size()));
+            if (random.nextInt(100) < 4 && !device.proxy.isOffline()) {
+                device.proxy.offline(true);
+                faults.record(FaultLog.OFFLINE);
+                FaultInjectingProxy proxy = device.proxy;
+                timers.schedule(() -> {
+                    proxy.offline(false);
+                    device.client().connectivityRegained();
+                }, 300 + random.nextInt(2700), TimeUnit.MILLISECONDS);
+                continue;
+            }
+            device.offer(PLAN[random.nextInt(PLAN.length)]);
+        }
+    }
+
+    /** Stops the server now and then (requests in flight are cut) and starts it again on the same port. */
+    private void restartUntil(RestartableServer server, long deadline, SplittableRandom random) {
+        try {
+            while (true) {
+                long wait = 8_000 + random.nextInt(15_000);
+                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait + 3_000) > deadline) {
+                    return;
+                }
+                Thread.sleep(wait);
+                long stopping = System.nanoTime();
+                server.stop();
+                faults.record(FaultLog.SERVER_RESTART);
+                Thread.sleep(200 + random.nextInt(1300));
+                server.start();
+                progress.accept("chaos: server restarted, down " + Duration.ofNanos(System.nanoTime() - stopping)
+                        .toMillis() + " ms");
+            }
+        } catch (Exception e) {
+            ledger.unexpected("server", e);
+        }
+    }
+
+    private void crashUntil(CrashingDevice device, long deadline, SplittableRandom random) {
+        try {
+            while (true) {
+                long wait = 3_000 + random.nextInt(7_000);
+                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait + 6_000) > deadline) {
+                    return;
+                }
+                Thread.sleep(wait);
+                device.crashAndRestart(random);
+            }
+        } catch (Exception e) {
+            ledger.unexpected(device.name, e);
+        }
+    }
+
+    /**
+     * Pushes everything the device holds: first for its own account (which adopts rows written signed out), then
+     * for every other account it holds unsent rows of, then signs in to its own account again.
+     */
+    private void drain(SimulatedDevice device, List<User> users) throws Exception {
+        pushAs(device, device.home);
+        for (String owner : unsentOwners(device)) {
+            for (User user : users) {
+                if (user != device.home && owner.equals(userId(user))) {
+                    pushAs(device, user);
+                }
+            }
+        }
+        pushAs(device, device.home);
+    }
+
+    private void pushAs(SimulatedDevice device, User user) throws Exception {
+        ChatClient client = device.client();
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                device.signInAs(user);
+                if (client.pushNow().get(60, TimeUnit.SECONDS) && client.syncStatus().unsent() == 0) {
+                    return;
+                }
+            } catch (ClientException e) {
+                // e.g. rate limited sign-in: wait and try again
+            }
+            Thread.sleep(250);
+        }
+        progress.accept("chaos: " + device.name + " could not drain for " + user.email());
+    }
+
+    private void pull(SimulatedDevice device) throws Exception {
+        device.client().pullNow().get(60, TimeUnit.SECONDS);
+    }
+
+    /** The server's id of {@code user}, read from the database. */
+    private String userId(User user) throws SQLException {
+        String cached = userIds.get(user.email());
+        if (cached != null) {
+            return cached;
+        }
+        try (Connection c = DriverManager.getConnection(dbUrl);
+             PreparedStatement ps = c.prepareStatement("SELECT id FROM users WHERE email = ?")) {
+            ps.setString(1, user.email());
+            try (ResultSet rs = ps.executeQuery()) {
+                String id = rs.next() ? rs.getString(1) : "";
+                userIds.put(user.email(), id);
+                return id;
+            }
+        }
+    }
+
+    /** Accounts the device holds unsent rows of. */
+    private static Set<String> unsentOwners(SimulatedDevice device) throws SQLException {
+        Set<String> owners = new LinkedHashSet<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:"
+                + device.dataDir.resolve("parley-client.db").toAbsolutePath());
+             PreparedStatement ps = c.prepareStatement("SELECT owner FROM messages WHERE sync_state = 'pending'"
+                     + " UNION SELECT owner FROM sessions WHERE sync_state = 'pending'");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                if (rs.getString(1) != null) {
+                    owners.add(rs.getString(1));
+                }
+            }
+        }
+        return owners;
+    }
+
+    /** Expands {@code {action, weight}} pairs into an array to draw from uniformly. */
+    static Action[] weighted(Object[][] weights) {
+        List<Action> plan = new ArrayList<>();
+        for (Object[] pair : weights) {
+            for (int i = 0; i < (Integer) pair[1]; i++) {
+                plan.add((Action) pair[0]);
+            }
+        }
+        return plan.toArray(new Action[0]);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.parley.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The short form of {@code ./parley chaos}: two minutes of faults with a fixed seed (-Dparley.chaos.seconds=N
+ * changes the length), then the end checks. It must have done real work (messages written, every kind of fault
+ * injected) and found nothing lost, doubled, miscounted, stuck or diverged.
+ */
+class ChaosRunTest {
+    private static final long SEED = 20261126L;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void twoMinutesOfFaultsLoseNothingDuplicateNothingAndLeaveAnalyticsExact() throws Exception {
+        long seconds = Long.getLong("parley.chaos.seconds", 120);
+        ChaosReport report = new ChaosRun(new ChaosRun.Config(Duration.ofSeconds(seconds), SEED, null, dir),
+                System.out::println).run();
+        ChaosCommand.print(report);
+
+        assertThat(report.messages()).as("messages written").isGreaterThan(100);
+        assertThat(report.faultTotal()).as("faults injected").isGreaterThan(50);
+        assertThat(report.faults()).as("every kind of fault").containsKeys(FaultLog.RESET, FaultLog.CUT_BEFORE_REQUEST,
+                FaultLog.LOST_ACK, FaultLog.DELAY, FaultLog.OFFLINE, FaultLog.SERVER_RESTART, FaultLog.CRASH,
+                FaultLog.MODEL_FAILURE);
+        assertThat(report.details()).as("violations").isEmpty();
+        assertThat(report.lost()).as("lost").isZero();
+        assertThat(report.duplicated()).as("duplicated").isZero();
+        assertThat(report.analyticsMismatches()).as("analytics mismatches").isZero();
+        assertThat(report.stuck()).as("stuck").isZero();
+        assertThat(report.diverged()).as("diverged").isZero();
+        assertThat(report.unexpectedErrors()).as("unexpected client errors").isZero();
+        assertThat(report.resultLine()).startsWith("RESULT chaos devices=5 messages=").endsWith(
+                " lost=0 duplicated=0 analytics_mismatches=0 stuck=0");
+    }
+}
