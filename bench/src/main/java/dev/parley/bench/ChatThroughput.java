@@ -49,7 +49,8 @@ final class ChatThroughput implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "30", description = "Measured seconds (default ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--warmup-seconds", defaultValue = "15", description = "Unmeasured seconds first (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-seconds", defaultValue = "15",
+            description = "Unmeasured seconds first (default ${DEFAULT-VALUE}).")
     int warmupSeconds;
 
     @Override
@@ -115,7 +116,8 @@ final class ChatThroughput implements Callable<Integer> {
             report.columns("clients", "seconds", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
                     "errors", "CPU µs/req");
             report.row(threads, measured, all.count(), rate, p50, Latencies.millis(all.percentile(95)), p99,
-                    Latencies.millis(all.percentile(100)), errors.get(), Latencies.micros(cpu[1] - cpu[0]) / all.count());
+                    Latencies.millis(all.percentile(100)), errors.get(),
+                    Latencies.micros(cpu[1] - cpu[0]) / all.count());
             report.note("CPU: the whole process (load generator, server, database) during the measured seconds");
             report.result("req_per_s", rate).result("p50_ms", p50).result("p99_ms", p99)
                     .result("errors", errors.get());
@@ -150,7 +152,8 @@ final class ChatThroughput implements Callable<Integer> {
                 try (Response response = http.newCall(request).execute()) {
                     byte[] body = response.body().bytes();
                     if (response.code() != 200) {
-                        problem = "HTTP " + response.code() + ": " + new String(body, java.nio.charset.StandardCharsets.UTF_8);
+                        problem = "HTTP " + response.code() + ": "
+                                + new String(body, java.nio.charset.StandardCharsets.UTF_8);
                     } else if (!json.readValue(body, ChatResponse.class).persisted()) {
                         problem = "reply not stored (persisted:false)";
                     } else {

@@ -91,8 +91,8 @@ final class Enqueue implements Callable<Integer> {
                     "fsync alone p95 µs");
             report.row(times.count(), stored, p50, p95, p99, Latencies.micros(times.percentile(100)),
                     Latencies.micros(fsync.median()), Latencies.micros(fsync.percentile(95)));
-            report.note("fsync alone: one 4 KiB write and fdatasync in the same directory, the floor of any"
-                    + " durable commit on this disk");
+            report.note("fsync alone: one 4 KiB write and fsync in the same directory, the floor of any durable"
+                    + " commit on this disk");
             report.result("n", times.count()).result("p50_us", p50).result("p95_us", p95).result("p99_us", p99);
             report.print();
             return 0;
@@ -101,7 +101,7 @@ final class Enqueue implements Callable<Integer> {
         }
     }
 
-    /** Times {@code n} rewrites of one 4 KiB block followed by fdatasync: what the disk charges for durability. */
+    /** Times {@code n} rewrites of one 4 KiB block, each followed by fsync: what the disk charges for durability. */
     static Latencies fsyncTimes(Path file, int n) throws java.io.IOException {
         Latencies times = new Latencies();
         ByteBuffer block = ByteBuffer.allocate(4096);
@@ -111,7 +111,7 @@ final class Enqueue implements Callable<Integer> {
                 block.putInt(0, i);
                 long started = System.nanoTime();
                 channel.write(block, 0);
-                channel.force(false);
+                channel.force(true); // fsync, as SQLite calls it at every commit in WAL mode with synchronous=FULL
                 if (i >= 10) {
                     times.add(System.nanoTime() - started);
                 }

@@ -62,7 +62,8 @@ final class SigninUpload implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<String> command = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + HEAP, "-D" + Main.LOG_LEVEL + "=" + System.getProperty(Main.LOG_LEVEL, "warn"), "-cp", System.getProperty("java.class.path"),
+                "-Xmx" + HEAP, "-D" + Main.LOG_LEVEL + "=" + System.getProperty(Main.LOG_LEVEL, "warn"),
+                "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "signin-upload", "--in-this-jvm",
                 "--sessions", Integer.toString(sessions), "--per-session", Integer.toString(perSession)));
         if (options.db != null) {
