@@ -49,7 +49,7 @@ final class ChatThroughput implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "30", description = "Measured seconds (default ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--warmup-seconds", defaultValue = "15",
+    @Option(names = "--warmup-seconds", defaultValue = "60",
             description = "Unmeasured seconds first (default ${DEFAULT-VALUE}).")
     int warmupSeconds;
 
