@@ -81,21 +81,21 @@ public final class ChatService {
         if (userId == null) {
             return anonymous(exchange, clientAddress);
         }
-        Start start = db.inTransaction(c -> begin(c, userId, exchange, now));
-        if (start.replay() != null) {
-            return start.replay();
+        ChatResponse replay = db.inTransaction(c -> begin(c, userId, exchange, now));
+        if (replay != null) {
+            return replay;
         }
         Completion completion;
         try {
             completion = provider.complete(exchange.prompt());
         } catch (ModelException e) {
-            boolean persisted = storeFailure(userId, exchange, start.storedUser(), e.getMessage());
+            boolean persisted = storeFailure(userId, exchange, e.getMessage());
             throw new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), persisted);
         } catch (RuntimeException e) {
             releaseQuietly(exchange);
             throw e;
         }
-        return storeSuccess(userId, exchange, start.storedUser(), completion);
+        return storeSuccess(userId, exchange, completion);
     }
 
     private ChatResponse anonymous(Exchange exchange, String clientAddress) {
@@ -114,8 +114,11 @@ public final class ChatService {
         }
     }
 
-    /** Claims the message id, then decides between replay, retry of a failed message and a new exchange. */
-    private Start begin(Connection c, String userId, Exchange exchange, Instant now) throws SQLException {
+    /**
+     * Claims the message id, then decides between replay (the stored exchange is returned) and calling the model
+     * for a new exchange or the retry of a failed message ({@code null}).
+     */
+    private ChatResponse begin(Connection c, String userId, Exchange exchange, Instant now) throws SQLException {
         users.lockForWrites(c, userId);
         Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
         if (session.isPresent() && !session.get().userId().equals(userId)) {
@@ -130,7 +133,7 @@ public final class ChatService {
         // Checked after claiming, so that an exchange finished by another process just now is seen and replayed.
         Optional<StoredMessage> stored = messages.find(c, exchange.messageId());
         if (stored.isEmpty()) {
-            return new Start(null, null);
+            return null;
         }
         String conflict = PushService.conflictWith(stored.get(), userId, exchange.userMessage(0, null));
         if (conflict != null) {
@@ -141,37 +144,40 @@ public final class ChatService {
         if (reply.isPresent()) {
             claims.release(c, exchange.messageId(), exchange.claimToken());
             Session current = sessions.find(c, exchange.sessionId()).orElseThrow().session();
-            return new Start(new ChatResponse(user, reply.get(), current, true, true), user);
+            return new ChatResponse(user, reply.get(), current, true, true);
         }
-        return new Start(null, user);
+        return null;
     }
 
-    private ChatResponse storeSuccess(String userId, Exchange exchange, Message storedUser, Completion completion) {
+    private ChatResponse storeSuccess(String userId, Exchange exchange, Completion completion) {
         Message user = exchange.userMessage(completion.inputTokens(), null);
         Message assistant = assistant(exchange, completion);
         try {
-            Session session = db.inTransaction(c -> {
+            return db.inTransaction(c -> {
                 users.lockForWrites(c, userId);
                 Instant now = clock.instant();
                 requireWritableSession(c, userId, exchange, now);
                 // Read again: a push may have stored this message (as failed) while the model was answering.
                 Optional<StoredMessage> current = messages.find(c, exchange.messageId());
+                Message userAsStored;
                 try (MessageRepository.Inserter inserter = messages.inserter(c)) { // both rows, one prepare
                     if (current.isEmpty()) {
                         inserter.insert(userId, user, now);
+                        userAsStored = withTotal(user);
                     } else if (PushService.conflictWith(current.get(), userId, user) != null) {
                         throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
                     } else if (current.get().message().failed()) {
                         messages.markSucceeded(c, user, now);
+                        userAsStored = withTotal(withTimestamp(user, current.get().message().messageTimestamp()));
+                    } else {
+                        userAsStored = current.get().message();
                     }
                     inserter.insert(userId, assistant, now);
                 }
                 claims.release(c, exchange.messageId(), exchange.claimToken());
-                return sessions.find(c, exchange.sessionId()).orElseThrow().session();
+                Session session = sessions.find(c, exchange.sessionId()).orElseThrow().session();
+                return new ChatResponse(userAsStored, withTotal(assistant), session, true, false);
             });
-            Message userAsStored = storedUser == null ? withTotal(user)
-                    : storedUser.failed() ? withTotal(withTimestamp(user, storedUser.messageTimestamp())) : storedUser;
-            return new ChatResponse(userAsStored, withTotal(assistant), session, true, false);
         } catch (ApiException e) {
             releaseQuietly(exchange);
             throw e;
@@ -183,7 +189,7 @@ public final class ChatService {
     }
 
     /** Stores the user message as failed; true when it is on the server now. */
-    private boolean storeFailure(String userId, Exchange exchange, Message storedUser, String error) {
+    private boolean storeFailure(String userId, Exchange exchange, String error) {
         try {
             db.inTransaction(c -> {
                 users.lockForWrites(c, userId);
@@ -348,8 +354,5 @@ public final class ChatService {
             prompt.add(new ContextMessage(Role.USER, request.content()));
             return new CompletionRequest(model, prompt);
         }
-    }
-
-    private record Start(ChatResponse replay, Message storedUser) {
     }
 }
