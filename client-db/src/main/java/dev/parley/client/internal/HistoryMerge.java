@@ -16,8 +16,9 @@ import java.util.Set;
 
 /**
  * Merges a page of the server's history into the local store, by id. The server's copy of a message wins (a
- * success there is final, a purge there is a delete), except over a local success not yet pushed. For a session, a delete always wins, and a title wins when
- * its {@code titleUpdatedAt} is newer (last writer wins); a local change not yet pushed is kept for its push.
+ * success there is final, a purge there is a delete), except over a local success not yet pushed. For a session,
+ * a delete always wins, and a title wins when its {@code titleUpdatedAt} is newer (last writer wins); a local
+ * change not yet pushed is kept for its push.
  */
 final class HistoryMerge {
     private HistoryMerge() {

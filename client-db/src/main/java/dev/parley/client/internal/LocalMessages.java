@@ -172,7 +172,7 @@ public final class LocalMessages {
         }
     }
 
-    /** Rows of {@code owner} the server refused, newest first. */
+    /** Rows of {@code owner} the server refused, newest first ({@code <> 'synced'}: see {@link #count}). */
     public List<MessageRow> rejected(Connection c, String owner) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages"
                 + " WHERE sync_state = 'rejected' AND sync_state <> 'synced' AND owner IS ?"
@@ -182,7 +182,10 @@ public final class LocalMessages {
         }
     }
 
-    /** Gives the rows written while signed out to {@code owner}, as unsent rows of that account. */
+    /**
+     * Gives the rows written while signed out to {@code owner}, as unsent rows of that account
+     * ({@code <> 'synced'}: see {@link #count}).
+     */
     public int adopt(Connection c, String owner) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET owner = ?, sync_state = 'pending'"
                 + " WHERE owner IS NULL AND sync_state = 'local' AND sync_state <> 'synced'")) {

@@ -18,6 +18,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * {@value Limits#MAX_PUSH_ROWS} rows and under the request size limit, and applies the per-row results in one
  * local transaction. A row stays pending until its result is applied, and the server applies each id at most
  * once, so a crash at any point loses nothing and duplicates nothing. After a failure the next push waits an
- * exponentially growing delay with jitter (a wait between half and all of 1 s, 2 s, 4 s … up to 5 min by default). Thread-safe; the owner closes it.
+ * exponentially growing delay with jitter (a wait between half and all of 1 s, 2 s, 4 s … up to 5 min by
+ * default). Thread-safe; the owner closes it.
  */
 public final class SyncEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncEngine.class);
@@ -268,12 +270,18 @@ public final class SyncEngine implements AutoCloseable {
         for (int i = 0; i < batch.sessions.size(); i++) {
             rejected += applySession(c, batch.sessions.get(i), response.sessions().get(i)) ? 0 : 1;
         }
+        return rejected + applyMessages(c, batch.messages, response.messages());
+    }
+
+    /** Applies a result per sent message; the number rejected. */
+    private int applyMessages(Connection c, List<MessageRow> sentRows, List<RowResult> results) throws SQLException {
         // Messages come in hundreds: read them with one query and acknowledge them with one batched statement.
-        Map<String, MessageRow> current = messages.findAll(c, batch.messages.stream().map(MessageRow::id).toList());
-        List<String> acknowledged = new ArrayList<>(batch.messages.size());
-        for (int i = 0; i < batch.messages.size(); i++) {
-            MessageRow sent = batch.messages.get(i);
-            RowResult result = response.messages().get(i);
+        Map<String, MessageRow> current = messages.findAll(c, sentRows.stream().map(MessageRow::id).toList());
+        List<String> acknowledged = new ArrayList<>(sentRows.size());
+        int rejected = 0;
+        for (int i = 0; i < sentRows.size(); i++) {
+            MessageRow sent = sentRows.get(i);
+            RowResult result = results.get(i);
             MessageRow now = current.get(sent.id());
             if (now == null || !now.message().equals(sent.message()) || now.syncState() != SyncState.PENDING) {
                 continue; // changed meanwhile (a retry, a pull): its own state stands
@@ -308,30 +316,13 @@ public final class SyncEngine implements AutoCloseable {
         return false;
     }
 
-    private boolean applyMessage(Connection c, MessageRow sent, RowResult result) throws SQLException {
-        Optional<MessageRow> current = messages.find(c, sent.id());
-        if (current.isEmpty() || !current.get().message().equals(sent.message())
-                || current.get().syncState() != SyncState.PENDING) {
-            return true; // changed meanwhile (a retry, a pull): its own state stands
-        }
-        if (result.accepted()) {
-            messages.put(c, current.get().withSync(SyncState.SYNCED, null, null, null));
-            return true;
-        }
-        messages.put(c, current.get().withSync(SyncState.REJECTED, null, result.code(), result.reason()));
-        return false;
-    }
-
     private int rejectAll(Connection c, Batch batch, String code, String reason) throws SQLException {
         RowResult refused = RowResult.rejected(null, code, reason);
         int rejected = 0;
         for (SessionRow row : batch.sessions) {
             rejected += applySession(c, row, refused) ? 0 : 1;
         }
-        for (MessageRow row : batch.messages) {
-            rejected += applyMessage(c, row, refused) ? 0 : 1;
-        }
-        return rejected;
+        return rejected + applyMessages(c, batch.messages, Collections.nCopies(batch.messages.size(), refused));
     }
 
     private static boolean sameSessionAsSent(SessionRow current, SessionRow sent) {
