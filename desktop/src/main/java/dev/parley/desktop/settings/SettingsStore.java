@@ -2,12 +2,12 @@ package dev.parley.desktop.settings;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.desktop.files.WholeFile;
 import dev.parley.protocol.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -50,13 +50,7 @@ public final class SettingsStore {
     public void save(Settings settings) {
         try {
             Files.createDirectories(file.getParent());
-            Path temp = Files.createTempFile(file.getParent(), "desktop-settings", ".tmp");
-            try {
-                JSON.writerWithDefaultPrettyPrinter().writeValue(temp.toFile(), settings);
-                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(temp);
-            }
+            WholeFile.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(settings));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the settings to " + file, e);
         }

@@ -8,14 +8,12 @@ import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
 import dev.parley.client.SyncStatus;
 import dev.parley.desktop.export.ConversationExport;
+import dev.parley.desktop.files.WholeFile;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
@@ -202,21 +200,10 @@ public final class MainViewModel {
         ui.run(() -> {
             String text = ConversationExport.render(format, session, client.messages(session.id()), Instant.now(),
                     ZoneId.systemDefault());
-            writeWhole(file, text);
+            WholeFile.write(file, text);
             return file;
         }, written -> notice.set("Exported \"" + session.title() + "\" to " + written), e -> error.set(
                 "Could not export \"" + session.title() + "\" to " + file + ": " + describe(e)));
-    }
-
-    private static void writeWhole(Path file, String text) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Path temp = Files.createTempFile(dir, ".parley-export", ".tmp");
-        try {
-            Files.writeString(temp, text, StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
     }
 
     /** Takes saved settings into use: the default model now (when the server offers it); the theme is the view's. */
