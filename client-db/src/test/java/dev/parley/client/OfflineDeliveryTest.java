@@ -94,24 +94,26 @@ class OfflineDeliveryTest {
         LocalSession session = client.newSession("Before the crash");
         backend.proxy.mode(Mode.DOWN);
         client.send(session.id(), "written, never pushed", null).outcome().get(20, TimeUnit.SECONDS);
-        // The process dies: this client is abandoned without closing; a new one opens the same files.
-        ChatClient restarted = backend.client("device");
-        try {
-            backend.proxy.mode(Mode.PASS);
+        // The process dies here. Its files start again elsewhere; the dead device stays cut off behind its own proxy
+        // for good, so whatever reaches the server was delivered by the restarted one.
+        backend.copyAsACrashLeavesIt("device", "restarted");
+
+        try (ChatClient restarted = backend.client("restarted", backend.newProxy())) {
             restarted.connectivityRegained();
             Backend.await(Duration.ofSeconds(20), "delivery after restart", () -> restarted.syncStatus().unsent() == 0);
 
             assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(1);
+            assertThat(backend.queryLong("SELECT count(*) FROM chat_messages WHERE content = 'written, never pushed'"))
+                    .isEqualTo(1);
             assertThat(restarted.messages(session.id())).singleElement()
-                    .satisfies(m -> assertThat(m.message().content()).isEqualTo("written, never pushed"));
+                    .satisfies(m -> assertThat(m.syncState()).isEqualTo(SyncState.SYNCED));
+            assertThat(client.syncStatus().unsent()).as("the dead device delivered nothing").isEqualTo(2);
             assertThat(backend.mismatches()).isEmpty();
-        } finally {
-            restarted.close();
         }
     }
 
     @Test
-    void crashAfterPushSentBeforeResultAppliedDuplicatesNothing() throws Exception {
+    void restartAfterAPushWhoseAnswerWasLostDuplicatesNothing() throws Exception {
         LocalSession session = client.newSession("Half pushed");
         backend.proxy.mode(Mode.DOWN);
         client.send(session.id(), "one", null).outcome().get(20, TimeUnit.SECONDS);
@@ -123,13 +125,20 @@ class OfflineDeliveryTest {
         assertThat(completed).isFalse();
         assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2); // applied on the server
         assertThat(client.syncStatus().unsent()).isEqualTo(3); // but never acknowledged here
-        client.close();
-        backend.proxy.mode(Mode.PASS);
-        client = backend.client("device");
-        Backend.await(Duration.ofSeconds(20), "delivery after restart", () -> client.syncStatus().unsent() == 0);
+        // The process dies before it hears the answer; it restarts on the files it left, and pushes the rows again.
+        backend.proxy.mode(Mode.DOWN);
+        backend.copyAsACrashLeavesIt("device", "restarted");
 
-        assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);
-        assertThat(backend.queryLong("SELECT count(*) FROM chat_sessions")).isEqualTo(1);
-        assertThat(backend.mismatches()).isEmpty();
+        try (ChatClient restarted = backend.client("restarted", backend.newProxy())) {
+            assertThat(restarted.syncStatus().unsent()).isEqualTo(3);
+            restarted.connectivityRegained();
+            Backend.await(Duration.ofSeconds(20), "delivery after restart", () -> restarted.syncStatus().unsent() == 0);
+
+            assertThat(restarted.syncStatus().rejected()).isZero();
+            assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);
+            assertThat(backend.queryLong("SELECT count(*) FROM chat_sessions")).isEqualTo(1);
+            assertThat(backend.queryLong("SELECT sessions_created FROM user_usage_daily")).isEqualTo(1);
+            assertThat(backend.mismatches()).isEmpty();
+        }
     }
 }

@@ -3,13 +3,11 @@ package dev.parley.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.testing.Backend;
+import dev.parley.client.testing.FaultProxy;
 import dev.parley.client.testing.FaultProxy.Mode;
-import dev.parley.server.internal.model.LocalModelProvider;
-import java.nio.file.Files;
+import dev.parley.client.testing.HeldModel;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -24,32 +22,36 @@ class RobustnessTest {
 
     @Test
     void crashWhileAwaitingTheReplyLeavesARetryableFailedMessageNeverCountedWithoutItsReply() throws Exception {
-        try (Backend backend = new Backend(dir, b -> b.modelProvider(
-                new LocalModelProvider(Duration.ofMillis(1500), 0.0, new Random())))) {
+        HeldModel model = HeldModel.held();
+        try (Backend backend = new Backend(dir, b -> b.modelProvider(model))) {
             ChatClient client = backend.client("device");
             client.signUp("ada@example.com", "correct horse battery");
             LocalSession session = client.newSession("Crash");
             Exchange exchange = client.send(session.id(), "answer me", null);
-            // The process dies now: its files are what a restart finds.
-            Path copy = dir.resolve("restarted");
-            Files.createDirectories(copy);
-            for (String name : new String[] {"parley-client.db", "parley-client.db-wal", "account.json"}) {
-                Path file = dir.resolve("device").resolve(name);
-                if (Files.exists(file)) {
-                    Files.copy(file, copy.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
+            model.awaitCall();
+            // The process dies now, while the server is still answering: its files are what a restart finds. The
+            // restart is offline at first, so that what it shows comes from its files alone.
+            backend.copyAsACrashLeavesIt("device", "restarted");
+            FaultProxy restartedNetwork = backend.newProxy();
+            restartedNetwork.mode(Mode.DOWN);
 
-            try (ChatClient restarted = backend.client("restarted")) {
+            try (ChatClient restarted = backend.client("restarted", restartedNetwork)) {
                 LocalMessage recovered = restarted.messages(session.id()).get(0);
                 assertThat(recovered.failed()).isTrue();
                 assertThat(recovered.retryable()).isTrue();
+                assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isZero();
+                model.release();
                 exchange.outcome().get(20, TimeUnit.SECONDS); // the original request completes on the server
-                Backend.await(WAIT, "the outbox to drain", () -> restarted.syncStatus().unsent() == 0);
+                assertThat(backend.queryLong("SELECT messages_sent FROM user_usage_daily")).isEqualTo(1);
+                restartedNetwork.mode(Mode.PASS);
 
                 Exchange.Outcome retried = restarted.retry(recovered.id()).outcome().get(20, TimeUnit.SECONDS);
 
                 assertThat(retried.reply()).isNotNull();
+                assertThat(retried.userMessage().failed()).isFalse();
+                assertThat(model.calls()).as("the retry is answered from the stored reply").isEqualTo(1);
+                Backend.await(WAIT, "the outbox to drain", () -> restarted.syncStatus().unsent() == 0);
+                assertThat(restarted.syncStatus().rejected()).isZero();
                 assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);
                 assertThat(backend.queryLong("SELECT messages_sent FROM user_usage_daily")).isEqualTo(1);
                 assertThat(backend.queryLong("SELECT input_tokens FROM user_usage_daily")).isPositive();
@@ -83,13 +85,15 @@ class RobustnessTest {
 
     @Test
     void signingInWhileASignedOutMessageIsAnsweredStillUploadsIt() throws Exception {
-        try (Backend backend = new Backend(dir, b -> b.modelProvider(
-                new LocalModelProvider(Duration.ofMillis(1000), 0.0, new Random())));
+        HeldModel model = HeldModel.held();
+        try (Backend backend = new Backend(dir, b -> b.modelProvider(model));
              ChatClient client = backend.client("device")) {
             LocalSession session = client.newSession("Signed out");
             CompletableFuture<Exchange.Outcome> reply = client.send(session.id(), "before the sign-in", null).outcome();
+            model.awaitCall();
 
             client.signUp("ada@example.com", "correct horse battery");
+            model.release();
             reply.get(20, TimeUnit.SECONDS);
             Backend.await(WAIT, "the upload", () -> client.syncStatus().unsent() == 0
                     && backend.queryLong("SELECT count(*) FROM chat_messages") == 2);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.client.testing.Backend;
 import dev.parley.client.testing.FaultProxy.Mode;
+import dev.parley.client.testing.MutableClock;
 import dev.parley.protocol.AuthResponse;
 import dev.parley.protocol.Json;
 import java.io.ByteArrayOutputStream;
@@ -40,14 +41,15 @@ class SecretsNeverLoggedTest {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         List<String> secrets = new ArrayList<>(List.of(PASSWORD, WRONG));
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (Backend backend = new Backend(dir, b -> b.accessTokenTtl(Duration.ofSeconds(1)));
+        MutableClock serverClock = new MutableClock();
+        try (Backend backend = new Backend(dir, b -> b.clock(serverClock).accessTokenTtl(Duration.ofMinutes(1)));
              ChatClient client = backend.client("device")) {
             client.signUp("ada@example.com", PASSWORD);
             secrets.addAll(tokens(client));
             LocalSession session = client.newSession("Secrets");
             client.send(session.id(), "first", null).outcome().get(20, TimeUnit.SECONDS);
 
-            Thread.sleep(1_500); // the access token expires: the next call refreshes it
+            serverClock.advance(Duration.ofMinutes(2)); // the access token expires: the next call refreshes it
             client.send(session.id(), "after expiry", null).outcome().get(20, TimeUnit.SECONDS);
             List<String> refreshed = tokens(client);
             assertThat(refreshed).doesNotContainAnyElementsOf(secrets);

@@ -6,9 +6,12 @@ import dev.parley.server.AnalyticsVerifier;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -67,11 +70,36 @@ public final class Backend implements AutoCloseable {
                 .build();
     }
 
+    /**
+     * Copies device {@code from}'s files to a new data directory {@code to} as a crash would leave them: the store
+     * as of its last commit (a consistent snapshot taken with {@code VACUUM INTO} while the device runs; with
+     * {@code synchronous=FULL} that is what survives a kill) and its token file. The device itself keeps running.
+     */
+    public void copyAsACrashLeavesIt(String from, String to) throws IOException, SQLException {
+        Path source = dir.resolve(from);
+        Path target = Files.createDirectories(dir.resolve(to));
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + source.resolve("parley-client.db"));
+             PreparedStatement vacuum = c.prepareStatement("VACUUM INTO ?")) {
+            vacuum.setString(1, target.resolve("parley-client.db").toString());
+            vacuum.execute();
+        }
+        Path tokens = source.resolve("account.json");
+        if (Files.exists(tokens)) {
+            Files.copy(tokens, target.resolve("account.json"), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+    }
+
     public long queryLong(String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    public void execute(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(dbUrl); Statement s = c.createStatement()) {
+            s.execute(sql);
         }
     }
 

@@ -25,7 +25,12 @@ public final class FaultProxy implements AutoCloseable {
         /** Forward the request, swallow the reply and close: the server did the work, the client never hears. */
         CUT_REPLY,
         /** Answer every request with a plain-text 429 page, as a proxy in front of the server might. */
-        PROXY_429
+        PROXY_429,
+        /**
+         * Let the replies to requests already sent come back, but close a connection the moment it carries a new
+         * request, and refuse new connections: the network fails just after a request went out.
+         */
+        NO_NEW_REQUESTS
     }
 
     private final ServerSocket listener;
@@ -69,7 +74,7 @@ public final class FaultProxy implements AutoCloseable {
             try {
                 Socket client = listener.accept();
                 Mode now = mode;
-                if (now == Mode.DOWN) {
+                if (now == Mode.DOWN || now == Mode.NO_NEW_REQUESTS) {
                     client.close();
                     continue;
                 }
@@ -105,6 +110,9 @@ public final class FaultProxy implements AutoCloseable {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buffer)) >= 0) {
+                if (!reply && mode == Mode.NO_NEW_REQUESTS) {
+                    break;
+                }
                 if (reply && mode == Mode.CUT_REPLY) {
                     // The server has answered: the request was processed. Cut both sides before the client hears.
                     cutReplies.incrementAndGet();
