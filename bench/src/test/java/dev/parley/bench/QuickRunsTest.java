@@ -30,7 +30,7 @@ class QuickRunsTest {
         // The old way re-sends the whole store: the history, every unsent row measured, and the sessions.
         assertThat(r.get("baseline_rows")).isGreaterThan(r.get("hmax") + r.get("unsent"));
         assertThat(r.get("h0_ms")).isPositive();
-        assertThat(r.get("ratio")).isCloseTo(r.get("hmax_ms") / r.get("h0_ms"), org.assertj.core.data.Offset.offset(0.01));
+        assertThat(r.get("hmax_ms")).isPositive();
     }
 
     @Test
@@ -70,8 +70,6 @@ class QuickRunsTest {
         Map<String, Double> r = run("trigger-cost", "delta_ms", "recompute_ms", "ratio");
         assertThat(r.get("delta_ms")).isPositive();
         assertThat(r.get("recompute_ms")).isPositive();
-        assertThat(r.get("ratio")).isCloseTo(r.get("recompute_ms") / r.get("delta_ms"),
-                org.assertj.core.data.Offset.offset(0.01));
     }
 
     /** Runs a scenario with --quick and returns its RESULT values, checking that it has exactly {@code keys}. */

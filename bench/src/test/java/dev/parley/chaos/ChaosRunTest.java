@@ -30,6 +30,7 @@ class ChaosRunTest {
         assertThat(report.faults()).as("every kind of fault").containsKeys(FaultLog.RESET, FaultLog.CUT_BEFORE_REQUEST,
                 FaultLog.LOST_ACK, FaultLog.DELAY, FaultLog.OFFLINE, FaultLog.SERVER_RESTART, FaultLog.CRASH,
                 FaultLog.MODEL_FAILURE);
+        assertThat(report.crashesMidPush()).as("kills of the child-process device while it was pushing").isPositive();
         assertThat(report.details()).as("violations").isEmpty();
         assertThat(report.lost()).as("lost").isZero();
         assertThat(report.duplicated()).as("duplicated").isZero();
