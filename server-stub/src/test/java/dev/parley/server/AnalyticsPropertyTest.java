@@ -13,6 +13,7 @@ import dev.parley.protocol.Role;
 import dev.parley.protocol.RowResult;
 import dev.parley.protocol.Session;
 import dev.parley.server.testing.HttpApi;
+import dev.parley.server.testing.ReplayableSeed;
 import dev.parley.server.testing.TestIds;
 import dev.parley.server.testing.TestServer;
 import java.io.IOException;
@@ -36,17 +37,29 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.RandomDistribution;
 import net.jqwik.api.Tuple;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterTry;
 import net.jqwik.api.lifecycle.BeforeTry;
 import net.jqwik.api.statistics.Statistics;
 
 /**
  * SPEC §4.1 under random traffic: any sequence of chats (answered, failed, replayed, retried), pushes (new rows,
- * failed rows, batches pushed again, failed→success, conflicting rows, rows into deleted, foreign or unknown
- * sessions), renames and deletes by two users leaves every counter equal to its recomputation. Besides the server's
- * own check ({@link AnalyticsVerifier}), a reference model kept here predicts every response and the totals each
- * user's {@code user_usage_daily} rows must add up to, so the property does not rest on the server's view alone.
+ * failed rows, batches pushed again, failed→success, conflicting rows, replies to failed messages, rows into
+ * deleted, foreign or unknown sessions), renames and deletes by two users leaves every counter equal to its
+ * recomputation. Besides the server's own check ({@link AnalyticsVerifier}), a reference model kept here predicts
+ * every response and the totals each user's {@code user_usage_daily} rows must add up to, so the property does not
+ * rest on the server's view alone.
+ *
+ * <p>Replaying a failure: the failure's message begins with the seed of the run ({@link ReplayableSeed}), and
+ * every run's seed is printed as {@code seed = …} in {@code target/surefire-reports/*-output.txt} (PostgreSQL's
+ * run: {@code target/surefire-reports-postgresql/}). Run the same actions again with
+ * {@code mvn -B -o -pl server-stub test -Dtest=AnalyticsPropertyTest -Dparley.jqwik.seed=SEED} (add
+ * {@code -Dparley.skip.postgresql=true} when it failed on SQLite), or, while debugging, with
+ * {@code @Property(tries = 25, seed = "SEED")}, never committed. Without a seed, a local run first tries the last
+ * failure's shrunk sample, which jqwik keeps in {@code target/jqwik-database} ({@code jqwik.failures.after.default}
+ * in {@code junit-platform.properties}).
  */
+@AddLifecycleHook(ReplayableSeed.class)
 class AnalyticsPropertyTest {
     private static final int SESSIONS = 4;
     private static final List<String> MODELS = List.of("parley-local", "parley-mini");
@@ -116,7 +129,10 @@ class AnalyticsPropertyTest {
             implements Action {
     }
 
-    /** POST /api/chat/messages with new rows, with or without the session row. */
+    /**
+     * POST /api/chat/messages with new rows, with or without the session row; {@code FAILED_PAIR} is a failed
+     * question and a reply to it in one batch, whose reply is refused.
+     */
     record PushNew(int session, boolean foreign, Shape shape, boolean withSessionRow, int minutesAgo, int tokens,
                    int model) implements Action {
     }
@@ -129,7 +145,10 @@ class AnalyticsPropertyTest {
     record PushRetried(int pick, boolean foreign, boolean withReply, int tokens) implements Action {
     }
 
-    /** A reply, in a batch of its own, to a stored successful user message (a second reply is refused). */
+    /**
+     * A reply, in a batch of its own, to a stored user message, successful or failed (a reply to a failed message,
+     * and a second reply, are refused).
+     */
     record PushReply(int pick, boolean foreign, int tokens) implements Action {
     }
 
@@ -149,7 +168,7 @@ class AnalyticsPropertyTest {
     record Delete(int session, boolean foreign) implements Action {
     }
 
-    enum Shape { PAIR, QUESTION, FAILED, SYSTEM }
+    enum Shape { PAIR, QUESTION, FAILED, FAILED_PAIR, SYSTEM }
 
     enum Variant { CONTENT, SESSION, ROLE }
 
@@ -285,10 +304,10 @@ class AnalyticsPropertyTest {
             } else if (action instanceof PushRetried a) {
                 pushRetried(a);
             } else if (action instanceof PushReply a) {
-                List<ExpectedMessage> answerable = messages.values().stream()
-                        .filter(m -> m.row.role() == Role.USER && !m.row.failed()).toList();
-                if (!answerable.isEmpty()) {
-                    ExpectedMessage question = answerable.get(a.pick() % answerable.size());
+                List<ExpectedMessage> questions = messages.values().stream()
+                        .filter(m -> m.row.role() == Role.USER).toList();
+                if (!questions.isEmpty()) {
+                    ExpectedMessage question = questions.get(a.pick() % questions.size());
                     push(ownerOr(question, a.foreign()), List.of(), List.of(reply(question.row, a.tokens())));
                 }
             } else if (action instanceof PushConflicting a) {
@@ -391,11 +410,13 @@ class AnalyticsPropertyTest {
             String text = "pushed " + next();
             Message question = new Message(TestIds.next(), sessionId, Role.USER, text, model, (long) a.tokens(), null,
                     null, null, at, null, null, null);
+            Message failed = new Message(question.id(), sessionId, Role.USER, text, model, 0L, null, null, null, at,
+                    null, "upstream timed out", null);
             List<Message> rows = switch (a.shape()) {
                 case PAIR -> List.of(question, reply(question, a.tokens() * 2L + 1));
                 case QUESTION -> List.of(question);
-                case FAILED -> List.of(new Message(question.id(), sessionId, Role.USER, text, model, 0L, null, null,
-                        null, at, null, "upstream timed out", null));
+                case FAILED -> List.of(failed);
+                case FAILED_PAIR -> List.of(failed, reply(failed, a.tokens() * 2L + 1));
                 case SYSTEM -> List.of(new Message(question.id(), sessionId, Role.SYSTEM, "be brief", null, null, null,
                         null, null, at, null, null, null));
             };
@@ -492,8 +513,16 @@ class AnalyticsPropertyTest {
             }
             ExpectedMessage stored = messages.get(m.id());
             if (stored == null) {
-                if (m.role() == Role.ASSISTANT && m.userMessageId() != null && replyTo(m.userMessageId()) != null) {
-                    return "rejected:conflict";
+                if (m.role() == Role.ASSISTANT && m.userMessageId() != null) {
+                    // The question as it stands now: stored earlier, or by a row before this one in the batch.
+                    ExpectedMessage question = messages.get(m.userMessageId());
+                    if (question != null && question.row.failed()) {
+                        observed("push message: reply to a failed message");
+                        return "rejected:conflict";
+                    }
+                    if (replyTo(m.userMessageId()) != null) {
+                        return "rejected:conflict";
+                    }
                 }
                 createSessionIfAbsent(user, m.sessionId());
                 messages.put(m.id(), new ExpectedMessage(user.id(), m));

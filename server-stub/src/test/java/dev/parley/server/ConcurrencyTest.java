@@ -78,6 +78,10 @@ class ConcurrencyTest {
         server.close();
     }
 
+    /**
+     * Both servers share this JVM, so a lock in memory would pass this as well; ChatGuardAcrossProcessesTest holds
+     * the guard to the same test across two processes.
+     */
     @Test
     void oneMessageIdSentToBothServersAtOnceCallsTheModelOnce() throws Exception {
         String sessionId = TestIds.next();

@@ -68,6 +68,10 @@ class PostgresFaultsTest {
         assertThat(response.status()).as("%s", response).isEqualTo(200);
         assertThat(response.as(ChatResponse.class).persisted()).isTrue();
         assertThat(server.model.calls()).isEqualTo(1);
+        // The storing transaction inserts the user message, then the reply: it was refused twice at its first
+        // insert and ran whole a third time, which took the user message (3) and the reply (4).
+        assertThat(server.queryLong("SELECT last_value FROM injected_failures"))
+                .as("two refused, then the user message and its reply").isEqualTo(4);
         assertThat(server.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);
         assertThat(server.queryLong("SELECT sum(messages_sent + messages_received) FROM user_usage_daily"))
                 .isEqualTo(2);

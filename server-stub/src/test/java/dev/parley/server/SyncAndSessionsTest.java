@@ -14,13 +14,13 @@ import dev.parley.server.testing.HttpApi.Response;
 import dev.parley.server.testing.TestIds;
 import dev.parley.server.testing.TestServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Collections;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,28 +45,45 @@ class SyncAndSessionsTest {
         server.close();
     }
 
+    /**
+     * Rows are written in an order that is neither their ids' nor their timestamps' (the newest session first, each
+     * batch newest message first), so that only the change order gives them back in the order they were written.
+     * Each message is written once; a session last changes when the last message of its batch updates its
+     * statistics.
+     */
     @Test
     void syncPagesDeliverEveryRowOnceInChangeOrder() {
-        List<Message> pushed = new ArrayList<>();
+        Instant base = server.now().minusSeconds(600);
+        List<String> sessionIds = new ArrayList<>();
+        List<List<Message>> batches = new ArrayList<>();
         for (int s = 0; s < 5; s++) {
             String sessionId = TestIds.next();
             List<Message> batch = new ArrayList<>();
             for (int m = 0; m < 7; m++) {
-                batch.add(userMessage(sessionId, "s" + s + "m" + m, 1, server.now()));
+                batch.add(userMessage(sessionId, "s" + s + "m" + m, 1, base.plusSeconds(10L * s + m)));
             }
-            server.push(token, List.of(session(sessionId, "Session " + s, server.now())), batch);
-            pushed.addAll(batch);
+            Collections.reverse(batch);
+            sessionIds.add(sessionId);
+            batches.add(batch);
+        }
+        List<String> written = new ArrayList<>();
+        List<String> sessionsByLastChange = new ArrayList<>();
+        for (int s = sessionIds.size() - 1; s >= 0; s--) {
+            String sessionId = sessionIds.get(s);
+            server.push(token, List.of(session(sessionId, "Session " + s, base.plusSeconds(10L * s))), batches.get(s));
+            batches.get(s).forEach(m -> written.add(m.id()));
+            sessionsByLastChange.add(sessionId);
         }
 
-        Set<String> seenMessages = new HashSet<>();
-        Set<String> seenSessions = new HashSet<>();
+        List<String> seenMessages = new ArrayList<>();
+        List<String> seenSessions = new ArrayList<>();
         String cursor = "";
         int pages = 0;
         boolean hasMore = true;
         while (hasMore) {
             SyncPage page = server.api.get("/api/chat/sync?limit=6&cursor=" + cursor, token).as(SyncPage.class);
             assertThat(page.sessions().size() + page.messages().size()).isLessThanOrEqualTo(6);
-            page.messages().forEach(m -> assertThat(seenMessages.add(m.id())).as("duplicate " + m.id()).isTrue());
+            page.messages().forEach(m -> seenMessages.add(m.id()));
             page.sessions().forEach(s -> seenSessions.add(s.id()));
             assertThat(Long.parseLong(page.nextCursor())).isGreaterThanOrEqualTo(cursor.isEmpty() ? 0 : Long.parseLong(cursor));
             cursor = page.nextCursor();
@@ -74,8 +91,9 @@ class SyncAndSessionsTest {
             pages++;
         }
 
-        assertThat(seenMessages).containsExactlyInAnyOrderElementsOf(pushed.stream().map(Message::id).toList());
-        assertThat(seenSessions).hasSize(5);
+        assertThat(seenMessages).as("messages, each once, in the order they were written").isEqualTo(written);
+        assertThat(seenSessions).as("sessions, each once, in the order they last changed")
+                .isEqualTo(sessionsByLastChange);
         assertThat(pages).isGreaterThan(5);
         SyncPage empty = server.api.get("/api/chat/sync?cursor=" + cursor, token).as(SyncPage.class);
         assertThat(empty.messages()).isEmpty();
@@ -169,28 +187,38 @@ class SyncAndSessionsTest {
         assertThat(response.errorCode()).isEqualTo("not_found");
     }
 
+    /**
+     * The default range is today and the 29 days before it: a row a millisecond inside its first day is in it, a
+     * row a millisecond before is not. The server's clock is moved to noon first, so that "today" cannot turn over
+     * between the test's reading of it and the server's.
+     */
     @Test
     void usageCoversInclusiveDateRangesAndDefaultsToThirtyDays() {
-        LocalDate today = LocalDate.now(ZoneOffset.UTC);
-        Instant tenDaysAgo = today.minusDays(10).atTime(12, 0).toInstant(ZoneOffset.UTC);
-        Instant fortyDaysAgo = today.minusDays(40).atTime(12, 0).toInstant(ZoneOffset.UTC);
+        Instant now = server.clock.instant();
+        Instant noon = now.atZone(ZoneOffset.UTC).toLocalDate().atTime(12, 0).toInstant(ZoneOffset.UTC);
+        server.clock.advance(Duration.between(now, noon.isAfter(now) ? noon : noon.plus(Duration.ofDays(1))));
+        String account = server.signUp("grace@example.com").accessToken(); // the first one may have expired meanwhile
+        LocalDate today = LocalDate.now(server.clock);
+        Instant firstDefaultDay = today.minusDays(29).atStartOfDay(ZoneOffset.UTC).toInstant();
+        Instant justInside = firstDefaultDay.plusMillis(1);
+        Instant justOutside = firstDefaultDay.minusMillis(1);
         String sessionId = TestIds.next();
-        server.push(token, List.of(session(sessionId, "Old chat", fortyDaysAgo)), List.of(
-                userMessage(sessionId, "ten days ago", 4, tenDaysAgo),
-                userMessage(sessionId, "forty days ago", 6, fortyDaysAgo)));
+        server.push(account, List.of(session(sessionId, "Month old chat", justOutside)), List.of(
+                userMessage(sessionId, "just outside", 5, justOutside),
+                userMessage(sessionId, "just inside", 3, justInside),
+                userMessage(sessionId, "today", 7, server.now())));
 
-        UsageResponse recent = server.api.get("/api/usage/daily", token).as(UsageResponse.class);
-        UsageResponse exact = server.api.get("/api/usage/daily?from=" + today.minusDays(40) + "&to="
-                + today.minusDays(40), token).as(UsageResponse.class);
+        UsageResponse recent = server.api.get("/api/usage/daily", account).as(UsageResponse.class);
+        UsageResponse exact = server.api.get("/api/usage/daily?from=" + today.minusDays(30) + "&to="
+                + today.minusDays(30), account).as(UsageResponse.class);
 
-        assertThat(recent.days()).singleElement().satisfies(day -> {
-            assertThat(day.date()).isEqualTo(today.minusDays(10));
-            assertThat(day.messagesSent()).isEqualTo(1);
-            assertThat(day.inputTokens()).isEqualTo(4);
-            assertThat(day.modelsUsed()).containsEntry("parley-local", 1L);
-        });
+        assertThat(recent.days()).extracting(UsageResponse.UsageDay::date).containsExactly(today.minusDays(29), today);
+        assertThat(recent.days()).extracting(UsageResponse.UsageDay::inputTokens).containsExactly(3L, 7L);
+        assertThat(recent.days().get(0).messagesSent()).isEqualTo(1);
+        assertThat(recent.days().get(0).modelsUsed()).containsEntry("parley-local", 1L);
         assertThat(exact.days()).singleElement().satisfies(day -> {
-            assertThat(day.inputTokens()).isEqualTo(6);
+            assertThat(day.date()).isEqualTo(today.minusDays(30));
+            assertThat(day.inputTokens()).isEqualTo(5);
             assertThat(day.sessionsCreated()).isEqualTo(1);
         });
     }

@@ -252,6 +252,54 @@ class TransitionsTest {
     }
 
     @Test
+    void replyToAStoredFailedMessageIsAConflictAndCountsNothing() throws Exception {
+        String sessionId = TestIds.next();
+        Message failed = failedUserMessage(sessionId, "lost on the way", server.now(), "upstream_error");
+        server.push(token, List.of(), List.of(failed));
+        Message reply = assistantReply(failed, "an answer to nothing", 6, 40);
+
+        PushResponse result = server.push(token, List.of(), List.of(reply));
+
+        assertThat(result.messages()).singleElement().satisfies(r -> {
+            assertThat(r.result()).isEqualTo(Outcome.REJECTED);
+            assertThat(r.code()).isEqualTo(RowResult.CONFLICT);
+        });
+        assertThat(server.queryLong("SELECT count(*) FROM chat_messages WHERE role = 'assistant'")).isZero();
+        assertThat(usage("messages_received")).isZero();
+        assertThat(usage("output_tokens")).isZero();
+        assertThat(server.queryLong("SELECT message_count FROM chat_sessions")).isZero();
+        assertThat(server.mismatches()).isEmpty();
+
+        // Once the question is retried to a success, the same reply is its answer.
+        PushResponse retried = server.push(token, List.of(), List.of(succeeded(failed, 4), reply));
+
+        assertThat(retried.messages()).extracting(RowResult::result).containsExactly(Outcome.UPDATED, Outcome.INSERTED);
+        assertThat(usage("messages_sent")).isEqualTo(1);
+        assertThat(usage("messages_received")).isEqualTo(1);
+        assertThat(server.mismatches()).isEmpty();
+    }
+
+    @Test
+    void replyToAFailedMessageOfTheSameBatchIsAConflictAndCountsNothing() throws Exception {
+        String sessionId = TestIds.next();
+        Message failed = failedUserMessage(sessionId, "timed out", server.now(), "upstream_timeout");
+        Message reply = assistantReply(failed, "an answer to nothing", 6, 40);
+
+        PushResponse result = server.push(token, List.of(session(sessionId, "Offline", server.now())),
+                List.of(failed, reply));
+
+        assertThat(result.messages()).extracting(RowResult::result).containsExactly(Outcome.INSERTED, Outcome.REJECTED);
+        assertThat(result.messages().get(1).code()).isEqualTo(RowResult.CONFLICT);
+        assertThat(server.queryLong("SELECT count(*) FROM chat_messages WHERE role = 'assistant'")).isZero();
+        assertThat(usage("messages_sent")).isZero();
+        assertThat(usage("messages_received")).isZero();
+        assertThat(usage("output_tokens")).isZero();
+        assertThat(usage("generation_ms")).isZero();
+        assertThat(server.queryLong("SELECT message_count FROM chat_sessions")).isZero();
+        assertThat(server.mismatches()).isEmpty();
+    }
+
+    @Test
     void replyToAnotherUsersMessageIsRejectedLikeAMissingOne() throws Exception {
         Message question = userMessage(TestIds.next(), "mine", 1, server.now());
         server.push(token, List.of(), List.of(question));

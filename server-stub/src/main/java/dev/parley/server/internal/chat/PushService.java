@@ -144,10 +144,9 @@ public final class PushService {
         Optional<StoredMessage> stored = messages.find(c, m.id());
         if (stored.isEmpty()) {
             if (m.role() == Role.ASSISTANT && m.userMessageId() != null) {
-                String replyProblem = replyProblem(c, userId, m);
-                if (replyProblem != null) {
-                    return RowResult.rejected(m.id(), replyProblem.equals(ALREADY_ANSWERED) ? RowResult.CONFLICT
-                            : RowResult.NOT_FOUND, replyProblem);
+                RowResult refused = refusedReply(c, userId, m);
+                if (refused != null) {
+                    return refused;
                 }
             }
             Message row = withTimestamp(m, Validation.clamp(m.messageTimestamp(), now));
@@ -174,20 +173,27 @@ public final class PushService {
         return RowResult.of(m.id(), Outcome.UPDATED);
     }
 
-    private static final String ALREADY_ANSWERED = "that user message already has a reply";
-
     /**
-     * Why a reply may not be stored: the message it answers must be the same user's user message in the same
-     * session (another user's message answers exactly like a missing one), and may have one reply only.
+     * Why a reply may not be stored, or {@code null} when it may: the message it answers must be the same user's
+     * user message in the same session (another user's message answers exactly like a missing one), must have
+     * succeeded, and may have one reply only. The question is read in this transaction, so a failed question
+     * earlier in the same batch counts as stored; a failed question counts nothing, and a reply to it would count
+     * a message received for a message never sent.
      */
-    private String replyProblem(Connection c, String userId, Message reply) throws SQLException {
+    private RowResult refusedReply(Connection c, String userId, Message reply) throws SQLException {
         Optional<StoredMessage> question = messages.find(c, reply.userMessageId());
         if (question.isEmpty() || !question.get().userId().equals(userId)
                 || question.get().message().role() != Role.USER
                 || !question.get().message().sessionId().equals(reply.sessionId())) {
-            return "the message this reply answers is not a stored user message of its session";
+            return RowResult.rejected(reply.id(), RowResult.NOT_FOUND,
+                    "the message this reply answers is not a stored user message of its session");
         }
-        return messages.findReply(c, userId, reply.userMessageId()).isPresent() ? ALREADY_ANSWERED : null;
+        if (question.get().message().failed()) {
+            return RowResult.rejected(reply.id(), RowResult.CONFLICT, "the message this reply answers failed");
+        }
+        return messages.findReply(c, userId, reply.userMessageId()).isPresent()
+                ? RowResult.rejected(reply.id(), RowResult.CONFLICT, "that user message already has a reply")
+                : null;
     }
 
     /** Why {@code incoming} may not be applied over {@code stored}, or {@code null} when it is the same message. */

@@ -13,12 +13,15 @@ import dev.parley.server.Completion;
 import dev.parley.server.CompletionRequest;
 import dev.parley.server.ModelException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -258,6 +261,10 @@ class OpenAiCompatibleProviderTest {
         assertThat(e.getMessage()).contains("bad request for key").doesNotContain(KEY);
     }
 
+    /**
+     * The call runs on a shared client whose own timeouts would wait the delay out, and whose interceptor records
+     * the timeouts the call runs with: the provider's timeout must be the one applied, and must cut the call.
+     */
     @Test
     void headersLaterThanTheTimeoutAreUpstreamTimeout() {
         server.enqueue(new MockResponse.Builder()
@@ -265,13 +272,28 @@ class OpenAiCompatibleProviderTest {
                 .body(OPENROUTER_REPLY)
                 .headersDelay(2, TimeUnit.SECONDS)
                 .build());
+        List<Duration> callTimeouts = new CopyOnWriteArrayList<>();
+        List<Duration> readTimeouts = new CopyOnWriteArrayList<>();
+        OkHttpClient patient = new OkHttpClient.Builder()
+                .callTimeout(Duration.ofMinutes(5))
+                .readTimeout(Duration.ofMinutes(5))
+                .addInterceptor(chain -> {
+                    callTimeouts.add(Duration.ofNanos(chain.call().timeout().timeoutNanos()));
+                    readTimeouts.add(Duration.ofMillis(chain.readTimeoutMillis()));
+                    return chain.proceed(chain.request());
+                })
+                .build();
+        provider = new OpenAiCompatibleProvider(server.url("/api/v1").toString(), List.of(MODEL), KEY, TIMEOUT,
+                patient);
 
-        long start = System.nanoTime();
-        ModelException e = failure(provider(KEY));
+        ModelException e = failure(provider);
 
         assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_TIMEOUT);
         assertThat(e.getMessage()).isEqualTo("the model provider did not answer within 500 ms");
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1500));
+        assertThat(e.getCause()).isInstanceOf(InterruptedIOException.class);
+        assertThat(callTimeouts).as("call timeout applied").containsExactly(TIMEOUT);
+        assertThat(readTimeouts).as("read timeout applied").containsExactly(TIMEOUT);
+        assertThat(server.getRequestCount()).as("one request, not retried").isEqualTo(1);
     }
 
     @Test

@@ -43,8 +43,10 @@ class DatabaseRetryTest {
     }
 
     /**
-     * Two transactions lock two users' rows in opposite orders. On PostgreSQL that is a deadlock: the database
-     * aborts one, which runs again and commits. On SQLite the second cannot begin before the first commits.
+     * Two transactions lock two users' rows in opposite orders. On PostgreSQL each takes its first row and waits
+     * until the other holds its own, so that both then ask for a row the other holds: a deadlock, in which the
+     * database aborts one, which runs again and commits. On SQLite writers begin IMMEDIATE: the second cannot begin
+     * before the first commits, so neither runs twice.
      */
     @Test
     void transactionsThatDeadlockBothCommit() throws Exception {
@@ -58,8 +60,11 @@ class DatabaseRetryTest {
             AtomicInteger runs = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
-                Future<Integer> ab = pool.submit(() -> db.inTransaction(c -> lockBoth(c, a, b, firstLocks, runs)));
-                Future<Integer> ba = pool.submit(() -> db.inTransaction(c -> lockBoth(c, b, a, firstLocks, runs)));
+                boolean interleave = db.dialect() == Dialect.POSTGRESQL;
+                Future<Integer> ab = pool.submit(() -> db.inTransaction(
+                        c -> lockBoth(c, a, b, interleave, firstLocks, runs)));
+                Future<Integer> ba = pool.submit(() -> db.inTransaction(
+                        c -> lockBoth(c, b, a, interleave, firstLocks, runs)));
 
                 assertThat(ab.get(60, TimeUnit.SECONDS)).isEqualTo(2);
                 assertThat(ba.get(60, TimeUnit.SECONDS)).isEqualTo(2);
@@ -76,21 +81,31 @@ class DatabaseRetryTest {
             assertThat(bumps).as("each committed transaction bumped both users once").isEqualTo(4);
             if (db.dialect() == Dialect.POSTGRESQL) {
                 assertThat(runs.get()).as("one transaction was aborted by the deadlock and ran again").isEqualTo(3);
+            } else {
+                assertThat(runs.get()).as("the second began once the first had committed").isEqualTo(2);
             }
         }
     }
 
-    /** Bumps {@code first}'s row, waits (a bounded time) until the other transaction holds its first row, then the other. */
-    private static int lockBoth(Connection c, String first, String second, CountDownLatch firstLocks,
-                                AtomicInteger runs) throws SQLException {
+    /**
+     * Bumps {@code first}'s row, then {@code second}'s. With {@code interleave}, waits between the two until the
+     * other transaction holds its first row (on a retry it does already). The wait has a bound only so that a
+     * broken test fails instead of hanging.
+     */
+    private static int lockBoth(Connection c, String first, String second, boolean interleave,
+                                CountDownLatch firstLocks, AtomicInteger runs) throws SQLException {
         runs.incrementAndGet();
         int changed = bump(c, first);
         firstLocks.countDown();
-        try {
-            firstLocks.await(3, TimeUnit.SECONDS); // on SQLite the other one waits for us: go on alone
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SQLException("interrupted", e);
+        if (interleave) {
+            try {
+                if (!firstLocks.await(60, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the other transaction never took its first row");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SQLException("interrupted", e);
+            }
         }
         return changed + bump(c, second);
     }
