@@ -12,6 +12,8 @@ import dev.parley.protocol.RowResult;
 import dev.parley.protocol.UsageResponse;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
+import dev.parley.server.internal.http.Api;
+import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,6 +58,11 @@ final class BenchServer implements AutoCloseable {
 
     String url() {
         return server.url();
+    }
+
+    /** Rows of every kind and result the server's direct-write endpoint has received so far. */
+    long pushRowsReceived() {
+        return (long) server.meters().find(Api.PUSH_ROWS).counters().stream().mapToDouble(Counter::count).sum();
     }
 
     /** Signs up a new account with a unique address, so that runs against a shared database never collide. */

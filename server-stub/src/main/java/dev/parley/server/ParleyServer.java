@@ -12,6 +12,8 @@ import dev.parley.server.internal.http.Api;
 import dev.parley.server.internal.store.Database;
 import dev.parley.server.internal.store.UsageRepository;
 import io.javalin.Javalin;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * A running Parley server: database migrated, HTTP listening. {@link #start} returns once requests are accepted.
@@ -21,11 +23,13 @@ public final class ParleyServer implements AutoCloseable {
     private final Javalin http;
     private final Database db;
     private final String host;
+    private final MeterRegistry meters;
 
-    private ParleyServer(Javalin http, Database db, String host) {
+    private ParleyServer(Javalin http, Database db, String host, MeterRegistry meters) {
         this.http = http;
         this.db = db;
         this.host = host;
+        this.meters = meters;
     }
 
     /** Opens the database, applies migrations and starts listening. */
@@ -33,6 +37,7 @@ public final class ParleyServer implements AutoCloseable {
         ObjectMapper json = Json.newMapper();
         Database db = Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(),
                 config.poolSize());
+        MeterRegistry meters = new SimpleMeterRegistry();
         try {
             AuthService auth = new AuthService(db, config.clock(), config.idGenerator(), config.accessTokenTtl(),
                     config.refreshTokenTtl(), config.signInAttemptsPerMinute(), config.signUpAllowed());
@@ -40,9 +45,9 @@ public final class ParleyServer implements AutoCloseable {
                     config.claimTtl(), config.anonymousChatsPerMinute());
             Api api = new Api(json, db, config.modelProvider(), auth, chat, new PushService(db, config.clock()),
                     new SyncService(db), new SessionService(db, config.clock()),
-                    new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)));
+                    new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)), meters);
             Javalin http = Javalin.create(api::configure).start(config.host(), config.port());
-            return new ParleyServer(http, db, config.host());
+            return new ParleyServer(http, db, config.host(), meters);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -58,6 +63,14 @@ public final class ParleyServer implements AutoCloseable {
     public String url() {
         String shownHost = host.contains(":") ? "[" + host + "]" : host;
         return "http://" + shownHost + ":" + port();
+    }
+
+    /**
+     * This process's counters, such as the rows its direct-write endpoint received
+     * ({@code parley.push.rows}, tagged {@code kind} and {@code result}). Live: they move as requests are served.
+     */
+    public MeterRegistry meters() {
+        return meters;
     }
 
     @Override

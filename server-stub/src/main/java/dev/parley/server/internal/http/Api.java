@@ -16,6 +16,8 @@ import dev.parley.protocol.HealthResponse;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.PushResponse;
+import dev.parley.protocol.RowResult;
 import dev.parley.protocol.Session;
 import dev.parley.server.internal.chat.ParsedRow;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -37,6 +39,7 @@ import dev.parley.server.internal.chat.SyncService;
 import dev.parley.server.internal.chat.UsageService;
 import dev.parley.server.internal.store.Database;
 import io.javalin.config.JavalinConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import java.util.stream.Collectors;
@@ -50,6 +53,8 @@ import org.slf4j.LoggerFactory;
 public final class Api {
     private static final Logger LOG = LoggerFactory.getLogger(Api.class);
     private static final String JSON = "application/json";
+    /** Rows received by the direct-write endpoint, tagged {@code kind} (session, message) and {@code result}. */
+    public static final String PUSH_ROWS = "parley.push.rows";
 
     private final ObjectMapper json;
     private final Database db;
@@ -60,9 +65,11 @@ public final class Api {
     private final SyncService sync;
     private final SessionService sessions;
     private final UsageService usage;
+    private final MeterRegistry meters;
 
     public Api(ObjectMapper json, Database db, ModelProvider provider, AuthService auth, ChatService chat,
-               PushService push, SyncService sync, SessionService sessions, UsageService usage) {
+               PushService push, SyncService sync, SessionService sessions, UsageService usage,
+               MeterRegistry meters) {
         this.json = json;
         this.db = db;
         this.provider = provider;
@@ -72,6 +79,7 @@ public final class Api {
         this.sync = sync;
         this.sessions = sessions;
         this.usage = usage;
+        this.meters = meters;
     }
 
     /** Registers routes, limits and error mapping on a Javalin configuration. */
@@ -106,8 +114,11 @@ public final class Api {
             if (!body.isObject()) {
                 throw ApiException.badRequest("the request body must be a JSON object with sessions and messages");
             }
-            send(ctx, 200, push.push(userId, rows(body, "sessions", Session.class),
-                    rows(body, "messages", Message.class)));
+            PushResponse pushed = push.push(userId, rows(body, "sessions", Session.class),
+                    rows(body, "messages", Message.class));
+            countPushedRows("session", pushed.sessions());
+            countPushedRows("message", pushed.messages());
+            send(ctx, 200, pushed);
         });
         routes.get("/api/chat/sync", ctx -> send(ctx, 200,
                 sync.page(user(ctx), ctx.queryParam("cursor"), SyncService.limit(ctx.queryParam("limit")))));
@@ -190,6 +201,13 @@ public final class Api {
             }
         }
         return false;
+    }
+
+    /** Counts each row a push received, by kind and result: {@value #PUSH_ROWS}. */
+    private void countPushedRows(String kind, List<RowResult> results) {
+        for (RowResult result : results) {
+            meters.counter(PUSH_ROWS, "kind", kind, "result", result.result().wire()).increment();
+        }
     }
 
     /** Reads the rows of one array of a push one by one, so that an unreadable row is rejected alone. */
