@@ -4,6 +4,8 @@ import static dev.parley.desktop.FxWait.await;
 import static dev.parley.desktop.FxWait.fx;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import atlantafx.base.theme.PrimerDark;
+import atlantafx.base.theme.PrimerLight;
 import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
 import dev.parley.client.LocalMessage;
@@ -26,20 +28,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javafx.application.Application;
+import javafx.scene.Node;
 import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
+import javafx.scene.control.PasswordField;
 import javafx.scene.control.ProgressBar;
+import javafx.scene.control.RadioButton;
+import javafx.scene.control.TextField;
 import javafx.scene.image.PixelFormat;
 import javafx.scene.image.WritableImage;
 import javafx.scene.input.KeyCode;
+import javafx.scene.text.Text;
 import javafx.stage.Stage;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
@@ -51,14 +64,18 @@ import org.testfx.framework.junit5.Start;
 import org.testfx.util.WaitForAsyncUtils;
 
 /**
- * Takes the screenshots of the main states from the real window, headless, over a real client and server. The
- * server answers with a scripted model ({@code demo-model}) so the replies show what the Markdown view draws.
+ * Takes the screenshots of the main states from the real window, headless, over a real client and server, and
+ * checks that each state shows what its picture is meant to show (the theme, the dialog and what is in it, the
+ * failure, the progress). The server answers with a scripted model ({@code demo-model}) so the replies show what
+ * the Markdown view draws. The theme is global to the JavaFX application: each test puts back the one it found.
  */
 @ExtendWith(ApplicationExtension.class)
 class ScreenshotsTest {
     private static final String PASSWORD = "a long password";
 
     private Stage stage;
+    /** The user-agent stylesheet before the test; the window sets the theme's for the whole application. */
+    private String userAgentStylesheet;
     private Path dir;
     private ParleyServer server;
     private ChatClient client;
@@ -67,6 +84,7 @@ class ScreenshotsTest {
     @Start
     void start(Stage stage) throws IOException {
         this.stage = stage;
+        userAgentStylesheet = Application.getUserAgentStylesheet();
         dir = Files.createTempDirectory("parley-screenshots");
         server = ParleyServer.start(ServerConfig.builder().port(0)
                 .databaseUrl("jdbc:sqlite:" + dir.resolve("server.db"))
@@ -81,7 +99,9 @@ class ScreenshotsTest {
     }
 
     @AfterEach
-    void stop() throws IOException {
+    void stop() throws Exception {
+        WaitForAsyncUtils.asyncFx(() -> Application.setUserAgentStylesheet(userAgentStylesheet))
+                .get(10, TimeUnit.SECONDS);
         ui.close();
         client.close();
         if (server != null) {
@@ -96,14 +116,24 @@ class ScreenshotsTest {
     void lightThemeShowsAConversationWithAMarkdownReply(FxRobot robot) throws Exception {
         conversationWithMarkdownReply(robot, false);
 
-        assertIsAScreenshot(save(robot, stage.getScene(), "light.png"));
+        Path file = save(robot, stage.getScene(), "light.png");
+        assertIsAScreenshot(file);
+        assertThat(fx(Application::getUserAgentStylesheet)).as("the applied user-agent stylesheet")
+                .isEqualTo(new PrimerLight().getUserAgentStylesheet());
+        assertThat(luminance(background(file))).as("brightness of the window's background").isGreaterThan(0.8);
+        assertThat(messageTextLuminance(robot)).as("brightness of the messages' text").isLessThan(0.4);
     }
 
     @Test
     void darkThemeShowsTheSameConversation(FxRobot robot) throws Exception {
         conversationWithMarkdownReply(robot, true);
 
-        assertIsAScreenshot(save(robot, stage.getScene(), "dark.png"));
+        Path file = save(robot, stage.getScene(), "dark.png");
+        assertIsAScreenshot(file);
+        assertThat(fx(Application::getUserAgentStylesheet)).as("the applied user-agent stylesheet")
+                .isEqualTo(new PrimerDark().getUserAgentStylesheet());
+        assertThat(luminance(background(file))).as("brightness of the window's background").isLessThan(0.2);
+        assertThat(messageTextLuminance(robot)).as("brightness of the messages' text").isGreaterThan(0.6);
     }
 
     @Test
@@ -137,7 +167,28 @@ class ScreenshotsTest {
         robot.clickOn("#password").write(PASSWORD);
         WaitForAsyncUtils.waitForFxEvents();
 
-        assertIsAScreenshot(write(dialogOverWindow(robot, "Sign in"), "sign-in.png"));
+        Stage dialog = dialog(robot, "Sign in");
+        assertIsAScreenshot(write(dialogOverWindow(dialog), "sign-in.png"));
+        assertThat(fx(dialog::getOwner)).as("the dialog's window").isSameAs(stage);
+        assertThat(messages(robot).get(0).message().content()).as("the conversation open behind it")
+                .startsWith("Plan a weekend");
+        checkOnFx(() -> {
+            assertThat(shownTexts(dialog)).as("what the dialog says").contains("Sign in to Parley",
+                    "Conversations written on this device are uploaded to your account.");
+            TextField email = shown(dialog, "#email", TextField.class);
+            assertThat(email.getText()).as("the e-mail field").isEqualTo("ada@example.com");
+            PasswordField password = shown(dialog, "#password", PasswordField.class);
+            assertThat(password.getText()).as("the password field").isEqualTo(PASSWORD);
+            assertThat(shown(dialog, "#doSignIn", Button.class)).satisfies(b -> {
+                assertThat(b.getText()).isEqualTo("Sign in");
+                assertThat(b.isDisabled()).isFalse();
+            });
+            assertThat(shown(dialog, "#doSignUp", Button.class)).satisfies(b -> {
+                assertThat(b.getText()).isEqualTo("Create account");
+                assertThat(b.isDisabled()).isFalse();
+            });
+            assertThat(dialog.getScene().lookup("#signInError").isVisible()).as("an error is shown").isFalse();
+        });
     }
 
     @Test
@@ -147,14 +198,36 @@ class ScreenshotsTest {
         robot.press(KeyCode.CONTROL).type(KeyCode.COMMA).release(KeyCode.CONTROL);
         await("the settings dialog", () -> fx(() -> robot.lookup("#settingsSave").tryQuery().isPresent()));
 
-        assertIsAScreenshot(write(dialogOverWindow(robot, "Settings"), "settings.png"));
+        Stage dialog = dialog(robot, "Settings");
+        assertIsAScreenshot(write(dialogOverWindow(dialog), "settings.png"));
+        assertThat(fx(dialog::getOwner)).as("the dialog's window").isSameAs(stage);
+        checkOnFx(() -> {
+            assertThat(shownTexts(dialog)).as("the dialog's headings")
+                    .contains("Server", "Default model", "Appearance", "Data directory");
+            assertThat(shown(dialog, "#settingsEmbedded", RadioButton.class).isSelected())
+                    .as("the embedded server is chosen").isTrue();
+            assertThat(shown(dialog, "#settingsRemote", RadioButton.class).isSelected()).isFalse();
+            assertThat(shown(dialog, "#settingsServerUrl", TextField.class).isDisabled())
+                    .as("the address field is off while the embedded server is chosen").isTrue();
+            assertThat(shown(dialog, "#settingsModel", ComboBox.class).getValue()).as("the default model")
+                    .isEqualTo("Server default");
+            assertThat(shown(dialog, "#settingsDark", CheckBox.class).isSelected()).as("dark theme").isFalse();
+            assertThat(shown(dialog, "#settingsDataDir", TextField.class).getText()).as("the data directory")
+                    .isEqualTo(dir.toAbsolutePath().toString());
+            assertThat(shown(dialog, "#settingsSave", Button.class).getText()).isEqualTo("Save");
+            assertThat(shown(dialog, "#settingsCancel", Button.class).getText()).isEqualTo("Cancel");
+        });
     }
 
-    /** The main window with the dialog titled {@code title} drawn where it sits over it. */
-    private BufferedImage dialogOverWindow(FxRobot robot, String title) throws Exception {
-        Stage dialog = (Stage) fx(() -> robot.listWindows().stream()
+    /** The showing window titled {@code title}. */
+    private static Stage dialog(FxRobot robot, String title) throws Exception {
+        return (Stage) fx(() -> robot.listWindows().stream()
                 .filter(w -> w instanceof Stage s && title.equals(s.getTitle()) && s.isShowing())
-                .findFirst().orElseThrow());
+                .findFirst().orElseThrow(() -> new AssertionError("no window titled " + title + " is showing")));
+    }
+
+    /** The main window with {@code dialog} drawn where it sits over it. */
+    private BufferedImage dialogOverWindow(Stage dialog) throws Exception {
         BufferedImage main = snapshot(stage.getScene());
         BufferedImage over = snapshot(dialog.getScene());
         int x = (int) Math.round(fx(() -> dialog.getX() - stage.getX()));
@@ -308,7 +381,71 @@ class ScreenshotsTest {
                 .isGreaterThan(16);
     }
 
+    /** The colour most of the picture has: the window's background. */
+    private static int background(Path file) throws IOException {
+        BufferedImage image = ImageIO.read(file.toFile());
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (int y = 0; y < image.getHeight(); y += 2) {
+            for (int x = 0; x < image.getWidth(); x += 2) {
+                counts.merge(image.getRGB(x, y), 1, Integer::sum);
+            }
+        }
+        return counts.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    }
+
+    /** Brightness from 0 (black) to 1 (white), weighted as the eye sees red, green and blue. */
+    private static double luminance(int rgb) {
+        Color c = new Color(rgb);
+        return (0.2126 * c.getRed() + 0.7152 * c.getGreen() + 0.0722 * c.getBlue()) / 255;
+    }
+
+    /** The brightness of the first run of message text shown, as drawn. */
+    private static double messageTextLuminance(FxRobot robot) throws Exception {
+        return fx(() -> {
+            Text text = robot.lookup(".md-text").queryAllAs(Text.class).stream().filter(ScreenshotsTest::showing)
+                    .findFirst().orElseThrow(() -> new AssertionError("no message text is shown"));
+            javafx.scene.paint.Color fill = (javafx.scene.paint.Color) text.getFill();
+            return 0.2126 * fill.getRed() + 0.7152 * fill.getGreen() + 0.0722 * fill.getBlue();
+        });
+    }
+
     // ------------------------------------------------------------------ reading the window
+
+    /** Runs {@code checks} on the FX thread; a failed check fails the test with its own message. */
+    private static void checkOnFx(Runnable checks) throws Exception {
+        try {
+            WaitForAsyncUtils.asyncFx(checks).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof AssertionError failed) {
+                throw failed;
+            }
+            throw e;
+        }
+    }
+
+    /** The node of {@code dialog} matching {@code query}, which must be showing. FX thread. */
+    private static <T extends Node> T shown(Stage dialog, String query, Class<T> type) {
+        Node node = dialog.getScene().lookup(query);
+        assertThat(node).as("%s in the %s dialog", query, dialog.getTitle()).isNotNull().isInstanceOf(type);
+        assertThat(showing(node)).as("%s is showing", query).isTrue();
+        return type.cast(node);
+    }
+
+    /** The texts of the labels showing in {@code dialog}. FX thread. */
+    private static List<String> shownTexts(Stage dialog) {
+        return dialog.getScene().getRoot().lookupAll(".label").stream()
+                .filter(n -> n instanceof Label && showing(n)).map(n -> ((Label) n).getText()).toList();
+    }
+
+    private static boolean showing(Node node) {
+        for (Node n = node; n != null; n = n.getParent()) {
+            if (!n.isVisible()) {
+                return false;
+            }
+        }
+        return node.getScene() != null && node.getScene().getWindow() != null
+                && node.getScene().getWindow().isShowing();
+    }
 
     private static String text(FxRobot robot, String query) throws Exception {
         Label label = robot.lookup(query).queryAs(Label.class);

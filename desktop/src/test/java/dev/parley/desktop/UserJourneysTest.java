@@ -11,16 +11,23 @@ import dev.parley.client.LocalSession;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.desktop.settings.SettingsStore;
 import dev.parley.protocol.Role;
+import dev.parley.server.AnalyticsVerifier;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
+import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,15 +56,17 @@ import org.testfx.util.WaitForAsyncUtils;
 
 /**
  * Whole user journeys through the real window, headless, over a real client and a real server: each test has its
- * own data directory, database and port. The server listens on a fixed port so it can be stopped and started again
- * where the client expects it.
+ * own data directory, database and port. The client talks to a {@link TcpRelay} whose port is the test's own from
+ * start to end, so the server can be stopped and started again (on a new port 0 each time) where the client expects
+ * it, and no other process can take that port in between.
  */
 @ExtendWith(ApplicationExtension.class)
 class UserJourneysTest {
     private static final Pattern UNSENT = Pattern.compile("(?:Offline · )?(\\d+) unsent");
 
     private Path dir;
-    private int port;
+    private String serverDbUrl;
+    private TcpRelay relay;
     private ParleyServer server;
     private ChatClient client;
     private FxUiExecutor ui;
@@ -65,10 +74,11 @@ class UserJourneysTest {
     @Start
     void start(Stage stage) throws Exception {
         dir = Files.createTempDirectory("parley-journeys");
-        port = freePort();
-        server = startServer();
+        serverDbUrl = "jdbc:sqlite:" + dir.resolve("server.db");
+        relay = new TcpRelay();
+        startServer();
         // A long push backoff: after a failed push, only the person's own "Try again" (or a new row) sends again.
-        client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), "http://127.0.0.1:" + port)
+        client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), relay.url())
                 .backoff(Duration.ofSeconds(30), Duration.ofMinutes(1))
                 .httpTimeout(Duration.ofSeconds(10))
                 .build());
@@ -83,6 +93,7 @@ class UserJourneysTest {
         if (server != null) {
             server.close();
         }
+        relay.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
@@ -93,8 +104,7 @@ class UserJourneysTest {
             throws Exception {
         client.signUp("ada@example.com", "a long password");
         await("the status bar shows the account as synced", () -> "Synced ✓".equals(syncText(robot)));
-        server.close();
-        server = null;
+        stopServer();
 
         robot.clickOn("#composer").write("Are you still there?").type(KeyCode.ENTER);
 
@@ -107,7 +117,7 @@ class UserJourneysTest {
             assertThat(m.failed()).isTrue();
         });
 
-        server = startServer();
+        startServer();
         robot.clickOn(".retry");
 
         await("the reply appears", () -> messages(robot).size() == 2);
@@ -116,6 +126,12 @@ class UserJourneysTest {
         assertThat(messages(robot).get(0).failed()).isFalse();
         assertThat(visible(robot, ".message-error")).isEmpty();
         assertThat(visible(robot, ".retry")).isEmpty();
+        // Once on the server too: one question and one reply stored, the question counted once, analytics exact.
+        assertThat(serverRows("SELECT role, count(*) FROM chat_messages GROUP BY role"))
+                .containsExactlyEntriesOf(new TreeMap<>(Map.of("assistant", 1L, "user", 1L)));
+        assertThat(serverRows("SELECT usage_date, messages_sent FROM user_usage_daily").values())
+                .as("messages_sent of each day in user_usage_daily").containsExactly(1L);
+        assertThat(AnalyticsVerifier.verify(serverDbUrl)).as("analytics mismatches").isEmpty();
     }
 
     @Test
@@ -218,6 +234,8 @@ class UserJourneysTest {
     @Test
     void ctrlNStartsANewChatAndSelectsItInTheSidebar(FxRobot robot) throws Exception {
         assertThat(sessions(robot)).isEmpty();
+        // As in a window that has been open a while: whatever the window holds only weakly is gone.
+        collectGarbage();
 
         robot.press(KeyCode.CONTROL).type(KeyCode.N).release(KeyCode.CONTROL);
 
@@ -232,17 +250,38 @@ class UserJourneysTest {
 
     // ------------------------------------------------------------------ helpers
 
-    private ParleyServer startServer() {
-        return ParleyServer.start(ServerConfig.builder().port(port)
-                .databaseUrl("jdbc:sqlite:" + dir.resolve("server.db")).build());
+    /** Starts the server on a port of its own (over the same database) and points the relay at it. */
+    private void startServer() {
+        server = ParleyServer.start(ServerConfig.builder().port(0).databaseUrl(serverDbUrl).build());
+        relay.forwardTo(server.port());
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** Stops the server; from then on nothing answers at the client's address. */
+    private void stopServer() {
+        server.close();
+        server = null;
+        relay.refuse();
+    }
+
+    /** The server's rows for {@code sql} of two columns, as first column → second, sorted by the first. */
+    private Map<String, Long> serverRows(String sql) throws SQLException {
+        Map<String, Long> rows = new TreeMap<>();
+        try (Connection c = DriverManager.getConnection(serverDbUrl); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery(sql)) {
+            while (r.next()) {
+                rows.put(r.getString(1), r.getLong(2));
+            }
         }
+        return rows;
+    }
+
+    /** A full garbage collection: runs collections until a weakly held canary is gone. */
+    private static void collectGarbage() {
+        WeakReference<Object> canary = new WeakReference<>(new Object());
+        for (int i = 0; i < 10 && canary.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(canary.get()).as("a garbage collection cleared weak references").isNull();
     }
 
     /**

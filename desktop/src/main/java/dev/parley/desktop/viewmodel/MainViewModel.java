@@ -50,6 +50,13 @@ public final class MainViewModel {
     private final ObservableList<LocalSession> sessions = FXCollections.observableArrayList();
     private final ObservableList<LocalMessage> messages = FXCollections.observableArrayList();
     private final ObservableList<ModelInfo> models = FXCollections.observableArrayList();
+    /*
+     * The read-only views handed out, made once: a view listens to its list only weakly, so a view made per call
+     * (and not kept by its caller) is garbage collected and silently takes the caller's listeners with it.
+     */
+    private final ObservableList<LocalSession> sessionsView = FXCollections.unmodifiableObservableList(sessions);
+    private final ObservableList<LocalMessage> messagesView = FXCollections.unmodifiableObservableList(messages);
+    private final ObservableList<ModelInfo> modelsView = FXCollections.unmodifiableObservableList(models);
     private final ObjectProperty<LocalSession> selected = new SimpleObjectProperty<>();
     private final StringProperty search = new SimpleStringProperty("");
     private final StringProperty draft = new SimpleStringProperty("");
@@ -342,16 +349,19 @@ public final class MainViewModel {
 
     // ------------------------------------------------------------------ properties
 
+    /** The sidebar's conversations, read-only; always the same list, so listeners on it last as long as this. */
     public ObservableList<LocalSession> sessions() {
-        return FXCollections.unmodifiableObservableList(sessions);
+        return sessionsView;
     }
 
+    /** The selected conversation's messages, read-only; always the same list. */
     public ObservableList<LocalMessage> messages() {
-        return FXCollections.unmodifiableObservableList(messages);
+        return messagesView;
     }
 
+    /** The models the server offers, read-only; always the same list. */
     public ObservableList<ModelInfo> models() {
-        return FXCollections.unmodifiableObservableList(models);
+        return modelsView;
     }
 
     public ObjectProperty<LocalSession> selectedProperty() {

@@ -11,12 +11,16 @@ import dev.parley.client.SyncStatus;
 import dev.parley.desktop.export.ConversationExport;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.protocol.Json;
+import dev.parley.protocol.ModelsResponse.ModelInfo;
 import dev.parley.protocol.Role;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
+import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import javafx.collections.ListChangeListener;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -237,6 +241,29 @@ class MainViewModelTest {
     }
 
     @Test
+    void listenersOnTheListsItHandsOutKeepHearingAfterAGarbageCollection() throws Exception {
+        // The window listens to these lists and keeps no other reference to what it was handed.
+        MainViewModel fresh = new MainViewModel(client, ui, "test server");
+        AtomicInteger sessionChanges = new AtomicInteger();
+        AtomicInteger messageChanges = new AtomicInteger();
+        AtomicInteger modelChanges = new AtomicInteger();
+        fresh.sessions().addListener((ListChangeListener<LocalSession>) c -> sessionChanges.incrementAndGet());
+        fresh.messages().addListener((ListChangeListener<LocalMessage>) c -> messageChanges.incrementAndGet());
+        fresh.models().addListener((ListChangeListener<ModelInfo>) c -> modelChanges.incrementAndGet());
+        collectGarbage();
+
+        fresh.start();
+        fresh.draftProperty().set("Still listening?");
+        fresh.send();
+        ui.await(WAIT, "the reply", () -> fresh.messages().size() == 2 && !fresh.thinkingProperty().get());
+
+        assertThat(fresh.sessions()).as("the conversation").hasSize(1);
+        assertThat(sessionChanges).as("changes heard on sessions()").hasPositiveValue();
+        assertThat(messageChanges).as("changes heard on messages()").hasPositiveValue();
+        assertThat(modelChanges).as("changes heard on models()").hasPositiveValue();
+    }
+
+    @Test
     void theDefaultModelFromSettingsIsPreselectedWhenTheServerOffersIt() {
         ui.drain();
         String offered = vm.models().get(vm.models().size() - 1).id();
@@ -269,5 +296,14 @@ class MainViewModelTest {
         assertThat(SyncText.of(new SyncStatus(SyncStatus.State.OFFLINE, 2, 0, 0, 0))).isEqualTo("Offline · 2 unsent");
         assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCING, 40, 0, 10, 50))).isEqualTo("Syncing 10 of 50");
         assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCED, 0, 2, 0, 0))).isEqualTo("Synced ✓ · 2 rejected rows");
+    }
+
+    /** A full garbage collection: runs collections until a weakly held canary is gone. */
+    private static void collectGarbage() {
+        WeakReference<Object> canary = new WeakReference<>(new Object());
+        for (int i = 0; i < 10 && canary.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(canary.get()).as("a garbage collection cleared weak references").isNull();
     }
 }
