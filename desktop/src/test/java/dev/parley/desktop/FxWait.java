@@ -3,9 +3,10 @@ package dev.parley.desktop;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javafx.scene.Node;
 import org.testfx.util.WaitForAsyncUtils;
 
-/** Waiting for the window in UI tests: conditions polled with a deadline, reads done on the FX thread. */
+/** Waiting for the window in UI tests: conditions polled with a deadline, reads done on the FX thread, what is on screen. */
 final class FxWait {
     private FxWait() {
     }
@@ -22,6 +23,17 @@ final class FxWait {
             throw new AssertionError("timed out waiting until " + expectation, e);
         }
         WaitForAsyncUtils.waitForFxEvents();
+    }
+
+    /** Whether {@code node} is on screen: it and every parent visible, in a window that is showing. FX thread. */
+    static boolean showing(Node node) {
+        for (Node n = node; n != null; n = n.getParent()) {
+            if (!n.isVisible()) {
+                return false;
+            }
+        }
+        return node.getScene() != null && node.getScene().getWindow() != null
+                && node.getScene().getWindow().isShowing();
     }
 
     /** Reads {@code read} on the FX thread. */

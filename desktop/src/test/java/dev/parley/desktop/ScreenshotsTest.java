@@ -2,6 +2,7 @@ package dev.parley.desktop;
 
 import static dev.parley.desktop.FxWait.await;
 import static dev.parley.desktop.FxWait.fx;
+import static dev.parley.desktop.FxWait.showing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import atlantafx.base.theme.PrimerDark;
@@ -402,7 +403,7 @@ class ScreenshotsTest {
     /** The brightness of the first run of message text shown, as drawn. */
     private static double messageTextLuminance(FxRobot robot) throws Exception {
         return fx(() -> {
-            Text text = robot.lookup(".md-text").queryAllAs(Text.class).stream().filter(ScreenshotsTest::showing)
+            Text text = robot.lookup(".md-text").queryAllAs(Text.class).stream().filter(FxWait::showing)
                     .findFirst().orElseThrow(() -> new AssertionError("no message text is shown"));
             javafx.scene.paint.Color fill = (javafx.scene.paint.Color) text.getFill();
             return 0.2126 * fill.getRed() + 0.7152 * fill.getGreen() + 0.0722 * fill.getBlue();
@@ -435,16 +436,6 @@ class ScreenshotsTest {
     private static List<String> shownTexts(Stage dialog) {
         return dialog.getScene().getRoot().lookupAll(".label").stream()
                 .filter(n -> n instanceof Label && showing(n)).map(n -> ((Label) n).getText()).toList();
-    }
-
-    private static boolean showing(Node node) {
-        for (Node n = node; n != null; n = n.getParent()) {
-            if (!n.isVisible()) {
-                return false;
-            }
-        }
-        return node.getScene() != null && node.getScene().getWindow() != null
-                && node.getScene().getWindow().isShowing();
     }
 
     private static String text(FxRobot robot, String query) throws Exception {

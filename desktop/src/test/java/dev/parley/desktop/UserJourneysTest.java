@@ -2,6 +2,7 @@ package dev.parley.desktop;
 
 import static dev.parley.desktop.FxWait.await;
 import static dev.parley.desktop.FxWait.fx;
+import static dev.parley.desktop.FxWait.showing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.ChatClient;
@@ -335,7 +336,7 @@ class UserJourneysTest {
     /** The titles the sidebar actually draws (visible cells only), top to bottom. */
     private static List<String> shownTitles(FxRobot robot) throws Exception {
         return fx(() -> robot.lookup(".session-title").queryAllAs(Label.class).stream()
-                .filter(UserJourneysTest::showing)
+                .filter(FxWait::showing)
                 .sorted(Comparator.comparingDouble(l -> l.localToScene(0, 0).getY()))
                 .map(Label::getText).toList());
     }
@@ -347,17 +348,7 @@ class UserJourneysTest {
     }
 
     private static List<Node> visible(FxRobot robot, String query) throws Exception {
-        return fx(() -> robot.lookup(query).queryAll().stream().filter(UserJourneysTest::showing).toList());
-    }
-
-    private static boolean showing(Node node) {
-        for (Node n = node; n != null; n = n.getParent()) {
-            if (!n.isVisible()) {
-                return false;
-            }
-        }
-        return node.getScene() != null && node.getScene().getWindow() != null
-                && node.getScene().getWindow().isShowing();
+        return fx(() -> robot.lookup(query).queryAll().stream().filter(FxWait::showing).toList());
     }
 
     private static Window window(FxRobot robot, String title) throws Exception {
