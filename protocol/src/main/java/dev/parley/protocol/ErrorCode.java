@@ -3,7 +3,12 @@ package dev.parley.protocol;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
-/** The error codes of SPEC §5, each with the HTTP status it is sent with. */
+/**
+ * The error codes of SPEC §5, each with the HTTP status it is sent with and whether a failure of that kind is
+ * usually worth sending again. The usual answer is not always the answer: an {@link #UPSTREAM_ERROR} for a refused
+ * API key or a conversation too long for the model is not retryable, so a client reads {@code retryable} from the
+ * error body ({@link ErrorBody.ErrorDetail#retryable()}), never from the code.
+ */
 public enum ErrorCode {
     BAD_REQUEST("bad_request", 400, false),
     UNAUTHORIZED("unauthorized", 401, false),
@@ -38,7 +43,10 @@ public enum ErrorCode {
         return status;
     }
 
-    /** Whether the same request may succeed when sent again unchanged. */
+    /**
+     * Whether the same request usually succeeds when sent again unchanged; the default of an error body's
+     * {@code retryable}, which the failure itself may set otherwise.
+     */
     public boolean retryable() {
         return retryable;
     }
