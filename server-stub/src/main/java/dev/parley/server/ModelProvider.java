@@ -18,7 +18,8 @@ public interface ModelProvider {
     /**
      * Produces one reply.
      *
-     * @throws ModelException when the model fails, times out or refuses; its code says which
+     * @throws ModelException when the model fails, times out or refuses; its code says which, and its
+     *                        {@link ModelException#retryable() retryable} whether the same request can succeed later
      */
     Completion complete(CompletionRequest request) throws ModelException;
 }

@@ -2,6 +2,7 @@ package dev.parley.server.cli;
 
 import dev.parley.server.AnalyticsVerifier;
 import dev.parley.server.AnalyticsVerifier.Mismatch;
+import dev.parley.server.ModelException;
 import dev.parley.server.ModelProvider;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
@@ -65,7 +66,8 @@ public final class Main {
         @Option(names = "--model-base-url", description = "Base URL of the OpenAI-compatible API, e.g. https://openrouter.ai/api/v1.")
         String modelBaseUrl;
 
-        @Option(names = "--models", split = ",", description = "Model ids the openai provider offers; the first is the default.")
+        @Option(names = "--models", split = ",", description = "Model ids the openai provider offers; the first is the"
+                + " default. Default: the models the server lists at GET {base URL}/models, read at start.")
         List<String> models;
 
         @Option(names = "--model-timeout-seconds", defaultValue = "60", description = "Timeout of one model call (default ${DEFAULT-VALUE}).")
@@ -90,6 +92,10 @@ public final class Main {
             } catch (IllegalArgumentException e) {
                 System.err.println("parley server: " + e.getMessage());
                 return 2;
+            } catch (ModelException e) {
+                // The upstream's model list could not be read: the options may be fine, the upstream is not.
+                System.err.println("parley server: could not start: " + e.getMessage());
+                return 1;
             }
             ParleyServer server;
             try {
@@ -118,7 +124,11 @@ public final class Main {
             return ttl.compareTo(Duration.ofMinutes(3)) < 0 ? Duration.ofMinutes(3) : ttl;
         }
 
-        private ModelProvider provider() {
+        /**
+         * The configured model provider. Without {@code --models}, the openai provider offers what the upstream
+         * lists at {@code GET /models}, read now, so a dead upstream or a refused key stops the start here.
+         */
+        private ModelProvider provider() throws ModelException {
             switch (provider) {
                 case "local":
                     return new LocalModelProvider(Duration.ofMillis(localLatencyMs), localFailRate,
@@ -127,11 +137,11 @@ public final class Main {
                     if (modelBaseUrl == null) {
                         throw new IllegalArgumentException("--model-provider openai needs --model-base-url");
                     }
-                    if (models == null || models.isEmpty()) {
-                        throw new IllegalArgumentException("--model-provider openai needs --models, e.g. --models openai/gpt-4o-mini");
-                    }
-                    return new OpenAiCompatibleProvider(modelBaseUrl, models, System.getenv("PARLEY_MODEL_API_KEY"),
-                            Duration.ofSeconds(modelTimeoutSeconds));
+                    String apiKey = System.getenv("PARLEY_MODEL_API_KEY");
+                    Duration timeout = Duration.ofSeconds(modelTimeoutSeconds);
+                    return models == null
+                            ? OpenAiCompatibleProvider.withUpstreamModels(modelBaseUrl, apiKey, timeout)
+                            : new OpenAiCompatibleProvider(modelBaseUrl, models, apiKey, timeout);
                 default:
                     throw new IllegalArgumentException("--model-provider must be local or openai, not '" + provider + "'");
             }

@@ -1,6 +1,7 @@
 package dev.parley.server.internal;
 
 import dev.parley.protocol.ErrorCode;
+import dev.parley.server.ModelException;
 
 /**
  * The one exception the server's services throw for a request they refuse or cannot complete. The message is
@@ -41,6 +42,16 @@ public final class ApiException extends RuntimeException {
     public static ApiException incompleteBody() {
         return new ApiException(ErrorCode.BAD_REQUEST, "The request body ended before it was complete. Send it again.",
                 null, null, true);
+    }
+
+    /**
+     * A {@code POST /api/chat} answered with the model's failure: its code, message, delay and {@code retryable}
+     * as the failure says (a refused key is an {@code upstream_error} that is not retryable), and whether the
+     * user message was stored as failed.
+     */
+    public static ApiException modelFailure(ModelException failure, boolean persisted) {
+        return new ApiException(failure.code(), failure.getMessage(), failure.retryAfterSeconds(), persisted,
+                failure.retryable());
     }
 
     public static ApiException notFound(String message) {

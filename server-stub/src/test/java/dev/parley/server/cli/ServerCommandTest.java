@@ -70,6 +70,63 @@ class ServerCommandTest {
         assertThat(Main.run("server", "--model-provider", "magic")).isEqualTo(2);
     }
 
+    /*
+     * The two tests below run the command in this JVM. Each also gives --port 70000, which the configuration refuses
+     * (exit 2) right after the model provider is made, so that no server starts here even if the check under test
+     * let the options through; the message then names --port instead of what the test expects.
+     */
+
+    @Test
+    void badModelIdsAreRefusedAtStartNamingTheOptionAndTheId() throws Exception {
+        List<String[]> cases = List.of(
+                new String[] {"openai/gpt-4o-mini,,llama3.1:8b", "--models holds an empty model id"},
+                new String[] {"", "--models holds an empty model id"},
+                new String[] {"openai/gpt-4o-mini, llama3.1:8b,openai/gpt-4o-mini",
+                        "--models lists model id 'openai/gpt-4o-mini' twice"},
+                new String[] {"gpt 4o", "--models: 'gpt 4o' is not a model id"},
+                new String[] {"m".repeat(201), "--models: model id 'mmmm"});
+        for (String[] c : cases) {
+            StringBuilder err = new StringBuilder();
+
+            int exit = standardErrorOf(err, () -> Main.run("server", "--model-provider", "openai",
+                    "--model-base-url", "http://127.0.0.1:9/v1", "--models", c[0], "--port", "70000"));
+
+            assertThat(exit).as("exit code for --models '%s'", c[0]).isEqualTo(2);
+            assertThat(err.toString()).as("for --models '%s'", c[0]).startsWith("parley server: " + c[1]);
+        }
+    }
+
+    @Test
+    void unreachableUpstreamWithoutModelsStopsTheStartWithAPlainMessage() throws Exception {
+        int deadPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            deadPort = socket.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + deadPort + "/v1";
+        StringBuilder err = new StringBuilder();
+
+        int exit = standardErrorOf(err, () -> Main.run("server", "--model-provider", "openai", "--model-base-url", url,
+                "--port", "70000"));
+
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).startsWith("parley server: could not start: cannot reach the model provider at "
+                + url).contains("--model-base-url", "--models").doesNotContain("Exception\n\tat");
+    }
+
+    /** Runs {@code command} with standard error captured into {@code err}; returns its result. */
+    private static int standardErrorOf(StringBuilder err, java.util.function.IntSupplier command) {
+        java.io.PrintStream original = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            return command.getAsInt();
+        } finally {
+            System.setErr(original);
+            err.append(captured.toString(StandardCharsets.UTF_8));
+            original.print(err);
+        }
+    }
+
     private static String announcedUrl(BufferedReader out) {
         try {
             String line;

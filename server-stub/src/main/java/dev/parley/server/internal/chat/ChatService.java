@@ -90,7 +90,7 @@ public final class ChatService {
             completion = provider.complete(exchange.prompt());
         } catch (ModelException e) {
             boolean persisted = storeFailure(userId, exchange, e.getMessage());
-            throw new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), persisted);
+            throw ApiException.modelFailure(e, persisted);
         } catch (RuntimeException e) {
             releaseQuietly(exchange);
             throw e;
@@ -110,7 +110,7 @@ public final class ChatService {
             return new ChatResponse(user, withTotal(assistant(exchange, completion)), exchange.newSession(), false,
                     false);
         } catch (ModelException e) {
-            throw new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), false);
+            throw ApiException.modelFailure(e, false);
         }
     }
 
@@ -135,10 +135,7 @@ public final class ChatService {
         if (stored.isEmpty()) {
             return null;
         }
-        String conflict = PushService.conflictWith(stored.get(), userId, exchange.userMessage(0, null));
-        if (conflict != null) {
-            throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
-        }
+        requireSameMessage(stored.get(), userId, exchange);
         Message user = stored.get().message();
         Optional<Message> reply = user.failed() ? Optional.empty() : messages.findReply(c, userId, user.id());
         if (reply.isPresent()) {
@@ -147,6 +144,28 @@ public final class ChatService {
             return new ChatResponse(user, reply.get(), current, true, true);
         }
         return null;
+    }
+
+    /**
+     * The stored message under this exchange's id, when the exchange may go on with it: the same user, session,
+     * role and content (SPEC §4.2), and, for a success, the model that answered it. A success row is final, so a
+     * request naming another model for it is a different message, not a replay; a failed row got no answer, so
+     * asking another model is a plain retry (its {@code model} becomes the one that answers). A request naming no
+     * model replays whatever answered.
+     *
+     * @throws ApiException {@code conflict} otherwise
+     */
+    private static Message requireSameMessage(StoredMessage stored, String userId, Exchange exchange) {
+        if (PushService.conflictWith(stored, userId, exchange.userMessage(0, null)) != null) {
+            throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
+        }
+        Message message = stored.message();
+        String asked = exchange.request().model();
+        if (!message.failed() && asked != null && message.model() != null && !asked.equals(message.model())) {
+            throw new ApiException(ErrorCode.CONFLICT, "This message was answered by '" + message.model()
+                    + "' already; send it as a new message to ask '" + asked + "'.");
+        }
+        return message;
     }
 
     private ChatResponse storeSuccess(String userId, Exchange exchange, Completion completion) {
@@ -164,9 +183,7 @@ public final class ChatService {
                     if (current.isEmpty()) {
                         inserter.insert(userId, user, now);
                         userAsStored = withTotal(user);
-                    } else if (PushService.conflictWith(current.get(), userId, user) != null) {
-                        throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
-                    } else if (current.get().message().failed()) {
+                    } else if (requireSameMessage(current.get(), userId, exchange).failed()) {
                         messages.markSucceeded(c, user, now);
                         userAsStored = withTotal(withTimestamp(user, current.get().message().messageTimestamp()));
                     } else {

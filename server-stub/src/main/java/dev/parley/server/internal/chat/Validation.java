@@ -3,18 +3,16 @@ package dev.parley.server.internal.chat;
 import dev.parley.protocol.Ids;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.ModelIds;
 import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
 import java.time.Instant;
-import java.util.regex.Pattern;
 
 /**
  * Checks of incoming rows at the edge. Each method returns {@code null} when the value is fine, else a plain
  * sentence naming the field and the rule, suitable for a 400 or a rejected row's reason.
  */
 final class Validation {
-    private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9._:/@+\\-]+");
-
     private Validation() {
     }
 
@@ -62,10 +60,7 @@ final class Validation {
         if (value == null) {
             return null;
         }
-        if (value.isEmpty() || value.length() > Limits.MAX_MODEL_CHARS || !MODEL.matcher(value).matches()) {
-            return "model must be 1 to " + Limits.MAX_MODEL_CHARS + " characters of letters, digits and ._:/@+-";
-        }
-        return null;
+        return ModelIds.isValid(value) ? null : "model must be " + ModelIds.RULE;
     }
 
     static String count(Long value, String field, long max) {

@@ -4,10 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.Json;
+import dev.parley.protocol.Limits;
+import dev.parley.protocol.ModelIds;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import dev.parley.server.Completion;
 import dev.parley.server.CompletionRequest;
@@ -22,6 +25,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -30,30 +34,50 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.BufferedSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code openai} model provider of SPEC §5.2: any server that speaks the OpenAI {@code POST /chat/completions}
- * API (OpenRouter, Ollama, llama.cpp, vLLM). Token counts come from the reply's {@code usage}; a reply without it
- * counts as 0/0 tokens. Failures become a {@link ModelException}: HTTP 429 is {@code rate_limited} (with the
- * {@code Retry-After} seconds when given), a timeout is {@code upstream_timeout}, anything else —
- * a refused key, another error status, an unreadable reply, a broken connection — is {@code upstream_error}.
- * Exception messages never contain the API key or the provider's raw response body.
+ * API (OpenRouter, OpenAI, Ollama, LM Studio, llama.cpp, vLLM). Token counts come from the reply's {@code usage}; a
+ * reply without it counts as 0/0 tokens. The offered models are the configured ones ({@code --models}), or the
+ * upstream's {@code GET /models} list read once at start ({@link #withUpstreamModels}).
+ *
+ * <p>Failures become a {@link ModelException} whose {@code retryable} says whether the same request can succeed
+ * later (SPEC §5): HTTP 429 is {@code rate_limited} (with the {@code Retry-After} seconds when given) and a timeout
+ * is {@code upstream_timeout}, both retryable; anything else is {@code upstream_error}, retryable for a 5xx, a
+ * broken connection or an empty reply, and not for a refused key (401/403), another 4xx (a context too long, an
+ * unknown model, a wrong base URL), a reply that is not a chat completion, or one holding only tool calls. A
+ * context-length error is not retryable whatever its status. Each failure is logged once at WARN, with the
+ * endpoint, the model and the key masked to its last four characters; exception messages never contain the API
+ * key or the provider's raw response body.
  *
  * <p>Thread-safe: {@link #complete} may be called from many threads at once; each call blocks its thread for at
  * most the configured timeout. The API key may be {@code null} or blank for servers that need none (Ollama,
  * llama.cpp); the {@code Authorization} header is then not sent.
  *
  * <p>Resources: the constructor that takes an {@link OkHttpClient} shares that client's connection pool and
- * dispatcher; the caller keeps owning it and {@link #close()} leaves it alone. The constructor without a client
- * creates one that this provider owns; {@link #close()} releases its threads and idle connections.
+ * dispatcher; the caller keeps owning it and {@link #close()} leaves it alone. The other constructor and
+ * {@link #withUpstreamModels} create a client that this provider owns; {@link #close()} releases its threads and
+ * idle connections.
  */
 public final class OpenAiCompatibleProvider implements ModelProvider {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAiCompatibleProvider.class);
     /** Replies larger than this are refused rather than buffered; a chat reply is orders of magnitude smaller. */
     static final long MAX_BODY_BYTES = 8L * 1024 * 1024;
     /** How much of a provider's {@code error.message} a user may see. */
     static final int MAX_PROVIDER_MESSAGE_CHARS = 200;
+    /** Where the key comes from, named in messages that ask an operator to check it. */
+    static final String KEY_VARIABLE = "PARLEY_MODEL_API_KEY";
     private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+    /**
+     * How the OpenAI-compatible servers say a conversation is longer than the model takes: OpenAI's and vLLM's
+     * "maximum context length", llama.cpp's {@code exceed_context_size_error}, LM Studio's "context length",
+     * Anthropic's (through OpenRouter) "prompt is too long", Gemini's "exceeds the maximum number of tokens".
+     */
+    private static final Pattern CONTEXT_TOO_LONG = Pattern.compile(
+            "(?i)context[ _-]?(length|window|size)|prompt is too long|exceeds the maximum number of tokens");
 
     private final HttpUrl endpoint;
     private final List<ModelInfo> models;
@@ -69,13 +93,15 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
      * A provider with its own HTTP client; call {@link #close()} when done with it.
      *
      * @param baseUrl  the API root, e.g. {@code https://openrouter.ai/api/v1} or {@code http://127.0.0.1:11434/v1}
-     * @param modelIds the offered model ids in display order, never empty; the first is the default
+     * @param modelIds the offered model ids ({@code --models}) in display order, never empty; each is trimmed, and
+     *                 the first is the default
      * @param apiKey   the bearer key, or {@code null}/blank when the server needs none
      * @param timeout  the longest one completion may take, connecting and reading the whole reply included
-     * @throws IllegalArgumentException when a setting is invalid; the message names it
+     * @throws IllegalArgumentException when a setting is invalid; the message names it, and the bad model id
      */
     public OpenAiCompatibleProvider(String baseUrl, List<String> modelIds, String apiKey, Duration timeout) {
-        this(baseUrl, modelIds, apiKey, timeout, new OkHttpClient(), true);
+        this(baseUrl(baseUrl), configuredModels(modelIds), apiKey(apiKey), timeout(timeout), new OkHttpClient(),
+                true);
     }
 
     /**
@@ -86,26 +112,47 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
      */
     public OpenAiCompatibleProvider(
             String baseUrl, List<String> modelIds, String apiKey, Duration timeout, OkHttpClient client) {
-        this(baseUrl, modelIds, apiKey, timeout, Objects.requireNonNull(client, "client"), false);
+        this(baseUrl(baseUrl), configuredModels(modelIds), apiKey(apiKey), timeout(timeout),
+                Objects.requireNonNull(client, "client"), false);
     }
 
-    private OpenAiCompatibleProvider(
-            String baseUrl, List<String> modelIds, String apiKey, Duration timeout, OkHttpClient client,
-            boolean ownsClient) {
-        this.endpoint = endpoint(baseUrl);
-        this.models = modelInfos(modelIds);
+    private OpenAiCompatibleProvider(HttpUrl base, List<ModelInfo> models, String apiKey, Duration timeout,
+                                     OkHttpClient client, boolean ownsClient) {
+        // addPathSegments drops the empty segment of a trailing slash: ".../v1" and ".../v1/" end up the same.
+        this.endpoint = base.newBuilder().addPathSegments("chat/completions").build();
+        this.models = models;
         this.offeredIds = models.stream().map(ModelInfo::id).toList();
         this.defaultModel = offeredIds.get(0);
-        this.apiKey = apiKey(apiKey);
-        this.timeout = timeout(timeout);
-        // A redirect would turn the POST into a GET; an explicit "answered HTTP 301" is easier to act on.
-        this.client = client.newBuilder()
-                .callTimeout(timeout)
-                .readTimeout(timeout)
-                .writeTimeout(timeout)
-                .followRedirects(false)
-                .build();
+        this.apiKey = apiKey;
+        this.timeout = timeout;
+        this.client = configured(client, timeout);
         this.ownsClient = ownsClient;
+    }
+
+    /**
+     * A provider offering the models the upstream lists at {@code GET {baseUrl}/models} (the OpenAI shape
+     * {@code {"data":[{"id":…}]}}), read now, once; the first listed is the default. Ids Parley cannot offer
+     * (see {@link ModelIds}) are left out with a warning. Blocks for at most {@code timeout}. Call {@link #close()}
+     * when done with it.
+     *
+     * @throws ModelException           when the list cannot be had: the upstream is unreachable, refuses the key,
+     *                                  is no OpenAI-compatible API or lists no model; the message says which, in
+     *                                  words an operator can act on, and never holds the key
+     * @throws IllegalArgumentException when a setting is invalid; the message names it
+     */
+    public static OpenAiCompatibleProvider withUpstreamModels(String baseUrl, String apiKey, Duration timeout)
+            throws ModelException {
+        HttpUrl base = baseUrl(baseUrl);
+        String key = apiKey(apiKey);
+        Duration limit = timeout(timeout);
+        OkHttpClient client = configured(new OkHttpClient(), limit);
+        try {
+            return new OpenAiCompatibleProvider(base, upstreamModels(client, base, key, limit), key, limit, client,
+                    true);
+        } catch (ModelException | RuntimeException e) {
+            release(client);
+            throw e;
+        }
     }
 
     @Override
@@ -131,6 +178,28 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
             throw new IllegalArgumentException("unknown model '" + request.model() + "' (this provider offers "
                     + String.join(", ", offeredIds) + ")");
         }
+        try {
+            return call(request);
+        } catch (ModelException e) {
+            // Logged here, once, so that an operator sees a bad key or a dead upstream; the caller answers the user.
+            LOG.warn("model call failed: {} ({}), model {} at {} with key {}: {}{}", e.code().wire(),
+                    e.retryable() ? "retryable" : "not retryable", request.model(), shown(endpoint),
+                    masked(apiKey), e.getMessage(), e.getCause() == null ? "" : " [" + causeOf(e) + "]");
+            throw e;
+        }
+    }
+
+    /**
+     * Releases the HTTP client's threads and idle connections when this provider created the client; does nothing
+     * when the client was passed in. Idempotent; do not call {@link #complete} afterwards.
+     */
+    public void close() {
+        if (ownsClient) {
+            release(client);
+        }
+    }
+
+    private Completion call(CompletionRequest request) throws ModelException {
         Request httpRequest = httpRequest(request);
         long startNanos = System.nanoTime();
         try (Response response = client.newCall(httpRequest).execute()) {
@@ -145,20 +214,10 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
             throw new ModelException(ErrorCode.UPSTREAM_TIMEOUT,
                     "the model provider did not answer within " + describe(timeout), null, e);
         } catch (IOException e) {
-            // The request may have reached the provider before the connection failed.
+            // The request may have reached the provider before the connection failed. Retryable even when the host
+            // is unknown: on a laptop that is offline, that is how every host looks, and it passes.
             throw new ModelException(ErrorCode.UPSTREAM_ERROR,
                     "the connection to the model provider failed", null, e);
-        }
-    }
-
-    /**
-     * Releases the HTTP client's threads and idle connections when this provider created the client; does nothing
-     * when the client was passed in. Idempotent; do not call {@link #complete} afterwards.
-     */
-    public void close() {
-        if (ownsClient) {
-            client.dispatcher().executorService().shutdown();
-            client.connectionPool().evictAll();
         }
     }
 
@@ -177,10 +236,11 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("a JSON tree of strings could not be written", e);
         }
-        Request.Builder builder = new Request.Builder()
-                .url(endpoint)
-                .header("Accept", "application/json")
-                .post(RequestBody.create(json, JSON));
+        return authorized(new Request.Builder().url(endpoint).post(RequestBody.create(json, JSON)), apiKey);
+    }
+
+    private static Request authorized(Request.Builder builder, String apiKey) {
+        builder.header("Accept", "application/json");
         if (apiKey != null) {
             builder.header("Authorization", "Bearer " + apiKey);
         }
@@ -188,19 +248,42 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     }
 
     private Completion completion(byte[] body, long elapsedMs) throws ModelException {
-        JsonNode root = parse(body);
+        JsonNode root = parse(mapper, body);
         if (root == null || !root.isObject()) {
             throw unreadableReply();
         }
         JsonNode choices = root.path("choices");
-        if (!choices.isArray() || choices.isEmpty()) {
-            String detail = providerMessage(root);
+        JsonNode error = root.path("error");
+        if (!error.isMissingNode() && !error.isNull() && (!choices.isArray() || choices.isEmpty())) {
+            // OpenRouter answers 200 with an error when the routed provider fails mid-request.
+            String detail = providerMessage(error);
+            JsonNode code = error.path("code");
+            boolean retryable = !contextTooLong(error) && (!code.isIntegralNumber() || retryableStatus(code.intValue()));
             throw new ModelException(ErrorCode.UPSTREAM_ERROR,
-                    "the model provider sent no reply" + (detail == null ? "" : ": " + detail));
+                    "the model provider sent no reply" + (detail == null ? "" : ": " + detail), retryable, null, null);
         }
-        JsonNode content = choices.path(0).path("message").path("content");
-        if (!content.isTextual()) {
+        if (!choices.isArray()) {
             throw unreadableReply();
+        }
+        if (choices.isEmpty()) {
+            throw new ModelException(ErrorCode.UPSTREAM_ERROR, "the model provider sent no reply");
+        }
+        JsonNode message = choices.path(0).path("message");
+        if (!message.isObject()) {
+            throw unreadableReply();
+        }
+        JsonNode content = message.path("content");
+        if (!content.isTextual() && !content.isNull() && !content.isMissingNode()) {
+            throw unreadableReply();
+        }
+        if (!content.isTextual() || content.textValue().isBlank()) {
+            JsonNode toolCalls = message.path("tool_calls");
+            if ((toolCalls.isArray() && !toolCalls.isEmpty()) || message.path("function_call").isObject()) {
+                // Asked again, the model asks for the same tools: Parley offers none, so this cannot pass.
+                throw ModelException.notRetryable("the model answered only with tool calls, which Parley does not run");
+            }
+            // A blank answer is no answer (and counts nothing); sampled again, the model may well say something.
+            throw new ModelException(ErrorCode.UPSTREAM_ERROR, "the model sent an empty reply");
         }
         JsonNode usage = root.path("usage");
         JsonNode id = root.path("id");
@@ -228,27 +311,49 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         }
         if (status == 401 || status == 403) {
             // Their message may quote part of the key ("Incorrect API key provided: sk-ab***yz"), so it is not used.
-            return new ModelException(ErrorCode.UPSTREAM_ERROR,
-                    "the model provider refused the API key (HTTP " + status + ")");
+            return ModelException.notRetryable(apiKey == null
+                    ? "the model provider wants an API key (HTTP " + status + ")"
+                    : "the model provider refused the API key (HTTP " + status + ")");
         }
-        String detail = errorBodyMessage(response);
+        JsonNode error = errorOf(response);
+        String detail = providerMessage(error);
         return new ModelException(ErrorCode.UPSTREAM_ERROR,
-                "the model provider answered HTTP " + status + (detail == null ? "" : ": " + detail));
+                "the model provider answered HTTP " + status + (detail == null ? "" : ": " + detail),
+                retryableStatus(status) && !contextTooLong(error), null, null);
     }
 
-    /** The provider's own explanation of an error status, best effort: a failure to read it is no new failure. */
-    private String errorBodyMessage(Response response) {
+    /**
+     * Whether a provider's status can pass when the request is sent again: a 5xx (but 501, a server that does not
+     * do this at all), 408 and 425. A 4xx says the request itself is refused (a bad key, an unknown model, a base
+     * URL that answers 404, a context too long), and a 3xx a base URL that points elsewhere; both come back unchanged.
+     */
+    private static boolean retryableStatus(int status) {
+        return (status >= 500 && status != 501) || status == 408 || status == 425 || status == 429;
+    }
+
+    /** Whether {@code error} (an {@code error} member, any shape) says the conversation is too long for the model. */
+    private static boolean contextTooLong(JsonNode error) {
+        String message = error.isTextual() ? error.textValue() : error.path("message").asText("");
+        for (String text : List.of(error.path("code").asText(""), error.path("type").asText(""), message)) {
+            if (CONTEXT_TOO_LONG.matcher(text).find()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The {@code error} member of an error status's body, best effort: a failure to read it is no new failure. */
+    private JsonNode errorOf(Response response) {
         try {
-            JsonNode root = parse(readCapped(response.body()));
-            return root == null ? null : providerMessage(root);
+            JsonNode root = parse(mapper, readCapped(response.body()));
+            return root == null ? MissingNode.getInstance() : root.path("error");
         } catch (IOException | ModelException e) {
-            return null;
+            return MissingNode.getInstance();
         }
     }
 
     /** {@code error.message} (or a bare {@code error} string, as some local servers send), made safe to show. */
-    private String providerMessage(JsonNode root) {
-        JsonNode error = root.path("error");
+    private String providerMessage(JsonNode error) {
         JsonNode message = error.isTextual() ? error : error.path("message");
         if (!message.isTextual()) {
             return null;
@@ -257,18 +362,23 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         if (apiKey != null) {
             text = text.replace(apiKey, "***");
         }
-        text = text.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
-        if (text.isEmpty()) {
+        return shortened(text, MAX_PROVIDER_MESSAGE_CHARS);
+    }
+
+    /** {@code text} on one line, without control characters, cut to {@code maxChars}; {@code null} when empty. */
+    private static String shortened(String text, int maxChars) {
+        String line = text.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
+        if (line.isEmpty()) {
             return null;
         }
-        if (text.codePointCount(0, text.length()) > MAX_PROVIDER_MESSAGE_CHARS) {
-            text = text.substring(0, text.offsetByCodePoints(0, MAX_PROVIDER_MESSAGE_CHARS)) + "…";
+        if (line.codePointCount(0, line.length()) > maxChars) {
+            line = line.substring(0, line.offsetByCodePoints(0, maxChars)) + "…";
         }
-        return text;
+        return line;
     }
 
     /** The parsed body, or {@code null} when it is not JSON. */
-    private JsonNode parse(byte[] body) {
+    private static JsonNode parse(ObjectMapper mapper, byte[] body) {
         try {
             return mapper.readTree(body);
         } catch (IOException e) {
@@ -279,7 +389,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     private static byte[] readCapped(ResponseBody body) throws IOException, ModelException {
         BufferedSource source = body.source();
         if (source.request(MAX_BODY_BYTES + 1)) {
-            throw new ModelException(ErrorCode.UPSTREAM_ERROR,
+            throw ModelException.notRetryable(
                     "the model provider sent a reply larger than " + MAX_BODY_BYTES / (1024 * 1024) + " MiB");
         }
         return source.getBuffer().readByteArray();
@@ -298,37 +408,139 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         }
     }
 
+    /** A success status whose body is no chat completion: the base URL leads to something else, every time. */
     private static ModelException unreadableReply() {
-        return new ModelException(ErrorCode.UPSTREAM_ERROR,
-                "the model provider sent a reply that is not an OpenAI chat completion");
+        return ModelException.notRetryable("the model provider sent a reply that is not an OpenAI chat completion");
     }
 
     private static String describe(Duration duration) {
         return duration.toMillis() < 1000 ? duration.toMillis() + " ms" : duration.toSeconds() + " s";
     }
 
-    private static HttpUrl endpoint(String baseUrl) {
+    // ----------------------------------------------------------------- the model list read at start
+
+    private static List<ModelInfo> upstreamModels(OkHttpClient client, HttpUrl base, String apiKey,
+                                                  Duration timeout) throws ModelException {
+        HttpUrl url = base.newBuilder().addPathSegment("models").build();
+        String upstream = "the model provider at " + shown(base);
+        String instead = "; or name the models with --models";
+        Request request = authorized(new Request.Builder().url(url).get(), apiKey);
+        try (Response response = client.newCall(request).execute()) {
+            int status = response.code();
+            if (status == 401 || status == 403) {
+                throw ModelException.notRetryable(apiKey == null
+                        ? upstream + " wants an API key (HTTP " + status + " to GET /models); set " + KEY_VARIABLE
+                        : upstream + " refused the API key (HTTP " + status + " to GET /models); check "
+                                + KEY_VARIABLE);
+            }
+            if (status == 404 || status == 405) {
+                throw ModelException.notRetryable(upstream + " has no GET /models (HTTP " + status + "), so it is"
+                        + " not an OpenAI-compatible API; check --model-base-url (it usually ends in /v1)" + instead);
+            }
+            if (!response.isSuccessful()) {
+                throw new ModelException(ErrorCode.UPSTREAM_ERROR, upstream + " answered HTTP " + status
+                        + " to GET /models; try again later" + instead, retryableStatus(status), null, null);
+            }
+            JsonNode root = parse(Json.newMapper(), readCapped(response.body()));
+            JsonNode data = root == null ? MissingNode.getInstance() : root.path("data");
+            if (!data.isArray()) {
+                throw ModelException.notRetryable(upstream + " did not answer GET /models with an OpenAI model list"
+                        + " ({\"data\":[{\"id\":…}]}), so it is not an OpenAI-compatible API; check --model-base-url"
+                        + instead);
+            }
+            return listedModels(data, upstream);
+        } catch (InterruptedIOException e) {
+            throw new ModelException(ErrorCode.UPSTREAM_TIMEOUT, upstream + " did not answer GET /models within "
+                    + describe(timeout) + instead, null, e);
+        } catch (IOException e) {
+            throw new ModelException(ErrorCode.UPSTREAM_ERROR, "cannot reach " + upstream + " ("
+                    + withoutKey(e.getClass().getSimpleName() + ": " + e.getMessage(), apiKey)
+                    + "); check --model-base-url and that the server is running" + instead, null, e);
+        }
+    }
+
+    /** The usable models of a {@code data} array, in its order: invalid ids are left out (and named), repeats once. */
+    private static List<ModelInfo> listedModels(JsonNode data, String upstream) throws ModelException {
+        List<ModelInfo> infos = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        List<String> unusable = new ArrayList<>();
+        for (JsonNode entry : data) {
+            JsonNode idNode = entry.path("id");
+            String id = idNode.isTextual() ? idNode.textValue().strip() : null;
+            if (!ModelIds.isValid(id)) {
+                unusable.add(id == null ? String.valueOf(idNode) : "'" + shortened(id, 60) + "'");
+            } else if (seen.add(id)) {
+                JsonNode name = entry.path("name");
+                String shownName = name.isTextual() ? shortened(name.textValue(), Limits.MAX_MODEL_CHARS) : null;
+                infos.add(new ModelInfo(id, shownName == null ? id : shownName));
+            }
+        }
+        if (!unusable.isEmpty()) {
+            LOG.warn("{} lists {} model id(s) Parley cannot offer (a model id is {}), left out: {}", upstream,
+                    unusable.size(), ModelIds.RULE, String.join(", ", unusable.subList(0, Math.min(10,
+                            unusable.size()))) + (unusable.size() > 10 ? ", …" : ""));
+        }
+        if (infos.isEmpty()) {
+            throw ModelException.notRetryable(upstream + " lists no model" + (unusable.isEmpty() ? "" : " Parley can"
+                    + " offer") + " at GET /models; load or install one there, or name the models with --models");
+        }
+        LOG.info("{} lists {} model(s); the default is {} (--models chooses others)", upstream, infos.size(),
+                infos.get(0).id());
+        return List.copyOf(infos);
+    }
+
+    // ----------------------------------------------------------------- settings, checked at start
+
+    private static OkHttpClient configured(OkHttpClient client, Duration timeout) {
+        // A redirect would turn the POST into a GET; an explicit "answered HTTP 301" is easier to act on.
+        return client.newBuilder()
+                .callTimeout(timeout)
+                .readTimeout(timeout)
+                .writeTimeout(timeout)
+                .followRedirects(false)
+                .build();
+    }
+
+    private static void release(OkHttpClient client) {
+        client.dispatcher().executorService().shutdown();
+        client.connectionPool().evictAll();
+    }
+
+    private static HttpUrl baseUrl(String baseUrl) {
         HttpUrl base = baseUrl == null ? null : HttpUrl.parse(baseUrl.strip());
         if (base == null) {
             throw new IllegalArgumentException("--model-base-url must be an http:// or https:// URL such as "
                     + "https://openrouter.ai/api/v1 (got " + (baseUrl == null ? "none" : "'" + baseUrl + "'") + ")");
         }
-        // addPathSegments drops the empty segment of a trailing slash: ".../v1" and ".../v1/" end up the same.
-        return base.newBuilder().addPathSegments("chat/completions").build();
+        return base;
     }
 
-    private static List<ModelInfo> modelInfos(List<String> modelIds) {
+    /**
+     * The {@code --models} ids, trimmed, as model infos; refused, naming {@code --models} and the id, when one is
+     * empty, repeated, or not a model id (whitespace inside, a character no provider uses, too long).
+     */
+    private static List<ModelInfo> configuredModels(List<String> modelIds) {
         if (modelIds == null || modelIds.isEmpty()) {
-            throw new IllegalArgumentException("the openai model provider needs at least one model id");
+            throw new IllegalArgumentException("the openai model provider needs at least one model id (--models)");
         }
         List<ModelInfo> infos = new ArrayList<>(modelIds.size());
         Set<String> seen = new HashSet<>();
-        for (String id : modelIds) {
-            if (id == null || id.isBlank()) {
-                throw new IllegalArgumentException("a model id of the openai model provider is blank");
+        for (String raw : modelIds) {
+            String id = raw == null ? "" : raw.strip();
+            if (id.isEmpty()) {
+                throw new IllegalArgumentException("--models holds an empty model id (two commas in a row, or one at"
+                        + " an end?): '" + String.join(",", modelIds) + "'");
+            }
+            if (id.length() > Limits.MAX_MODEL_CHARS) {
+                throw new IllegalArgumentException("--models: model id '" + id.substring(0, 40) + "…' is "
+                        + id.length() + " characters long; at most " + Limits.MAX_MODEL_CHARS + " are allowed");
+            }
+            if (!ModelIds.isValid(id)) {
+                throw new IllegalArgumentException("--models: '" + id + "' is not a model id; a model id is "
+                        + ModelIds.RULE);
             }
             if (!seen.add(id)) {
-                throw new IllegalArgumentException("model id '" + id + "' is listed twice");
+                throw new IllegalArgumentException("--models lists model id '" + id + "' twice");
             }
             infos.add(new ModelInfo(id, id));
         }
@@ -343,7 +555,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         // Checked here so that OkHttp never builds an exception message around the header value.
         if (!key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             throw new IllegalArgumentException(
-                    "PARLEY_MODEL_API_KEY contains characters that cannot be sent in an HTTP header");
+                    KEY_VARIABLE + " contains characters that cannot be sent in an HTTP header");
         }
         return key;
     }
@@ -355,5 +567,29 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
                             + " minutes (got " + timeout + ")");
         }
         return timeout;
+    }
+
+    // ----------------------------------------------------------------- what an operator may read
+
+    /** A URL fit for a log: no user name, password, query or fragment, which may hold credentials. */
+    private static String shown(HttpUrl url) {
+        return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
+    }
+
+    /** Enough of a key to tell which one was used (its last four characters), never the key. */
+    static String masked(String apiKey) {
+        if (apiKey == null) {
+            return "(none)";
+        }
+        return apiKey.length() < 16 ? "***" : "…" + apiKey.substring(apiKey.length() - 4);
+    }
+
+    private String causeOf(ModelException e) {
+        Throwable cause = e.getCause();
+        return withoutKey(cause.getClass().getSimpleName() + ": " + cause.getMessage(), apiKey);
+    }
+
+    private static String withoutKey(String text, String apiKey) {
+        return apiKey == null ? text : text.replace(apiKey, "***");
     }
 }

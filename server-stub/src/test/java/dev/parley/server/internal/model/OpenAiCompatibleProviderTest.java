@@ -12,7 +12,11 @@ import dev.parley.protocol.Role;
 import dev.parley.server.Completion;
 import dev.parley.server.CompletionRequest;
 import dev.parley.server.ModelException;
+import dev.parley.protocol.Limits;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.List;
@@ -331,7 +335,6 @@ class OpenAiCompatibleProviderTest {
         "<html>Bad gateway</html>",
         "",
         "[]",
-        "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":[]}}]}",
         "{\"choices\":[{\"text\":\"Paris.\"}]}"
     })
     void unreadableSuccessBodyIsUpstreamError(String body) {
@@ -341,6 +344,7 @@ class OpenAiCompatibleProviderTest {
 
         assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_ERROR);
         assertThat(e.getMessage()).isEqualTo("the model provider sent a reply that is not an OpenAI chat completion");
+        assertThat(e.retryable()).as("a base URL that leads elsewhere leads there again").isFalse();
     }
 
     @Test
@@ -416,5 +420,330 @@ class OpenAiCompatibleProviderTest {
         assertThatThrownBy(() -> new OpenAiCompatibleProvider(url, List.of(MODEL), null, Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("timeout");
+    }
+
+    // ----------------------------------------------------------------- retryable (SPEC §5)
+
+    @ParameterizedTest
+    @ValueSource(ints = {401, 403})
+    void refusedKeyIsNotRetryable(int status) {
+        server.enqueue(json(status, "{\"error\":{\"message\":\"No auth credentials found\",\"code\":" + status + "}}"));
+
+        ModelException e = failure(provider(KEY));
+
+        assertThat(e.retryable()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        // OpenAI
+        "400|{\"error\":{\"message\":\"Please reduce the length of the messages.\",\"type\":\"invalid_request_error\","
+                + "\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}",
+        // vLLM
+        "400|{\"object\":\"error\",\"message\":\"x\",\"error\":{\"message\":\"This model's maximum context length is 4096"
+                + " tokens. However, you requested 5000 tokens.\"}}",
+        // llama.cpp server
+        "400|{\"error\":{\"code\":400,\"message\":\"the request exceeds the available context size, try increasing it\","
+                + "\"type\":\"exceed_context_size_error\"}}",
+        // a server that answers it with a 5xx, which would otherwise be retryable
+        "500|{\"error\":\"prompt is too long: 210000 tokens > 200000 maximum\"}",
+        // OpenRouter, 200 with an error object
+        "200|{\"error\":{\"message\":\"This endpoint's maximum context length is 8192 tokens.\",\"code\":502}}"
+    })
+    void contextLengthErrorIsNotRetryableWhateverItsStatus(String statusAndBody) {
+        String[] parts = statusAndBody.split("\\|", 2);
+        server.enqueue(json(Integer.parseInt(parts[0]), parts[1]));
+
+        ModelException e = failure(provider(KEY));
+
+        assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_ERROR);
+        assertThat(e.retryable()).as(e.getMessage()).isFalse();
+    }
+
+    @Test
+    void notFoundFromAWrongBaseUrlOrAnUnknownModelIsNotRetryable() {
+        server.enqueue(json(404, "{\"error\":{\"message\":\"model 'gpt-4o-mini' not found\"}}"));
+        server.enqueue(new MockResponse.Builder().code(404).body("404 page not found").build());
+
+        ModelException unknownModel = failure(provider(KEY));
+        ModelException wrongBaseUrl = failure(provider);
+
+        assertThat(unknownModel.getMessage()).isEqualTo("the model provider answered HTTP 404: model 'gpt-4o-mini' not found");
+        assertThat(unknownModel.retryable()).isFalse();
+        assertThat(wrongBaseUrl.retryable()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {400, 402, 422, 301})
+    void otherRefusalsOfTheRequestAreNotRetryable(int status) {
+        server.enqueue(json(status, "{\"error\":{\"message\":\"temperature must be at most 2\"}}"));
+
+        assertThat(failure(provider(KEY)).retryable()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {500, 502, 503, 504})
+    void serverErrorsOfTheModelAreRetryable(int status) {
+        server.enqueue(json(status, "{\"error\":{\"message\":\"upstream overloaded\"}}"));
+
+        ModelException e = failure(provider(KEY));
+
+        assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_ERROR);
+        assertThat(e.retryable()).isTrue();
+    }
+
+    @Test
+    void rateLimitTimeoutAndBrokenConnectionAreRetryable() {
+        server.enqueue(json(429, "{\"error\":{\"message\":\"Rate limit exceeded\"}}"));
+        server.enqueue(new MockResponse.Builder().code(200).body(OPENROUTER_REPLY).bodyDelay(8, TimeUnit.SECONDS)
+                .build());
+
+        ModelException limited = failure(provider(KEY));
+        ModelException timedOut = failure(provider);
+        String url = server.url("/v1").toString();
+        server.close();
+        provider.close();
+        provider = new OpenAiCompatibleProvider(url, List.of(MODEL), KEY, TIMEOUT);
+        ModelException unreachable = failure(provider);
+
+        assertThat(limited.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+        assertThat(timedOut.code()).isEqualTo(ErrorCode.UPSTREAM_TIMEOUT);
+        assertThat(unreachable.code()).isEqualTo(ErrorCode.UPSTREAM_ERROR);
+        assertThat(List.of(limited, timedOut, unreachable)).allSatisfy(e -> assertThat(e.retryable()).isTrue());
+    }
+
+    // ----------------------------------------------------------------- empty and tool-call-only replies
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"\"", "\"  \\n\\t \"", "null"})
+    void emptyReplyIsARetryableUpstreamError(String content) {
+        server.enqueue(json(200, "{\"id\":\"gen-2\",\"choices\":[{\"index\":0,\"finish_reason\":\"stop\","
+                + "\"message\":{\"role\":\"assistant\",\"content\":" + content + "}}],"
+                + "\"usage\":{\"prompt_tokens\":24,\"completion_tokens\":0}}"));
+
+        ModelException e = failure(provider(KEY));
+
+        assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_ERROR);
+        assertThat(e.getMessage()).isEqualTo("the model sent an empty reply");
+        assertThat(e.retryable()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"null", "\"\""})
+    void replyHoldingOnlyToolCallsIsNotRetryable(String content) {
+        server.enqueue(json(200, "{\"choices\":[{\"index\":0,\"finish_reason\":\"tool_calls\",\"message\":{"
+                + "\"role\":\"assistant\",\"content\":" + content + ",\"tool_calls\":[{\"id\":\"call_1\","
+                + "\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]}}]}"));
+
+        ModelException e = failure(provider(KEY));
+
+        assertThat(e.code()).isEqualTo(ErrorCode.UPSTREAM_ERROR);
+        assertThat(e.getMessage()).contains("tool calls");
+        assertThat(e.retryable()).isFalse();
+    }
+
+    // ----------------------------------------------------------------- the operator's log
+
+    @Test
+    void failuresAreLoggedAtWarnWithTheKeyMasked() throws Exception {
+        server.enqueue(json(401, "{\"error\":{\"message\":\"Incorrect API key provided: " + KEY + "\"}}"));
+        server.enqueue(json(503, "{\"error\":{\"message\":\"no capacity for key " + KEY + "\"}}"));
+        OpenAiCompatibleProvider configured = provider(KEY);
+
+        String log = standardErrorOf(() -> {
+            failure(configured);
+            failure(configured);
+        });
+
+        assertThat(log).contains("WARN")
+                .contains("upstream_error (not retryable)", "refused the API key (HTTP 401)")
+                .contains("upstream_error (retryable)", "HTTP 503: no capacity for key ***")
+                .contains(server.url("/api/v1/chat/completions").toString(), MODEL)
+                .contains("…" + KEY.substring(KEY.length() - 4));
+        assertThat(log).doesNotContain(KEY).doesNotContain("Bearer").doesNotContain("Authorization")
+                .doesNotContain(KEY.substring(0, 12));
+    }
+
+    @Test
+    void deadUpstreamIsLoggedWithTheCause() throws Exception {
+        String url = server.url("/v1").toString();
+        server.close();
+        provider = new OpenAiCompatibleProvider(url, List.of(MODEL), KEY, TIMEOUT);
+
+        String log = standardErrorOf(() -> failure(provider));
+
+        assertThat(log).contains("WARN", "the connection to the model provider failed", "ConnectException")
+                .doesNotContain(KEY);
+    }
+
+    @Test
+    void maskedKeyShowsOnlyItsLastFourCharacters() {
+        assertThat(OpenAiCompatibleProvider.masked(KEY)).isEqualTo("…4f9a");
+        assertThat(OpenAiCompatibleProvider.masked("short-key")).isEqualTo("***");
+        assertThat(OpenAiCompatibleProvider.masked(null)).isEqualTo("(none)");
+    }
+
+    // ----------------------------------------------------------------- --models, checked at start
+
+    @Test
+    void configuredModelIdsAreTrimmed() {
+        provider = new OpenAiCompatibleProvider(server.url("/v1").toString(), List.of(" " + MODEL, "llama3.1:8b\t"),
+                null, TIMEOUT);
+
+        assertThat(provider.models()).extracting(ModelInfo::id).containsExactly(MODEL, "llama3.1:8b");
+        assertThat(provider.defaultModel()).isEqualTo(MODEL);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "   "})
+    void emptyModelIdIsRefusedNamingTheOption(String empty) {
+        String url = server.url("/v1").toString();
+
+        assertThatThrownBy(() -> new OpenAiCompatibleProvider(url, List.of(MODEL, empty), null, TIMEOUT))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--models").hasMessageContaining("empty model id");
+    }
+
+    @Test
+    void duplicateModelIdIsRefusedNamingIt() {
+        String url = server.url("/v1").toString();
+
+        assertThatThrownBy(() -> new OpenAiCompatibleProvider(url, List.of(MODEL, "llama3.1:8b", " " + MODEL), null,
+                TIMEOUT))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--models lists model id '" + MODEL + "' twice");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt 4o", "gpt-4o\tmini", "llama3.1;8b", "modèle"})
+    void modelIdWithWhitespaceOrAnUnusableCharacterIsRefusedNamingIt(String id) {
+        String url = server.url("/v1").toString();
+
+        assertThatThrownBy(() -> new OpenAiCompatibleProvider(url, List.of(id), null, TIMEOUT))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--models: '" + id + "' is not a model id")
+                .hasMessageContaining("1 to 200 characters");
+    }
+
+    @Test
+    void modelIdOverTheLengthLimitIsRefusedNamingIt() {
+        String url = server.url("/v1").toString();
+        String longest = "m".repeat(Limits.MAX_MODEL_CHARS);
+
+        provider = new OpenAiCompatibleProvider(url, List.of(longest), null, TIMEOUT);
+        assertThatThrownBy(() -> new OpenAiCompatibleProvider(url, List.of(longest + "m"), null, TIMEOUT))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--models").hasMessageContaining("'mmmm")
+                .hasMessageContaining("201 characters").hasMessageContaining("at most 200");
+    }
+
+    // ----------------------------------------------------------------- the upstream's model list
+
+    private static final String MODEL_LIST = """
+            {"object":"list","data":[
+              {"id":"llama3.1:8b","object":"model","created":1721000000,"owned_by":"library"},
+              {"id":"openai/gpt-4o-mini","name":"OpenAI: GPT-4o-mini","object":"model"},
+              {"id":"llama3.1:8b","object":"model"}]}
+            """;
+
+    @Test
+    void withoutConfiguredModelsTheUpstreamListIsOfferedInItsOrder() throws Exception {
+        server.enqueue(json(200, MODEL_LIST));
+
+        provider = OpenAiCompatibleProvider.withUpstreamModels(server.url("/api/v1/").toString(), KEY, TIMEOUT);
+
+        assertThat(provider.models()).containsExactly(
+                new ModelInfo("llama3.1:8b", "llama3.1:8b"),
+                new ModelInfo("openai/gpt-4o-mini", "OpenAI: GPT-4o-mini"));
+        assertThat(provider.defaultModel()).isEqualTo("llama3.1:8b");
+        RecordedRequest asked = server.takeRequest(1, TimeUnit.SECONDS);
+        assertThat(asked.getMethod()).isEqualTo("GET");
+        assertThat(asked.getUrl().encodedPath()).isEqualTo("/api/v1/models");
+        assertThat(asked.getHeaders().get("Authorization")).isEqualTo("Bearer " + KEY);
+
+        server.enqueue(json(200, OPENROUTER_REPLY));
+        assertThat(provider.complete(new CompletionRequest("openai/gpt-4o-mini", REQUEST.messages())).content())
+                .isEqualTo("Paris.");
+        assertThat(server.takeRequest(1, TimeUnit.SECONDS).getUrl().encodedPath())
+                .isEqualTo("/api/v1/chat/completions");
+    }
+
+    @Test
+    void upstreamListLeavesOutIdsParleyCannotOffer() throws Exception {
+        server.enqueue(json(200, "{\"data\":[{\"id\":\"My Model.gguf\"},{\"id\":42},{\"id\":\"qwen2.5:7b\"}]}"));
+
+        String log = standardErrorOf(() ->
+                provider = OpenAiCompatibleProvider.withUpstreamModels(server.url("/v1").toString(), null, TIMEOUT));
+
+        assertThat(provider.models()).extracting(ModelInfo::id).containsExactly("qwen2.5:7b");
+        assertThat(log).contains("WARN", "'My Model.gguf'", "42");
+    }
+
+    @Test
+    void unreachableUpstreamFailsTheStartPlainly() {
+        String url = server.url("/v1").toString();
+        server.close();
+
+        assertThatThrownBy(() -> OpenAiCompatibleProvider.withUpstreamModels(url, KEY, TIMEOUT))
+                .isInstanceOf(ModelException.class)
+                .hasMessageStartingWith("cannot reach the model provider at " + url)
+                .hasMessageContaining("--model-base-url").hasMessageContaining("--models")
+                .hasMessageNotContaining(KEY);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {401, 403})
+    void refusedKeyAtTheModelListFailsTheStartNamingTheVariable(int status) {
+        server.enqueue(json(status, "{\"error\":{\"message\":\"Incorrect API key provided: " + KEY + "\"}}"));
+        String url = server.url("/v1").toString();
+
+        assertThatThrownBy(() -> OpenAiCompatibleProvider.withUpstreamModels(url, KEY, TIMEOUT))
+                .isInstanceOf(ModelException.class)
+                .hasMessage("the model provider at " + url + " refused the API key (HTTP " + status
+                        + " to GET /models); check PARLEY_MODEL_API_KEY");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"404|{\"detail\":\"Not Found\"}", "200|<html><body>Welcome to nginx!</body></html>",
+            "200|{\"models\":[\"a\"]}", "405|"})
+    void baseUrlWithoutAnOpenAiModelListFailsTheStartAsNotOpenAiCompatible(String statusAndBody) {
+        String[] parts = statusAndBody.split("\\|", 2);
+        server.enqueue(new MockResponse.Builder().code(Integer.parseInt(parts[0])).body(parts[1]).build());
+        String url = server.url("/").toString();
+
+        assertThatThrownBy(() -> OpenAiCompatibleProvider.withUpstreamModels(url, null, TIMEOUT))
+                .isInstanceOf(ModelException.class)
+                .hasMessageStartingWith("the model provider at " + url)
+                .hasMessageContaining("not an OpenAI-compatible API").hasMessageContaining("--model-base-url");
+    }
+
+    @Test
+    void emptyUpstreamListFailsTheStart() {
+        server.enqueue(json(200, "{\"object\":\"list\",\"data\":[]}"));
+        String url = server.url("/v1").toString();
+
+        assertThatThrownBy(() -> OpenAiCompatibleProvider.withUpstreamModels(url, null, TIMEOUT))
+                .isInstanceOf(ModelException.class)
+                .hasMessageContaining("lists no model").hasMessageContaining("--models");
+    }
+
+    /** What this thread's code wrote to standard error (where slf4j-simple logs) while {@code action} ran. */
+    static String standardErrorOf(ThrowingRunnable action) throws Exception {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setErr(original);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        original.print(text); // still in the test's output
+        return text;
+    }
+
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
     }
 }
