@@ -26,7 +26,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import dev.parley.protocol.RefreshRequest;
 import dev.parley.protocol.RenameRequest;
 import dev.parley.server.ModelProvider;
@@ -203,11 +205,16 @@ public final class Api {
         return false;
     }
 
-    /** Counts each row a push received, by kind and result: {@value #PUSH_ROWS}. */
+    /**
+     * Counts each row a push received, by kind and result: {@value #PUSH_ROWS}. A push holds up to 500 rows, so
+     * they are tallied first and each counter is looked up once per result, not once per row.
+     */
     private void countPushedRows(String kind, List<RowResult> results) {
-        for (RowResult result : results) {
-            meters.counter(PUSH_ROWS, "kind", kind, "result", result.result().wire()).increment();
-        }
+        Map<RowResult.Outcome, Long> tally = results.stream()
+                .collect(Collectors.groupingBy(RowResult::result, () -> new EnumMap<>(RowResult.Outcome.class),
+                        Collectors.counting()));
+        tally.forEach((outcome, rows) -> meters.counter(PUSH_ROWS, "kind", kind, "result", outcome.wire())
+                .increment(rows));
     }
 
     /** Reads the rows of one array of a push one by one, so that an unreadable row is rejected alone. */

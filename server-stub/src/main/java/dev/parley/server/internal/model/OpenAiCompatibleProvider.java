@@ -71,6 +71,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     static final String KEY_VARIABLE = "PARLEY_MODEL_API_KEY";
     private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+    private static final ObjectMapper MAPPER = Json.newMapper(); // thread-safe once configured
     /**
      * How the OpenAI-compatible servers say a conversation is longer than the model takes: OpenAI's and vLLM's
      * "maximum context length", llama.cpp's {@code exceed_context_size_error}, LM Studio's "context length",
@@ -87,7 +88,6 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     private final Duration timeout;
     private final OkHttpClient client;
     private final boolean ownsClient;
-    private final ObjectMapper mapper = Json.newMapper();
 
     /**
      * A provider with its own HTTP client; call {@link #close()} when done with it.
@@ -222,7 +222,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     }
 
     private Request httpRequest(CompletionRequest request) {
-        ObjectNode root = mapper.createObjectNode();
+        ObjectNode root = MAPPER.createObjectNode();
         root.put("model", request.model());
         ArrayNode messages = root.putArray("messages");
         for (ContextMessage message : request.messages()) {
@@ -232,7 +232,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         }
         byte[] json;
         try {
-            json = mapper.writeValueAsBytes(root);
+            json = MAPPER.writeValueAsBytes(root);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("a JSON tree of strings could not be written", e);
         }
@@ -248,7 +248,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     }
 
     private Completion completion(byte[] body, long elapsedMs) throws ModelException {
-        JsonNode root = parse(mapper, body);
+        JsonNode root = parse(body);
         if (root == null || !root.isObject()) {
             throw unreadableReply();
         }
@@ -324,7 +324,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
 
     /**
      * Whether a provider's status can pass when the request is sent again: a 5xx (but 501, a server that does not
-     * do this at all), 408 and 425. A 4xx says the request itself is refused (a bad key, an unknown model, a base
+     * do this at all), 408, 425 and 429. A 4xx says the request itself is refused (a bad key, an unknown model, a base
      * URL that answers 404, a context too long), and a 3xx a base URL that points elsewhere; both come back unchanged.
      */
     private static boolean retryableStatus(int status) {
@@ -345,7 +345,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     /** The {@code error} member of an error status's body, best effort: a failure to read it is no new failure. */
     private JsonNode errorOf(Response response) {
         try {
-            JsonNode root = parse(mapper, readCapped(response.body()));
+            JsonNode root = parse(readCapped(response.body()));
             return root == null ? MissingNode.getInstance() : root.path("error");
         } catch (IOException | ModelException e) {
             return MissingNode.getInstance();
@@ -358,11 +358,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         if (!message.isTextual()) {
             return null;
         }
-        String text = message.textValue();
-        if (apiKey != null) {
-            text = text.replace(apiKey, "***");
-        }
-        return shortened(text, MAX_PROVIDER_MESSAGE_CHARS);
+        return shortened(withoutKey(message.textValue(), apiKey), MAX_PROVIDER_MESSAGE_CHARS);
     }
 
     /** {@code text} on one line, without control characters, cut to {@code maxChars}; {@code null} when empty. */
@@ -378,9 +374,9 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     }
 
     /** The parsed body, or {@code null} when it is not JSON. */
-    private static JsonNode parse(ObjectMapper mapper, byte[] body) {
+    private static JsonNode parse(byte[] body) {
         try {
-            return mapper.readTree(body);
+            return MAPPER.readTree(body);
         } catch (IOException e) {
             return null;
         }
@@ -441,7 +437,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
                 throw new ModelException(ErrorCode.UPSTREAM_ERROR, upstream + " answered HTTP " + status
                         + " to GET /models; try again later" + instead, retryableStatus(status), null, null);
             }
-            JsonNode root = parse(Json.newMapper(), readCapped(response.body()));
+            JsonNode root = parse(readCapped(response.body()));
             JsonNode data = root == null ? MissingNode.getInstance() : root.path("data");
             if (!data.isArray()) {
                 throw ModelException.notRetryable(upstream + " did not answer GET /models with an OpenAI model list"
