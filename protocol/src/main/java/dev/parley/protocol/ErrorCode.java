@@ -16,10 +16,15 @@ public enum ErrorCode {
     NOT_FOUND("not_found", 404, false),
     CONFLICT("conflict", 409, false),
     PAYLOAD_TOO_LARGE("payload_too_large", 413, false),
+    UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", 415, false),
     RATE_LIMITED("rate_limited", 429, true),
+    QUOTA_EXCEEDED("quota_exceeded", 429, false),
     IN_PROGRESS("in_progress", 409, true),
+    /** A generation ended without a reply because the process running it stopped; the message can be sent again. */
+    INTERRUPTED("interrupted", 409, true),
     UPSTREAM_ERROR("upstream_error", 502, true),
     UPSTREAM_TIMEOUT("upstream_timeout", 504, true),
+    UNAVAILABLE("unavailable", 503, true),
     INTERNAL("internal", 500, true);
 
     private final String wire;

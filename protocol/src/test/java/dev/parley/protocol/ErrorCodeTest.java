@@ -46,19 +46,21 @@ class ErrorCodeTest {
                 .collect(Collectors.toCollection(LinkedHashSet::new));
 
         assertThat(wires).containsExactlyInAnyOrder("bad_request", "unauthorized", "forbidden", "not_found",
-                "conflict", "payload_too_large", "rate_limited", "in_progress", "upstream_error", "upstream_timeout",
-                "internal");
+                "conflict", "payload_too_large", "unsupported_media_type", "rate_limited", "quota_exceeded",
+                "in_progress", "interrupted", "upstream_error", "upstream_timeout", "unavailable", "internal");
     }
 
     @ParameterizedTest
-    @EnumSource(value = ErrorCode.class, names = {"RATE_LIMITED", "IN_PROGRESS", "UPSTREAM_ERROR", "UPSTREAM_TIMEOUT"})
+    @EnumSource(value = ErrorCode.class, names = {"RATE_LIMITED", "IN_PROGRESS", "INTERRUPTED", "UPSTREAM_ERROR", "UPSTREAM_TIMEOUT",
+            "UNAVAILABLE"})
     void transientFailuresAreRetryable(ErrorCode code) {
         assertThat(code.retryable()).isTrue();
     }
 
     @ParameterizedTest
     @EnumSource(value = ErrorCode.class,
-            names = {"BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE"})
+            names = {"BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE",
+                "UNSUPPORTED_MEDIA_TYPE", "QUOTA_EXCEEDED"})
     void requestsTheServerRefusedOnTheirMeritsAreNotRetryable(ErrorCode code) {
         assertThat(code.retryable()).isFalse();
     }

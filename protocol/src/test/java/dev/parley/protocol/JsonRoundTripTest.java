@@ -112,6 +112,29 @@ class JsonRoundTripTest {
         }
 
         @Test
+        void finishReasonTravelsAsItsWireNameAndAnUnknownOneReadsAsNull() throws Exception {
+            Message stopped = new Message(ASSISTANT_MESSAGE_ID, SESSION_ID, Role.ASSISTANT, "Write-", "parley-local",
+                    0L, 2L, 2L, USER_MESSAGE_ID, SENT, 40L, null, null, FinishReason.STOPPED);
+
+            JsonNode json = roundTrip(stopped, Message.class);
+            assertThat(json.get("finishReason").asText()).isEqualTo("stopped");
+            assertThat(mapper.readValue(mapper.writeValueAsString("content_filter"), FinishReason.class))
+                    .isSameAs(FinishReason.CONTENT_FILTER);
+            assertThat(mapper.readValue(mapper.writeValueAsString("tool_calls"), FinishReason.class)).isNull();
+        }
+
+        @Test
+        void streamEventsRoundTrip() throws Exception {
+            JsonNode start = roundTrip(new StreamStart(userMessage(), null, ASSISTANT_MESSAGE_ID, true),
+                    StreamStart.class);
+            assertThat(start.get("replyId").asText()).isEqualTo(ASSISTANT_MESSAGE_ID);
+            assertThat(start.get("replayed").asBoolean()).isTrue();
+            assertThat(start.get("userMessage").get("id").asText()).isEqualTo(USER_MESSAGE_ID);
+            assertThat(roundTrip(new StreamDelta("h\u00e9 \uD83D\uDE00"), StreamDelta.class).get("text").asText())
+                    .isEqualTo("h\u00e9 \uD83D\uDE00");
+        }
+
+        @Test
         void messageOmittingOptionalFieldsReadsAsNulls() throws Exception {
             Message read = mapper.readValue("{\"id\":\"" + USER_MESSAGE_ID + "\",\"sessionId\":\"" + SESSION_ID
                     + "\",\"role\":\"system\",\"content\":\"be brief\",\"messageTimestamp\":\"2026-11-26T10:15:30.123Z\"}",

@@ -2,10 +2,12 @@ package dev.parley.server;
 
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * A language model the server answers with (SPEC §5.2). Implementations are thread-safe: the server calls
- * {@link #complete} from many request threads at once, never while holding a database transaction.
+ * {@link #complete} and {@link #stream} from many threads at once, never while holding a database transaction.
  */
 public interface ModelProvider {
 
@@ -22,4 +24,32 @@ public interface ModelProvider {
      *                        {@link ModelException#retryable() retryable} whether the same request can succeed later
      */
     Completion complete(CompletionRequest request) throws ModelException;
+
+    /**
+     * Starts one reply and hands its text to {@code pieces} as it is generated: in order, one call at a time, on a
+     * thread of the provider's choosing; pieces never split a surrogate pair. A provider that streams from its
+     * upstream returns at once. This default, for providers that only answer whole, calls {@link #complete} on the
+     * caller's thread and hands over the reply as one piece; its stream is finished when returned, so there is
+     * nothing left to cancel.
+     */
+    default ModelStream stream(CompletionRequest request, Consumer<String> pieces) {
+        CompletableFuture<Completion> result = new CompletableFuture<>();
+        try {
+            Completion completion = complete(request);
+            pieces.accept(completion.content());
+            result.complete(completion);
+        } catch (ModelException | RuntimeException e) {
+            result.completeExceptionally(e);
+        }
+        return new ModelStream() {
+            @Override
+            public CompletableFuture<Completion> result() {
+                return result;
+            }
+
+            @Override
+            public void cancel() {
+            }
+        };
+    }
 }

@@ -11,7 +11,12 @@ import dev.parley.server.internal.chat.UsageService;
 import dev.parley.server.internal.http.Api;
 import dev.parley.server.internal.store.Database;
 import dev.parley.server.internal.store.UsageRepository;
+import dev.parley.server.internal.signal.ChangeSignals;
+import dev.parley.server.internal.signal.PollingSignals;
+import dev.parley.server.internal.signal.PostgresSignals;
+import dev.parley.server.internal.store.Dialect;
 import io.javalin.Javalin;
+import java.time.Duration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -20,16 +25,30 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * Thread-safe. The caller owns it and closes it, which stops HTTP and closes the database pool.
  */
 public final class ParleyServer implements AutoCloseable {
+    /** How often a generation's new text is written where other processes read it. */
+    private static final Duration FLUSH_EVERY = Duration.ofMillis(150);
+    /** How often SQLite's other processes look for changes; PostgreSQL's hear them at once. */
+    private static final Duration POLL_EVERY = Duration.ofMillis(100);
+    /** PostgreSQL: how often everything is looked at anyway, in case a notification was missed. */
+    private static final Duration NOTIFY_FALLBACK = Duration.ofSeconds(1);
+
     private final Javalin http;
     private final Database db;
     private final String host;
     private final MeterRegistry meters;
+    private final ChangeSignals signals;
+    private final ChatService chat;
+    private final Api api;
 
-    private ParleyServer(Javalin http, Database db, String host, MeterRegistry meters) {
+    private ParleyServer(Javalin http, Database db, String host, MeterRegistry meters, ChangeSignals signals,
+                         ChatService chat, Api api) {
         this.http = http;
         this.db = db;
         this.host = host;
         this.meters = meters;
+        this.signals = signals;
+        this.chat = chat;
+        this.api = api;
     }
 
     /** Opens the database, applies migrations and starts listening. */
@@ -38,17 +57,28 @@ public final class ParleyServer implements AutoCloseable {
         Database db = Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(),
                 config.poolSize());
         MeterRegistry meters = new SimpleMeterRegistry();
+        ChangeSignals signals = db.dialect() == Dialect.POSTGRESQL
+                ? new PostgresSignals(db::openDedicated, NOTIFY_FALLBACK) : new PollingSignals(POLL_EVERY);
+        ChatService chat = null;
+        Api api = null;
         try {
             AuthService auth = new AuthService(db, config.clock(), config.idGenerator(), config.accessTokenTtl(),
                     config.refreshTokenTtl(), config.signInAttemptsPerMinute(), config.signUpAllowed());
-            ChatService chat = new ChatService(db, config.modelProvider(), config.clock(), config.idGenerator(),
-                    config.claimTtl(), config.anonymousChatsPerMinute());
-            Api api = new Api(json, db, config.modelProvider(), auth, chat, new PushService(db, config.clock()),
+            chat = new ChatService(db, config.modelProvider(), signals, config.clock(), config.idGenerator(),
+                    config.claimTtl(), FLUSH_EVERY, config.anonymousChatsPerMinute(), json);
+            api = new Api(json, db, config.modelProvider(), auth, chat, new PushService(db, config.clock()),
                     new SyncService(db), new SessionService(db, config.clock()),
                     new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)), meters);
             Javalin http = Javalin.create(api::configure).start(config.host(), config.port());
-            return new ParleyServer(http, db, config.host(), meters);
+            return new ParleyServer(http, db, config.host(), meters, signals, chat, api);
         } catch (RuntimeException e) {
+            if (api != null) {
+                api.close();
+            }
+            if (chat != null) {
+                chat.close();
+            }
+            signals.close();
             db.close();
             throw e;
         }
@@ -73,12 +103,28 @@ public final class ParleyServer implements AutoCloseable {
         return meters;
     }
 
+    /** Replies this process is generating now. */
+    public int liveGenerations() {
+        return chat.liveGenerations();
+    }
+
+    /**
+     * Ends the open streams (their clients re-attach elsewhere), stops HTTP, then the generations still running
+     * here: they store nothing, and their claims lapse, so each of their messages can be sent again; then the
+     * database.
+     */
     @Override
     public void close() {
         try {
+            api.close();
             http.stop();
         } finally {
-            db.close();
+            try {
+                chat.close();
+                signals.close();
+            } finally {
+                db.close();
+            }
         }
     }
 }

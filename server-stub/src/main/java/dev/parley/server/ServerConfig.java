@@ -54,7 +54,7 @@ public record ServerConfig(
         private Duration refreshTokenTtl = Duration.ofDays(30);
         private int signInAttemptsPerMinute = 10;
         private int anonymousChatsPerMinute = 30;
-        private Duration claimTtl = Duration.ofMinutes(3);
+        private Duration claimTtl = Duration.ofSeconds(10);
         private boolean signUpAllowed = true;
 
         private Builder() {
@@ -133,7 +133,10 @@ public record ServerConfig(
             return this;
         }
 
-        /** How long one process may hold a message id while the model answers. */
+        /**
+         * How long a claim on a message id lives without renewal (SPEC §5.3: 10 s). The process answering renews it
+         * five times in that time, so a claim lapses only when its process died; its message can then be sent again.
+         */
         public Builder claimTtl(Duration claimTtl) {
             this.claimTtl = claimTtl;
             return this;
@@ -157,7 +160,7 @@ public record ServerConfig(
             require(positive(refreshTokenTtl), "the refresh token lifetime must be positive");
             require(signInAttemptsPerMinute >= 1, "sign-in attempts per minute must be >= 1");
             require(anonymousChatsPerMinute >= 1, "anonymous chats per minute must be >= 1");
-            require(positive(claimTtl), "the claim lifetime must be positive");
+            require(claimTtl.compareTo(Duration.ofMillis(500)) >= 0, "the claim lapse must be at least 500 ms");
             ModelProvider provider = modelProvider != null
                     ? modelProvider
                     : new LocalModelProvider(Duration.ZERO, 0.0, new Random());

@@ -1,21 +1,29 @@
 package dev.parley.server.internal.chat;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.protocol.ChatRequest;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.ChatResponse;
 import dev.parley.protocol.ErrorCode;
+import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
-import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
+import dev.parley.protocol.StreamStart;
 import dev.parley.server.Completion;
-import dev.parley.server.CompletionRequest;
 import dev.parley.server.ModelException;
 import dev.parley.server.ModelProvider;
+import dev.parley.server.ModelStream;
 import dev.parley.server.internal.ApiException;
 import dev.parley.server.internal.auth.AttemptLimiter;
+import dev.parley.server.internal.chat.LiveReply.Outcome;
+import dev.parley.server.internal.signal.ChangeSignals;
+import dev.parley.server.internal.signal.Topics;
 import dev.parley.server.internal.store.ClaimRepository;
+import dev.parley.server.internal.store.ClaimRepository.Claim;
+import dev.parley.server.internal.store.ClaimRepository.NewClaim;
 import dev.parley.server.internal.store.Database;
 import dev.parley.server.internal.store.MessageRepository;
 import dev.parley.server.internal.store.SessionRepository;
@@ -27,98 +35,315 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /api/chat} (SPEC §5.1): one exchange with the model. Signed in, a successful reply is stored with its
- * user message and the session statistics in one transaction; a known message id is replayed without calling the
- * model; a claim row in the database makes concurrent duplicates call the model once, across processes. The model
- * is never called inside a transaction. Thread-safe.
+ * {@code POST /api/chat}, re-attach and stop (SPEC §5.1, §5.3): the life of an exchange with the model. A signed-in
+ * exchange claims its message id in the database (which makes concurrent duplicates, on any process, call the model
+ * once), then runs detached from the request that started it: a JSON request waits for its outcome, a stream
+ * follows its text, and neither going away stops it. A known message id is replayed without calling the model. The
+ * model is never called inside a transaction. Thread-safe; the owner closes it.
  */
-public final class ChatService {
+public final class ChatService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChatService.class);
+    /** The error text of a user message whose reply was stopped before its first word. */
+    public static final String STOPPED_BEFORE_REPLY = "Stopped before the reply began.";
+    /** Live generations one user may have at once, on all processes together. */
+    public static final int MAX_LIVE_PER_USER = 4;
 
     private final Database db;
     private final ModelProvider provider;
+    private final ChangeSignals signals;
     private final Clock clock;
     private final Supplier<String> ids;
-    private final Duration claimTtl;
+    private final ObjectMapper json;
     private final AttemptLimiter anonymousLimiter;
     private final SessionRepository sessions = new SessionRepository();
     private final MessageRepository messages = new MessageRepository();
     private final ClaimRepository claims = new ClaimRepository();
     private final UserRepository users;
+    private final ExchangeWriter writer;
+    private final Generations generations;
+    private final RemoteReplies remote;
 
-    /**
-     * @param claimTtl how long a claim protects a message id; longer than the slowest model call, so that only a
-     *                 process that died leaves one to expire
-     */
-    public ChatService(Database db, ModelProvider provider, Clock clock, Supplier<String> ids, Duration claimTtl,
-                       int anonymousChatsPerMinute) {
-        this.db = db;
-        this.users = new UserRepository(db.dialect());
-        this.provider = provider;
-        this.clock = clock;
-        this.ids = ids;
-        this.claimTtl = claimTtl;
-        this.anonymousLimiter = new AttemptLimiter(anonymousChatsPerMinute, clock);
+    /** What a stream follows, and what to do when its client goes away. */
+    public record Followed(LiveReply reply, Runnable onLeave) {
     }
 
     /**
-     * Answers one chat request.
+     * @param claimLapse how long a claim lives unrenewed; the process running a generation renews it five times in
+     *                   that time, so only a process that died lets one lapse
+     * @param flushEvery how often a generation's new text is written where other processes read it
+     */
+    public ChatService(Database db, ModelProvider provider, ChangeSignals signals, Clock clock, Supplier<String> ids,
+                       Duration claimLapse, Duration flushEvery, int anonymousChatsPerMinute, ObjectMapper json) {
+        this.db = db;
+        this.users = new UserRepository(db.dialect());
+        this.provider = provider;
+        this.signals = signals;
+        this.clock = clock;
+        this.ids = ids;
+        this.json = json;
+        this.anonymousLimiter = new AttemptLimiter(anonymousChatsPerMinute, clock);
+        this.writer = new ExchangeWriter(db, signals, clock);
+        this.generations = new Generations(db, signals, clock, claimLapse, flushEvery, this::lose);
+        this.remote = new RemoteReplies(db, signals, clock, generations::execute, this::endedOutcome,
+                id -> interrupted());
+    }
+
+    /**
+     * Answers one chat request as JSON: completes with the Chat response, or exceptionally with an
+     * {@link ApiException} that says whether the message was stored.
      *
      * @param userId        the signed-in user, or {@code null} for an anonymous exchange that stores nothing
      * @param clientAddress keys the anonymous rate limit
      */
-    public ChatResponse chat(String userId, ChatRequest request, String clientAddress) {
+    public CompletableFuture<ChatResponse> chat(String userId, ChatRequest request, String clientAddress) {
         Instant now = clock.instant();
         Exchange exchange = validate(request, now);
         if (userId == null) {
-            return anonymous(exchange, clientAddress);
+            limitAnonymous(clientAddress);
+            return anonymous(exchange).reply().finished().thenApply(ChatService::responseOf);
         }
-        ChatResponse replay = db.inTransaction(c -> begin(c, userId, exchange, now));
-        if (replay != null) {
-            return replay;
-        }
-        Completion completion;
-        try {
-            completion = provider.complete(exchange.prompt());
-        } catch (ModelException e) {
-            boolean persisted = storeFailure(userId, exchange, e.getMessage());
-            throw ApiException.modelFailure(e, persisted);
-        } catch (RuntimeException e) {
-            releaseQuietly(exchange);
-            throw e;
-        }
-        return storeSuccess(userId, exchange, completion);
+        return begin(userId, exchange, now).finished().thenApply(ChatService::responseOf);
     }
 
-    private ChatResponse anonymous(Exchange exchange, String clientAddress) {
+    /**
+     * Starts one exchange as a stream. Refusals before it starts (bad request, in progress, rate limited) are
+     * thrown as {@link ApiException}s.
+     */
+    public Followed stream(String userId, ChatRequest request, String clientAddress) {
+        Instant now = clock.instant();
+        Exchange exchange = validate(request, now);
+        if (userId == null) {
+            limitAnonymous(clientAddress);
+            return anonymous(exchange);
+        }
+        return new Followed(begin(userId, exchange, now), () -> { });
+    }
+
+    /**
+     * Re-attaches to the reply to {@code messageId}: live on this or another process, or finished.
+     *
+     * @throws ApiException {@code not_found} for an id of another user or one the server holds no trace of
+     */
+    public Followed reattach(String userId, String messageId) {
+        Optional<Generations.Running> local = generations.local(messageId);
+        if (local.isPresent() && local.get().userId.equals(userId)) {
+            return new Followed(local.get().reply, () -> { });
+        }
+        Found found = db.read(c -> find(c, userId, messageId));
+        return switch (found.state()) {
+            case LIVE -> new Followed(remote.attach(found.claim(), startOf(found.claim())),
+                    () -> remote.release(messageId));
+            default -> new Followed(finished(found), () -> { });
+        };
+    }
+
+    /**
+     * Stops the live generation of {@code messageId} on whichever process runs it; completes with the Chat
+     * response once the partial reply is stored (its {@code assistantMessage} is {@code null} when the stop came
+     * before any text). A finished exchange answers with what is stored.
+     */
+    public CompletableFuture<ChatResponse> stop(String userId, String messageId) {
+        Optional<Generations.Running> local = generations.local(messageId);
+        if (local.isPresent() && local.get().userId.equals(userId)) {
+            local.get().stop();
+            return local.get().reply.finished().thenApply(ChatService::responseOf);
+        }
+        Found found = db.inTransaction(c -> {
+            Found f = find(c, userId, messageId);
+            if (f.state() == State.LIVE) {
+                claims.requestStop(c, messageId, clock.instant());
+                signals.announce(c, Topics.reply(messageId));
+            }
+            return f;
+        });
+        if (found.state() == State.FAILED) { // nothing is being generated: what is stored is the answer
+            return CompletableFuture.completedFuture(new ChatResponse(found.user(), null, found.session(), true,
+                    false));
+        }
+        if (found.state() != State.LIVE) {
+            return CompletableFuture.completedFuture(responseOf(finished(found).outcome()));
+        }
+        LiveReply mirror = remote.attach(found.claim(), startOf(found.claim()));
+        // The holder stops within a heartbeat; if it died instead, its claim lapses and the mirror says so.
+        return mirror.finished()
+                .completeOnTimeout(interrupted(), generations.lapse().toMillis() * 2, TimeUnit.MILLISECONDS)
+                .whenComplete((outcome, failure) -> remote.release(messageId))
+                .thenApply(ChatService::responseOf);
+    }
+
+    /** Live generations this process runs now. */
+    public int liveGenerations() {
+        return generations.count();
+    }
+
+    private enum State { LIVE, REPLY, FAILED, INTERRUPTED }
+
+    /** What the database holds about one message id of the user. */
+    private record Found(State state, Message user, Message reply, Session session, Claim claim) {
+    }
+
+    private Found find(Connection c, String userId, String messageId) throws SQLException {
+        Optional<StoredMessage> stored = messages.find(c, messageId);
+        Optional<Claim> claim = claims.find(c, messageId);
+        if (stored.isPresent() && !stored.get().userId().equals(userId)
+                || claim.isPresent() && !claim.get().userId().equals(userId)
+                || stored.isPresent() && stored.get().message().role() != dev.parley.protocol.Role.USER) {
+            throw ApiException.notFound("No such message.");
+        }
+        if (stored.isPresent() && !stored.get().message().failed()) {
+            Optional<Message> reply = messages.findReply(c, userId, messageId);
+            if (reply.isPresent()) {
+                Session session = sessions.find(c, stored.get().message().sessionId()).orElseThrow().session();
+                return new Found(State.REPLY, stored.get().message(), reply.get(), session, null);
+            }
+        }
+        if (claim.isPresent() && !claim.get().lapsed(clock.instant()) && claim.get().startEvent() != null) {
+            return new Found(State.LIVE, null, null, null, claim.get());
+        }
+        if (claim.isEmpty() && stored.isPresent() && stored.get().message().failed()) {
+            Session session = sessions.find(c, stored.get().message().sessionId()).orElseThrow().session();
+            return new Found(State.FAILED, stored.get().message(), null, session, null);
+        }
+        if (claim.isPresent() || stored.isPresent()) {
+            return new Found(State.INTERRUPTED, stored.map(StoredMessage::message).orElse(null), null, null, null);
+        }
+        throw ApiException.notFound("No such message.");
+    }
+
+    /** A finished exchange as a reply that is over: its text and its outcome. */
+    private LiveReply finished(Found found) {
+        Message user = found.user();
+        LiveReply reply = new LiveReply(user == null ? null : new StreamStart(user, found.session(),
+                found.reply() == null ? null : found.reply().id(), found.state() == State.REPLY));
+        switch (found.state()) {
+            case REPLY -> {
+                reply.append(found.reply().content());
+                reply.finish(new Outcome.Done(new ChatResponse(user, found.reply(), found.session(), true, true)));
+            }
+            case FAILED -> reply.finish(failedOutcome(user, found.session()));
+            default -> reply.finish(interrupted());
+        }
+        return reply;
+    }
+
+    /** The outcome of a generation that ended on another process, as the stored rows tell it. */
+    private Outcome endedOutcome(String messageId) {
+        Found found;
+        try {
+            found = db.read(c -> {
+                Optional<StoredMessage> stored = messages.find(c, messageId);
+                return stored.isEmpty() ? null : find(c, stored.get().userId(), messageId);
+            });
+        } catch (ApiException e) {
+            return interrupted();
+        }
+        if (found == null) {
+            return interrupted();
+        }
+        return switch (found.state()) {
+            case REPLY -> new Outcome.Done(new ChatResponse(found.user(), found.reply(), found.session(), true,
+                    false));
+            case FAILED -> failedOutcome(found.user(), found.session());
+            default -> interrupted();
+        };
+    }
+
+    /** A stored failed message: stopped before its reply began (a done exchange), or the model's failure. */
+    private static Outcome failedOutcome(Message user, Session session) {
+        if (STOPPED_BEFORE_REPLY.equals(user.errorMessage())) {
+            return new Outcome.Done(new ChatResponse(user, null, session, true, false));
+        }
+        return new Outcome.Failed(new ApiException(ErrorCode.INTERRUPTED,
+                "The reply failed: " + user.errorMessage() + " Send the message again.", null, true));
+    }
+
+    private static Outcome interrupted() {
+        return new Outcome.Failed(new ApiException(ErrorCode.INTERRUPTED,
+                "The server answering this message stopped before the reply was finished. Send it again.", 1L,
+                false));
+    }
+
+    private StreamStart startOf(Claim claim) {
+        try {
+            return json.readValue(claim.startEvent(), StreamStart.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a claim's start event is written by this server and always reads", e);
+        }
+    }
+
+    private static ChatResponse responseOf(Outcome outcome) {
+        if (outcome instanceof Outcome.Done done) {
+            return done.response();
+        }
+        throw ((Outcome.Failed) outcome).error();
+    }
+
+    private void limitAnonymous(String clientAddress) {
         long wait = anonymousLimiter.tryAcquire(clientAddress);
         if (wait > 0) {
             throw new ApiException(ErrorCode.RATE_LIMITED,
                     "Too many messages without signing in. Try again in " + wait + " seconds, or sign in.", wait, false);
         }
-        try {
-            Completion completion = provider.complete(exchange.prompt());
-            Message user = withTotal(exchange.userMessage(completion.inputTokens(), null));
-            return new ChatResponse(user, withTotal(assistant(exchange, completion)), exchange.newSession(), false,
-                    false);
-        } catch (ModelException e) {
-            throw ApiException.modelFailure(e, false);
-        }
+    }
+
+    /** An anonymous exchange: nothing is claimed or stored, and the client leaving stops it. */
+    private Followed anonymous(Exchange exchange) {
+        Message question = ExchangeWriter.withTotal(exchange.userMessage(0, null));
+        LiveReply reply = new LiveReply(new StreamStart(question, exchange.newSession(), exchange.replyId(), false));
+        AtomicReference<ModelStream> model = new AtomicReference<>();
+        generations.execute(() -> {
+            ModelStream stream = provider.stream(exchange.prompt(), piece -> reply.append(ExchangeWriter.storable(piece)));
+            model.set(stream);
+            stream.result().whenComplete((completion, failure) -> {
+                if (failure != null) {
+                    reply.finish(new Outcome.Failed(failureOf(failure, false)));
+                } else {
+                    Message user = ExchangeWriter.withTotal(exchange.userMessage(completion.inputTokens(), null));
+                    Message assistant = ExchangeWriter.withTotal(writer.assistant(exchange, completion));
+                    reply.finish(new Outcome.Done(new ChatResponse(user, assistant, exchange.newSession(), false,
+                            false)));
+                }
+            });
+        });
+        return new Followed(reply, () -> {
+            ModelStream stream = model.get();
+            if (stream != null) {
+                stream.cancel();
+            }
+        });
     }
 
     /**
-     * Claims the message id, then decides between replay (the stored exchange is returned) and calling the model
-     * for a new exchange or the retry of a failed message ({@code null}).
+     * Claims the message id, then either replays the stored exchange (a finished reply) or starts a generation
+     * for a new exchange or the retry of a failed message.
      */
-    private ChatResponse begin(Connection c, String userId, Exchange exchange, Instant now) throws SQLException {
+    private LiveReply begin(String userId, Exchange exchange, Instant now) {
+        Begun begun = db.inTransaction(c -> claim(c, userId, exchange, now));
+        if (begun.replay() != null) {
+            return finished(begun.replay());
+        }
+        LiveReply reply = new LiveReply(begun.start());
+        Generations.Running generation = new Generations.Running(exchange.messageId(), userId, exchange.claimToken(),
+                reply, now);
+        generations.start(generation, () -> generate(userId, exchange, generation));
+        return reply;
+    }
+
+    /** A claimed exchange: the stored one to replay, or the start of a new generation. */
+    private record Begun(Found replay, StreamStart start) {
+    }
+
+    private Begun claim(Connection c, String userId, Exchange exchange, Instant now) throws SQLException {
         users.lockForWrites(c, userId);
         Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
         if (session.isPresent() && !session.get().userId().equals(userId)) {
@@ -127,23 +352,109 @@ public final class ChatService {
         if (session.isPresent() && session.get().deleted()) {
             throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
         }
-        if (!claims.tryClaim(c, exchange.messageId(), exchange.claimToken(), userId, now, now.plus(claimTtl))) {
+        Session shown = session.map(StoredSession::session).orElse(exchange.newSession());
+        StreamStart start = new StreamStart(ExchangeWriter.withTotal(exchange.userMessage(0, null)), shown,
+                exchange.replyId(), false);
+        NewClaim claim = new NewClaim(exchange.messageId(), exchange.claimToken(), userId, exchange.replyId(),
+                generations.holder(), startEvent(start));
+        if (!claims.tryClaim(c, claim, now, now.plus(generations.lapse()))) {
             throw new ApiException(ErrorCode.IN_PROGRESS, "This message is being answered already.", 1L, null);
         }
         // Checked after claiming, so that an exchange finished by another process just now is seen and replayed.
         Optional<StoredMessage> stored = messages.find(c, exchange.messageId());
-        if (stored.isEmpty()) {
-            return null;
+        if (stored.isPresent()) {
+            requireSameMessage(stored.get(), userId, exchange);
+            Message user = stored.get().message();
+            Optional<Message> reply = user.failed() ? Optional.empty() : messages.findReply(c, userId, user.id());
+            if (reply.isPresent()) {
+                claims.release(c, exchange.messageId(), exchange.claimToken());
+                Session current = sessions.find(c, exchange.sessionId()).orElseThrow().session();
+                return new Begun(new Found(State.REPLY, user, reply.get(), current, null), null);
+            }
         }
-        requireSameMessage(stored.get(), userId, exchange);
-        Message user = stored.get().message();
-        Optional<Message> reply = user.failed() ? Optional.empty() : messages.findReply(c, userId, user.id());
-        if (reply.isPresent()) {
-            claims.release(c, exchange.messageId(), exchange.claimToken());
-            Session current = sessions.find(c, exchange.sessionId()).orElseThrow().session();
-            return new ChatResponse(user, reply.get(), current, true, true);
+        if (claims.countLive(c, userId, exchange.messageId(), now) >= MAX_LIVE_PER_USER) {
+            throw new ApiException(ErrorCode.RATE_LIMITED, "You have " + MAX_LIVE_PER_USER
+                    + " replies being written already. Wait for one to finish, or stop one.", 2L, false);
         }
-        return null;
+        return new Begun(null, start);
+    }
+
+    private String startEvent(StreamStart start) {
+        try {
+            return json.writeValueAsString(start);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a start event always serializes", e);
+        }
+    }
+
+    /** Runs on a model-call thread: starts the model's stream and stores its outcome when it ends. */
+    private void generate(String userId, Exchange exchange, Generations.Running generation) {
+        ModelStream stream;
+        try {
+            stream = provider.stream(exchange.prompt(),
+                    piece -> generation.reply.append(ExchangeWriter.storable(piece)));
+        } catch (RuntimeException e) {
+            conclude(userId, exchange, generation, null, e);
+            return;
+        }
+        generation.attach(stream);
+        // Stored off the provider's thread, which may be one shared timer or an HTTP client's dispatcher.
+        stream.result().whenCompleteAsync((completion, failure) -> conclude(userId, exchange, generation, completion,
+                failure), generations::execute);
+    }
+
+    private void conclude(String userId, Exchange exchange, Generations.Running generation, Completion completion,
+                          Throwable failure) {
+        generations.ended(generation);
+        LiveReply reply = generation.reply;
+        if (generation.abandoned()) {
+            reply.finish(interrupted()); // the claim is another's now, or this process is closing
+            return;
+        }
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof ModelException model) {
+                boolean persisted = writer.storeFailure(userId, exchange, model.getMessage()).isPresent();
+                reply.finish(new Outcome.Failed(ApiException.modelFailure(model, persisted)));
+            } else {
+                LOG.error("the model call for message {} failed unexpectedly", exchange.messageId(), cause);
+                writer.releaseQuietly(exchange);
+                reply.finish(new Outcome.Failed(failureOf(cause, false)));
+            }
+            return;
+        }
+        if (completion.content().isEmpty() && completion.finishReason() == FinishReason.STOPPED) {
+            Optional<Session> session = writer.storeFailure(userId, exchange, STOPPED_BEFORE_REPLY);
+            Message user = ExchangeWriter.withTotal(exchange.userMessage(0, STOPPED_BEFORE_REPLY));
+            reply.finish(new Outcome.Done(new ChatResponse(user, null, session.orElse(exchange.newSession()),
+                    session.isPresent(), false)));
+            return;
+        }
+        try {
+            reply.finish(new Outcome.Done(writer.storeSuccess(userId, exchange, completion)));
+        } catch (ApiException e) {
+            reply.finish(new Outcome.Failed(new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), false)));
+        }
+    }
+
+    /** Ends a generation whose claim another process took over after it lapsed here. */
+    private void lose(Generations.Running generation) {
+        generation.abandon();
+        generation.reply.finish(interrupted());
+    }
+
+    private static ApiException failureOf(Throwable failure, boolean persisted) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof ModelException model) {
+            return ApiException.modelFailure(model, persisted);
+        }
+        if (cause instanceof ApiException api) {
+            return api;
+        }
+        return new ApiException(ErrorCode.INTERNAL, "Something went wrong on the server. Try again later.", null,
+                persisted);
     }
 
     /**
@@ -155,7 +466,7 @@ public final class ChatService {
      *
      * @throws ApiException {@code conflict} otherwise
      */
-    private static Message requireSameMessage(StoredMessage stored, String userId, Exchange exchange) {
+    static Message requireSameMessage(StoredMessage stored, String userId, Exchange exchange) {
         if (PushService.conflictWith(stored, userId, exchange.userMessage(0, null)) != null) {
             throw new ApiException(ErrorCode.CONFLICT, "A different message with this id is stored.");
         }
@@ -166,150 +477,6 @@ public final class ChatService {
                     + "' already; send it as a new message to ask '" + asked + "'.");
         }
         return message;
-    }
-
-    private ChatResponse storeSuccess(String userId, Exchange exchange, Completion completion) {
-        Message user = exchange.userMessage(completion.inputTokens(), null);
-        Message assistant = assistant(exchange, completion);
-        try {
-            return db.inTransaction(c -> {
-                users.lockForWrites(c, userId);
-                Instant now = clock.instant();
-                requireWritableSession(c, userId, exchange, now);
-                // Read again: a push may have stored this message (as failed) while the model was answering.
-                Optional<StoredMessage> current = messages.find(c, exchange.messageId());
-                Message userAsStored;
-                try (MessageRepository.Inserter inserter = messages.inserter(c)) { // both rows, one prepare
-                    if (current.isEmpty()) {
-                        inserter.insert(userId, user, now);
-                        userAsStored = withTotal(user);
-                    } else if (requireSameMessage(current.get(), userId, exchange).failed()) {
-                        messages.markSucceeded(c, user, now);
-                        userAsStored = withTotal(withTimestamp(user, current.get().message().messageTimestamp()));
-                    } else {
-                        userAsStored = current.get().message();
-                    }
-                    inserter.insert(userId, assistant, now);
-                }
-                claims.release(c, exchange.messageId(), exchange.claimToken());
-                Session session = sessions.find(c, exchange.sessionId()).orElseThrow().session();
-                return new ChatResponse(userAsStored, withTotal(assistant), session, true, false);
-            });
-        } catch (ApiException e) {
-            releaseQuietly(exchange);
-            throw e;
-        } catch (RuntimeException e) {
-            LOG.error("reply to message {} could not be stored; the client will push it", exchange.messageId(), e);
-            releaseQuietly(exchange);
-            return new ChatResponse(withTotal(user), withTotal(assistant), exchange.newSession(), false, false);
-        }
-    }
-
-    /** Stores the user message as failed; true when it is on the server now. */
-    private boolean storeFailure(String userId, Exchange exchange, String error) {
-        try {
-            db.inTransaction(c -> {
-                users.lockForWrites(c, userId);
-                Instant now = clock.instant();
-                requireWritableSession(c, userId, exchange, now);
-                Optional<StoredMessage> current = messages.find(c, exchange.messageId());
-                if (current.isEmpty()) {
-                    messages.insert(c, userId, exchange.userMessage(0, error), now);
-                } else if (current.get().message().failed()) {
-                    messages.refreshError(c, exchange.messageId(), error, now);
-                }
-                claims.release(c, exchange.messageId(), exchange.claimToken());
-                return null;
-            });
-            return true;
-        } catch (ApiException e) {
-            releaseQuietly(exchange);
-            return false; // the session went away meanwhile: nothing to store the failure in
-        } catch (RuntimeException e) {
-            LOG.error("failed message {} could not be stored", exchange.messageId(), e);
-            releaseQuietly(exchange);
-            return false;
-        }
-    }
-
-    /**
-     * Creates the session if absent, else checks again that it is the user's and live: it may have been deleted,
-     * or created by someone else, while the model was answering.
-     */
-    private void requireWritableSession(Connection c, String userId, Exchange exchange, Instant now)
-            throws SQLException {
-        Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
-        if (session.isEmpty()) {
-            sessions.insert(c, userId, exchange.newSession(), now);
-        } else if (!session.get().userId().equals(userId)) {
-            throw ApiException.notFound("No such session.");
-        } else if (session.get().deleted()) {
-            throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
-        }
-    }
-
-    private void releaseQuietly(Exchange exchange) {
-        try {
-            db.inTransaction(c -> {
-                claims.release(c, exchange.messageId(), exchange.claimToken());
-                return null;
-            });
-        } catch (RuntimeException e) {
-            LOG.warn("claim on {} not released; it expires by itself: {}", exchange.messageId(), e.getMessage());
-        }
-    }
-
-    private Message assistant(Exchange exchange, Completion completion) {
-        // A reply never precedes its question, even when the client's clock runs ahead.
-        Instant at = clock.instant();
-        if (!at.isAfter(exchange.timestamp())) {
-            at = exchange.timestamp().plusMillis(1);
-        }
-        return new Message(ids.get(), exchange.sessionId(), Role.ASSISTANT, storable(completion.content()),
-                exchange.model(),
-                0L, completion.outputTokens(), null, exchange.messageId(), at, completion.elapsedMs(), null,
-                completion.completionId());
-    }
-
-    /**
-     * A model's text as the store can hold it: unpaired surrogates and NUL (which PostgreSQL refuses) become
-     * U+FFFD, so that the reply can be stored, and pushed back by a client, exactly as it was shown.
-     */
-    static String storable(String text) {
-        StringBuilder out = null;
-        for (int i = 0; i < text.length(); i++) {
-            char ch = text.charAt(i);
-            boolean pair = Character.isHighSurrogate(ch) && i + 1 < text.length()
-                    && Character.isLowSurrogate(text.charAt(i + 1));
-            boolean bad = ch == 0 || (!pair && Character.isSurrogate(ch));
-            if (bad && out == null) {
-                out = new StringBuilder(text.length()).append(text, 0, i);
-            }
-            if (out != null) {
-                if (bad) {
-                    out.append('\uFFFD');
-                } else {
-                    out.append(ch);
-                    if (pair) {
-                        out.append(text.charAt(++i));
-                    }
-                }
-            } else if (pair) {
-                i++;
-            }
-        }
-        return out == null ? text : out.toString();
-    }
-
-    private static Message withTimestamp(Message m, Instant timestamp) {
-        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
-                m.totalTokens(), m.userMessageId(), timestamp, m.elapsedMs(), m.errorMessage(), m.completionId());
-    }
-
-    private static Message withTotal(Message m) {
-        long total = (m.inputTokens() == null ? 0 : m.inputTokens()) + (m.outputTokens() == null ? 0 : m.outputTokens());
-        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
-                total, m.userMessageId(), m.messageTimestamp(), m.elapsedMs(), m.errorMessage(), m.completionId());
     }
 
     private Exchange validate(ChatRequest r, Instant now) {
@@ -342,34 +509,11 @@ public final class ChatService {
             throw ApiException.badRequest("unknown model '" + model + "'; GET /api/models lists the available ones");
         }
         Instant timestamp = r.messageTimestamp() == null ? now : Validation.clamp(r.messageTimestamp(), now);
-        return new Exchange(r, model, timestamp, ids.get());
+        return new Exchange(r, model, timestamp, ids.get(), ids.get());
     }
 
-    /** A validated request with its defaults applied, and the token of this request's claim. */
-    private record Exchange(ChatRequest request, String model, Instant timestamp, String claimToken) {
-        String sessionId() {
-            return request.sessionId();
-        }
-
-        String messageId() {
-            return request.messageId();
-        }
-
-        Message userMessage(long inputTokens, String error) {
-            return new Message(request.messageId(), request.sessionId(), Role.USER, request.content(), model,
-                    inputTokens, 0L, null, null, timestamp, null, error, null);
-        }
-
-        Session newSession() {
-            String title = request.sessionTitle() == null ? PushService.DEFAULT_TITLE : request.sessionTitle();
-            return Session.of(request.sessionId(), title, request.sessionTitle() == null ? null : timestamp,
-                    timestamp, null);
-        }
-
-        CompletionRequest prompt() {
-            List<ContextMessage> prompt = new ArrayList<>(request.context());
-            prompt.add(new ContextMessage(Role.USER, request.content()));
-            return new CompletionRequest(model, prompt);
-        }
+    @Override
+    public void close() {
+        generations.close();
     }
 }

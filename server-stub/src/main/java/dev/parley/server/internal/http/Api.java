@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import dev.parley.protocol.ChatRequest;
+import dev.parley.protocol.ChatResponse;
+import dev.parley.protocol.StreamEvents;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import dev.parley.protocol.Credentials;
 import dev.parley.protocol.ErrorBody;
 import dev.parley.protocol.ErrorCode;
@@ -52,11 +56,13 @@ import org.slf4j.LoggerFactory;
  * The HTTP edge: routes of SPEC §5, JSON in and out, bearer authentication, and the single place where every
  * exception becomes the error body of §5. Handlers are small; the services hold the logic.
  */
-public final class Api {
+public final class Api implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Api.class);
     private static final String JSON = "application/json";
     /** Rows received by the direct-write endpoint, tagged {@code kind} (session, message) and {@code result}. */
     public static final String PUSH_ROWS = "parley.push.rows";
+    /** The longest an open stream stays silent (SPEC §5.3: a comment at least every 15 s). */
+    private static final java.time.Duration KEEP_ALIVE = java.time.Duration.ofSeconds(15);
 
     private final ObjectMapper json;
     private final Database db;
@@ -68,6 +74,7 @@ public final class Api {
     private final SessionService sessions;
     private final UsageService usage;
     private final MeterRegistry meters;
+    private final ReplyStreams streams;
 
     public Api(ObjectMapper json, Database db, ModelProvider provider, AuthService auth, ChatService chat,
                PushService push, SyncService sync, SessionService sessions, UsageService usage,
@@ -82,6 +89,13 @@ public final class Api {
         this.sessions = sessions;
         this.usage = usage;
         this.meters = meters;
+        this.streams = new ReplyStreams(json, KEEP_ALIVE, 4);
+    }
+
+    /** Ends the open streams and stops their writers. */
+    @Override
+    public void close() {
+        streams.close();
     }
 
     /** Registers routes, limits and error mapping on a Javalin configuration. */
@@ -108,8 +122,18 @@ public final class Api {
             ChatRequest request = body(ctx, ChatRequest.class);
             String token = bearer(ctx);
             String userId = token == null ? null : auth.authenticate(token);
-            send(ctx, 200, chat.chat(userId, request, ctx.ip()));
+            if (wantsStream(ctx)) {
+                streams.open(ctx, chat.stream(userId, request, ctx.ip()), 0);
+            } else {
+                answer(ctx, chat.chat(userId, request, ctx.ip()));
+            }
         });
+        routes.get("/api/chat/{messageId}/stream", ctx -> {
+            String userId = user(ctx);
+            int after = offset(ctx);
+            streams.open(ctx, chat.reattach(userId, ctx.pathParam("messageId")), after);
+        });
+        routes.post("/api/chat/{messageId}/stop", ctx -> answer(ctx, chat.stop(user(ctx), ctx.pathParam("messageId"))));
         routes.post("/api/chat/messages", ctx -> {
             String userId = user(ctx);
             JsonNode body = body(ctx, JsonNode.class);
@@ -148,14 +172,79 @@ public final class Api {
         routes.exception(JacksonException.class, (e, ctx) -> error(ctx, ErrorCode.BAD_REQUEST, describe(e), null, null));
         routes.exception(HttpResponseException.class, (e, ctx) -> httpError(ctx, e.getStatus()));
         routes.exception(Exception.class, (e, ctx) -> {
-            LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
-            error(ctx, ErrorCode.INTERNAL, "Something went wrong on the server. Try again later.", null, null);
+            if (responseOpen(ctx)) {
+                LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+                error(ctx, ErrorCode.INTERNAL, "Something went wrong on the server. Try again later.", null, null);
+            } else {
+                // An event stream that ended (its client left, or the server is stopping): nothing left to answer.
+                LOG.debug("a response already sent failed afterwards: {}", e.toString());
+            }
         });
         routes.error(404, ctx -> {
             if (ctx.result() == null) {
                 error(ctx, ErrorCode.NOT_FOUND, "No such endpoint: " + ctx.method() + " " + ctx.path(), null, null);
             }
         });
+    }
+
+    /** False once the response was sent, or its request recycled (an event stream whose client left). */
+    private static boolean responseOpen(Context ctx) {
+        try {
+            return !ctx.res().isCommitted();
+        } catch (RuntimeException gone) {
+            return false;
+        }
+    }
+
+    private static boolean wantsStream(Context ctx) {
+        String accept = ctx.header("Accept");
+        return accept != null && accept.contains(StreamEvents.MEDIA_TYPE);
+    }
+
+    /** Where a re-attaching stream starts: {@code Last-Event-ID}, else {@code ?after=}, else 0. */
+    private static int offset(Context ctx) {
+        String value = ctx.header("Last-Event-ID");
+        if (value == null || value.isBlank()) {
+            value = ctx.queryParam("after");
+        }
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            int offset = Integer.parseInt(value.strip());
+            if (offset >= 0) {
+                return offset;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw ApiException.badRequest("Last-Event-ID and after must be a reply length: a whole number >= 0");
+    }
+
+    /**
+     * Answers with the Chat response once the exchange has one, without holding the request thread meanwhile; a
+     * failure becomes the error body, with {@code persisted}.
+     */
+    private void answer(Context ctx, CompletableFuture<ChatResponse> response) {
+        ctx.future(() -> response.handle((body, failure) -> {
+            if (failure == null) {
+                try {
+                    send(ctx, 200, body);
+                } catch (JsonProcessingException e) {
+                    throw new IllegalStateException("a chat response always serializes", e);
+                }
+                return null;
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof ApiException e) {
+                error(ctx, e.code(), e.getMessage(), e.retryable(), e.retryAfterSeconds(), e.persisted());
+            } else {
+                LOG.error("{} {} failed", ctx.method(), ctx.path(), cause);
+                error(ctx, ErrorCode.INTERNAL, "Something went wrong on the server. Try again later.", null, false);
+            }
+            return null;
+        }));
     }
 
     private <T> T body(Context ctx, Class<T> type) throws java.io.IOException {

@@ -24,10 +24,16 @@ public final class Database implements AutoCloseable {
 
     private final Dialect dialect;
     private final HikariDataSource dataSource;
+    private final String jdbcUrl;
+    private final String user;
+    private final String password;
 
-    private Database(Dialect dialect, HikariDataSource dataSource) {
+    private Database(Dialect dialect, HikariDataSource dataSource, String jdbcUrl, String user, String password) {
         this.dialect = dialect;
         this.dataSource = dataSource;
+        this.jdbcUrl = jdbcUrl;
+        this.user = user;
+        this.password = password;
     }
 
     /**
@@ -91,7 +97,15 @@ public final class Database implements AutoCloseable {
             dataSource.close();
             throw e;
         }
-        return new Database(dialect, dataSource);
+        return new Database(dialect, dataSource, jdbcUrl, user, password);
+    }
+
+    /**
+     * A connection of its own, outside the pool, for a job that holds one for the life of the process (PostgreSQL's
+     * {@code LISTEN}). The caller closes it.
+     */
+    public Connection openDedicated() throws SQLException {
+        return java.sql.DriverManager.getConnection(jdbcUrl, user, password);
     }
 
     public Dialect dialect() {

@@ -1,5 +1,6 @@
 package dev.parley.server.internal.store;
 
+import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.Role;
 import java.sql.Connection;
@@ -17,7 +18,8 @@ import java.util.Optional;
  */
 public final class MessageRepository {
     private static final String COLUMNS = "id, session_id, user_id, role, content, model, input_tokens, output_tokens,"
-            + " total_tokens, user_message_id, message_timestamp, elapsed_ms, error_message, completion_id, change_seq";
+            + " total_tokens, user_message_id, message_timestamp, elapsed_ms, error_message, completion_id, finish_reason,"
+            + " change_seq";
 
     public Optional<StoredMessage> find(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_messages WHERE id = ?")) {
@@ -42,8 +44,8 @@ public final class MessageRepository {
 
     private static final String INSERT = "INSERT INTO chat_messages (id, session_id, user_id, role, content, model,"
             + " input_tokens, output_tokens, total_tokens, user_message_id, message_timestamp, elapsed_ms,"
-            + " error_message, completion_id, created_at, updated_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " error_message, completion_id, finish_reason, created_at, updated_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     /** Inserts a message owned by {@code userId}; {@code total_tokens} is derived here. */
     public void insert(Connection c, String userId, Message m, Instant now) throws SQLException {
@@ -91,8 +93,11 @@ public final class MessageRepository {
             Rows.setLong(ps, 12, m.elapsedMs());
             ps.setString(13, m.errorMessage());
             ps.setString(14, m.completionId());
-            Rows.setInstant(ps, 15, now);
+            // Only a reply has a finish reason; one sent on a user row means nothing and is not kept.
+            FinishReason finish = m.role() == Role.ASSISTANT ? m.finishReason() : null;
+            ps.setString(15, finish == null ? null : finish.wire());
             Rows.setInstant(ps, 16, now);
+            Rows.setInstant(ps, 17, now);
             ps.executeUpdate();
         }
 
@@ -173,6 +178,7 @@ public final class MessageRepository {
                 Rows.instant(rs, "message_timestamp"),
                 Rows.longOrNull(rs, "elapsed_ms"),
                 rs.getString("error_message"),
-                rs.getString("completion_id"));
+                rs.getString("completion_id"),
+                FinishReason.fromWire(rs.getString("finish_reason")));
     }
 }

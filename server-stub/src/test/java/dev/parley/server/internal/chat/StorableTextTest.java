@@ -9,14 +9,14 @@ class StorableTextTest {
     void wellFormedTextIsKeptAsIs() {
         String text = "plain, emoji 😀, flags 🇵🇹, CJK 漢字";
 
-        assertThat(ChatService.storable(text)).isSameAs(text);
+        assertThat(ExchangeWriter.storable(text)).isSameAs(text);
     }
 
     @Test
     void unpairedSurrogatesAndNulBecomeReplacementCharacters() {
-        assertThat(ChatService.storable("cut \ud83d here")).isEqualTo("cut \ufffd here");
-        assertThat(ChatService.storable("\ude00 first")).isEqualTo("\ufffd first");
-        assertThat(ChatService.storable("ends \ud83d")).isEqualTo("ends \ufffd");
-        assertThat(ChatService.storable("nul\u0000byte 😀")).isEqualTo("nul\ufffdbyte 😀");
+        assertThat(ExchangeWriter.storable("cut \ud83d here")).isEqualTo("cut \ufffd here");
+        assertThat(ExchangeWriter.storable("\ude00 first")).isEqualTo("\ufffd first");
+        assertThat(ExchangeWriter.storable("ends \ud83d")).isEqualTo("ends \ufffd");
+        assertThat(ExchangeWriter.storable("nul\u0000byte 😀")).isEqualTo("nul\ufffdbyte 😀");
     }
 }

@@ -1,0 +1,206 @@
+package dev.parley.server.internal.chat;
+
+import dev.parley.protocol.ChatResponse;
+import dev.parley.protocol.ErrorCode;
+import dev.parley.protocol.Message;
+import dev.parley.protocol.Role;
+import dev.parley.protocol.Session;
+import dev.parley.server.Completion;
+import dev.parley.server.internal.ApiException;
+import dev.parley.server.internal.signal.ChangeSignals;
+import dev.parley.server.internal.signal.Topics;
+import dev.parley.server.internal.store.ClaimRepository;
+import dev.parley.server.internal.store.Database;
+import dev.parley.server.internal.store.MessageRepository;
+import dev.parley.server.internal.store.SessionRepository;
+import dev.parley.server.internal.store.StoredMessage;
+import dev.parley.server.internal.store.StoredSession;
+import dev.parley.server.internal.store.UserRepository;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stores the outcome of an exchange (SPEC §5.1): a reply with its user message and the session statistics in one
+ * transaction, or the user message as failed; either releases the exchange's claim in the same transaction and
+ * announces the end of the reply to the other processes. Thread-safe.
+ */
+final class ExchangeWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(ExchangeWriter.class);
+
+    private final Database db;
+    private final ChangeSignals signals;
+    private final Clock clock;
+    private final UserRepository users;
+    private final SessionRepository sessions = new SessionRepository();
+    private final MessageRepository messages = new MessageRepository();
+    private final ClaimRepository claims = new ClaimRepository();
+
+    ExchangeWriter(Database db, ChangeSignals signals, Clock clock) {
+        this.db = db;
+        this.signals = signals;
+        this.clock = clock;
+        this.users = new UserRepository(db.dialect());
+    }
+
+    /**
+     * Stores the reply and its user message; the answer says {@code persisted:false} when the write failed (the
+     * client then pushes both rows).
+     *
+     * @throws ApiException when the session went away or the id turned out to be another message meanwhile
+     */
+    ChatResponse storeSuccess(String userId, Exchange exchange, Completion completion) {
+        Message user = exchange.userMessage(completion.inputTokens(), null);
+        Message assistant = assistant(exchange, completion);
+        try {
+            return db.inTransaction(c -> {
+                users.lockForWrites(c, userId);
+                Instant now = clock.instant();
+                requireWritableSession(c, userId, exchange, now);
+                // Read again: a push may have stored this message (as failed) while the model was answering.
+                Optional<StoredMessage> current = messages.find(c, exchange.messageId());
+                Message userAsStored;
+                try (MessageRepository.Inserter inserter = messages.inserter(c)) { // both rows, one prepare
+                    if (current.isEmpty()) {
+                        inserter.insert(userId, user, now);
+                        userAsStored = withTotal(user);
+                    } else if (ChatService.requireSameMessage(current.get(), userId, exchange).failed()) {
+                        messages.markSucceeded(c, user, now);
+                        userAsStored = withTotal(withTimestamp(user, current.get().message().messageTimestamp()));
+                    } else {
+                        userAsStored = current.get().message();
+                    }
+                    inserter.insert(userId, assistant, now);
+                }
+                release(c, exchange);
+                Session session = sessions.find(c, exchange.sessionId()).orElseThrow().session();
+                return new ChatResponse(userAsStored, withTotal(assistant), session, true, false);
+            });
+        } catch (ApiException e) {
+            releaseQuietly(exchange);
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.error("reply to message {} could not be stored; the client will push it", exchange.messageId(), e);
+            releaseQuietly(exchange);
+            return new ChatResponse(withTotal(user), withTotal(assistant), exchange.newSession(), false, false);
+        }
+    }
+
+    /** Stores the user message as failed; the session it is in now when it was stored, else empty. */
+    Optional<Session> storeFailure(String userId, Exchange exchange, String error) {
+        try {
+            return Optional.of(db.inTransaction(c -> {
+                users.lockForWrites(c, userId);
+                Instant now = clock.instant();
+                requireWritableSession(c, userId, exchange, now);
+                Optional<StoredMessage> current = messages.find(c, exchange.messageId());
+                if (current.isEmpty()) {
+                    messages.insert(c, userId, exchange.userMessage(0, error), now);
+                } else if (current.get().message().failed()) {
+                    messages.refreshError(c, exchange.messageId(), error, now);
+                }
+                release(c, exchange);
+                return sessions.find(c, exchange.sessionId()).orElseThrow().session();
+            }));
+        } catch (ApiException e) {
+            releaseQuietly(exchange);
+            return Optional.empty(); // the session went away meanwhile: nothing to store the failure in
+        } catch (RuntimeException e) {
+            LOG.error("failed message {} could not be stored", exchange.messageId(), e);
+            releaseQuietly(exchange);
+            return Optional.empty();
+        }
+    }
+
+    /** Releases the claim without storing anything (the exchange ended before it had an outcome to store). */
+    void releaseQuietly(Exchange exchange) {
+        try {
+            db.inTransaction(c -> {
+                release(c, exchange);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("claim on {} not released; it lapses by itself: {}", exchange.messageId(), e.getMessage());
+        }
+    }
+
+    private void release(Connection c, Exchange exchange) throws SQLException {
+        claims.release(c, exchange.messageId(), exchange.claimToken());
+        signals.announce(c, Topics.reply(exchange.messageId()));
+    }
+
+    /**
+     * Creates the session if absent, else checks again that it is the user's and live: it may have been deleted,
+     * or created by someone else, while the model was answering.
+     */
+    private void requireWritableSession(Connection c, String userId, Exchange exchange, Instant now)
+            throws SQLException {
+        Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
+        if (session.isEmpty()) {
+            sessions.insert(c, userId, exchange.newSession(), now);
+        } else if (!session.get().userId().equals(userId)) {
+            throw ApiException.notFound("No such session.");
+        } else if (session.get().deleted()) {
+            throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
+        }
+    }
+
+    /** The assistant row of a completion, under the exchange's reply id. */
+    Message assistant(Exchange exchange, Completion completion) {
+        // A reply never precedes its question, even when the client's clock runs ahead.
+        Instant at = clock.instant();
+        if (!at.isAfter(exchange.timestamp())) {
+            at = exchange.timestamp().plusMillis(1);
+        }
+        return new Message(exchange.replyId(), exchange.sessionId(), Role.ASSISTANT, storable(completion.content()),
+                exchange.model(), 0L, completion.outputTokens(), null, exchange.messageId(), at,
+                completion.elapsedMs(), null, completion.completionId(), completion.finishReason());
+    }
+
+    /**
+     * A model's text as the store can hold it: unpaired surrogates and NUL (which PostgreSQL refuses) become
+     * U+FFFD, so that the reply can be stored, and pushed back by a client, exactly as it was shown.
+     */
+    static String storable(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            boolean pair = Character.isHighSurrogate(ch) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            boolean bad = ch == 0 || (!pair && Character.isSurrogate(ch));
+            if (bad && out == null) {
+                out = new StringBuilder(text.length()).append(text, 0, i);
+            }
+            if (out != null) {
+                if (bad) {
+                    out.append('\uFFFD');
+                } else {
+                    out.append(ch);
+                    if (pair) {
+                        out.append(text.charAt(++i));
+                    }
+                }
+            } else if (pair) {
+                i++;
+            }
+        }
+        return out == null ? text : out.toString();
+    }
+
+    private static Message withTimestamp(Message m, Instant timestamp) {
+        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
+                m.totalTokens(), m.userMessageId(), timestamp, m.elapsedMs(), m.errorMessage(), m.completionId(),
+                m.finishReason());
+    }
+
+    static Message withTotal(Message m) {
+        long total = (m.inputTokens() == null ? 0 : m.inputTokens()) + (m.outputTokens() == null ? 0 : m.outputTokens());
+        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
+                total, m.userMessageId(), m.messageTimestamp(), m.elapsedMs(), m.errorMessage(), m.completionId(),
+                m.finishReason());
+    }
+}
