@@ -6,15 +6,20 @@ import dev.parley.server.ModelException;
 import dev.parley.server.ModelProvider;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
+import dev.parley.server.internal.model.CombinedModelProvider;
 import dev.parley.server.internal.model.LocalModelProvider;
 import dev.parley.server.internal.model.OpenAiCompatibleProvider;
 import java.io.PrintWriter;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -59,8 +64,8 @@ public final class Main {
         @Option(names = "--no-signup", description = "Refuse new accounts (sign-up answers 403).")
         boolean noSignUp;
 
-        @Option(names = "--model-provider", defaultValue = "local",
-                description = "local (offline, built in) or openai (any OpenAI-compatible server); default ${DEFAULT-VALUE}.")
+        @Option(names = "--model-provider",
+                description = "local (offline, built in) or openai (any OpenAI-compatible server); default local.")
         String provider;
 
         @Option(names = "--model-base-url", description = "Base URL of the OpenAI-compatible API, e.g. https://openrouter.ai/api/v1.")
@@ -73,8 +78,20 @@ public final class Main {
         @Option(names = "--model-timeout-seconds", defaultValue = "60", description = "Timeout of one model call (default ${DEFAULT-VALUE}).")
         int modelTimeoutSeconds;
 
+        @Option(names = "--provider", paramLabel = "NAME=BASE_URL|local", description = "Offers the models of one"
+                + " more OpenAI-compatible server, listed as NAME/MODEL (e.g. ollama/llama3.1:8b) from GET"
+                + " {BASE_URL}/models, read at start; its API key comes from the environment variable"
+                + " PARLEY_<NAME>_API_KEY (upper case, other characters than letters and digits as _). 'local' adds the"
+                + " built-in offline model as local/parley-local. Repeatable; the first provider's default model is the"
+                + " default. Replaces --model-provider, --model-base-url and --models.")
+        List<String> providers;
+
         @Option(names = "--local-model-latency-ms", defaultValue = "0", description = "Delay of each local reply (default ${DEFAULT-VALUE}).")
         long localLatencyMs;
+
+        @Option(names = "--local-model-token-ms", defaultValue = "0", description = "Delay between two words of a"
+                + " streamed local reply; 0 sends them all at once (default ${DEFAULT-VALUE}).")
+        long localTokenMs;
 
         @Option(names = "--local-model-fail-rate", defaultValue = "0.0", description = "Share of local replies that fail, 0.0 to 1.0 (default ${DEFAULT-VALUE}).")
         double localFailRate;
@@ -82,13 +99,16 @@ public final class Main {
         @Option(names = "--local-model-seed", description = "Seed of the local model's simulated failures, for reproducible runs.")
         Long localSeed;
 
+        /** Reads an environment variable (the API keys); a test puts its own in. */
+        UnaryOperator<String> environment = System::getenv;
+
         @Override
         public Integer call() throws InterruptedException {
             ServerConfig config;
             try {
                 config = ServerConfig.builder().host(host).port(port).databaseUrl(db).databaseUser(dbUser)
                         .databasePassword(System.getenv(DB_PASSWORD_ENV)).poolSize(poolSize)
-                        .signUpAllowed(!noSignUp).modelProvider(provider()).claimTtl(claimTtl()).build();
+                        .signUpAllowed(!noSignUp).modelProvider(provider()).build();
             } catch (IllegalArgumentException e) {
                 System.err.println("parley server: " + e.getMessage());
                 return 2;
@@ -116,28 +136,22 @@ public final class Main {
             return 0;
         }
 
-        /** A claim outlives the slowest model call this configuration allows, plus a minute. */
-        private Duration claimTtl() {
-            Duration slowest = provider.equals("openai") ? Duration.ofSeconds(modelTimeoutSeconds)
-                    : Duration.ofMillis(Math.max(0, localLatencyMs));
-            Duration ttl = slowest.plusMinutes(1);
-            return ttl.compareTo(Duration.ofMinutes(3)) < 0 ? Duration.ofMinutes(3) : ttl;
-        }
-
         /**
          * The configured model provider. Without {@code --models}, the openai provider offers what the upstream
          * lists at {@code GET /models}, read now, so a dead upstream or a refused key stops the start here.
          */
-        private ModelProvider provider() throws ModelException {
-            switch (provider) {
+        ModelProvider provider() throws ModelException {
+            if (providers != null && !providers.isEmpty()) {
+                return combinedProvider();
+            }
+            switch (provider == null ? "local" : provider) {
                 case "local":
-                    return new LocalModelProvider(Duration.ofMillis(localLatencyMs), localFailRate,
-                            localSeed == null ? new Random() : new Random(localSeed));
+                    return localProvider();
                 case "openai":
                     if (modelBaseUrl == null) {
                         throw new IllegalArgumentException("--model-provider openai needs --model-base-url");
                     }
-                    String apiKey = System.getenv("PARLEY_MODEL_API_KEY");
+                    String apiKey = environment.apply("PARLEY_MODEL_API_KEY");
                     Duration timeout = Duration.ofSeconds(modelTimeoutSeconds);
                     return models == null
                             ? OpenAiCompatibleProvider.withUpstreamModels(modelBaseUrl, apiKey, timeout)
@@ -145,6 +159,93 @@ public final class Main {
                 default:
                     throw new IllegalArgumentException("--model-provider must be local or openai, not '" + provider + "'");
             }
+        }
+
+        private LocalModelProvider localProvider() {
+            return new LocalModelProvider(Duration.ofMillis(localLatencyMs), Duration.ofMillis(localTokenMs),
+                    localFailRate, localSeed == null ? new Random() : new Random(localSeed));
+        }
+
+        /**
+         * The providers of {@code --provider}, each value checked before any upstream is asked for its models, so a
+         * typo in the last one does not wait for the first one's network.
+         */
+        private ModelProvider combinedProvider() throws ModelException {
+            if (provider != null || modelBaseUrl != null || models != null) {
+                throw new IllegalArgumentException("--provider cannot be combined with --model-provider,"
+                        + " --model-base-url or --models: give every provider with --provider NAME=BASE_URL, and the"
+                        + " built-in model with --provider local");
+            }
+            List<NamedProvider> named = new ArrayList<>();
+            Map<String, String> nameOfVariable = new HashMap<>();
+            for (String value : providers) {
+                NamedProvider part = NamedProvider.parse(value.strip());
+                String variable = OpenAiCompatibleProvider.keyVariable(part.name());
+                String before = nameOfVariable.putIfAbsent(variable, part.name());
+                if (before != null) {
+                    throw new IllegalArgumentException(before.equals(part.name())
+                            ? "--provider names '" + before + "' twice; each provider needs a name of its own"
+                            : "--provider names '" + before + "' and '" + part.name() + "', which would share the"
+                                    + " API key variable " + variable + "; rename one");
+                }
+                named.add(part);
+            }
+            Duration timeout = Duration.ofSeconds(modelTimeoutSeconds);
+            CombinedModelProvider.Builder combined = CombinedModelProvider.builder();
+            List<OpenAiCompatibleProvider> made = new ArrayList<>();
+            try {
+                for (NamedProvider part : named) {
+                    if (part.baseUrl() == null) {
+                        combined.add(part.name(), localProvider());
+                        continue;
+                    }
+                    OpenAiCompatibleProvider upstream;
+                    try {
+                        upstream = OpenAiCompatibleProvider.withUpstreamModels(part.name(), part.baseUrl(),
+                                environment.apply(OpenAiCompatibleProvider.keyVariable(part.name())), timeout);
+                    } catch (ModelException e) {
+                        throw new ModelException(e.code(), "--provider " + part.name() + ": " + e.getMessage(),
+                                e.retryable(), e.retryAfterSeconds(), e);
+                    }
+                    made.add(upstream);
+                    combined.add(part.name(), upstream);
+                }
+                return combined.build();
+            } catch (ModelException | RuntimeException e) {
+                made.forEach(OpenAiCompatibleProvider::close);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * One {@code --provider} value: {@code NAME=BASE_URL}, or {@code local} for the built-in model.
+     *
+     * @param baseUrl {@code null} for the built-in model
+     */
+    record NamedProvider(String name, String baseUrl) {
+        /** @throws IllegalArgumentException naming {@code --provider} when {@code value} is neither form */
+        static NamedProvider parse(String value) {
+            if (value.equals("local")) {
+                return new NamedProvider("local", null);
+            }
+            int equals = value.indexOf('=');
+            if (equals < 0) {
+                throw new IllegalArgumentException("--provider '" + value + "' must be NAME=BASE_URL, as in"
+                        + " ollama=http://127.0.0.1:11434/v1, or local");
+            }
+            String name = value.substring(0, equals).strip();
+            String baseUrl = value.substring(equals + 1).strip();
+            OpenAiCompatibleProvider.checkProviderName(name);
+            if (name.equalsIgnoreCase("local")) {
+                throw new IllegalArgumentException("--provider " + value + ": the name local is the built-in offline"
+                        + " model (--provider local); give this server another name");
+            }
+            if (baseUrl.isEmpty()) {
+                throw new IllegalArgumentException("--provider " + name + "= needs the server's base URL after the =,"
+                        + " as in " + name + "=http://127.0.0.1:11434/v1");
+            }
+            return new NamedProvider(name, baseUrl);
         }
     }
 

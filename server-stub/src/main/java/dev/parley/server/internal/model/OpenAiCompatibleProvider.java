@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.ErrorCode;
+import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Json;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.ModelIds;
@@ -16,16 +17,22 @@ import dev.parley.server.Completion;
 import dev.parley.server.CompletionRequest;
 import dev.parley.server.ModelException;
 import dev.parley.server.ModelProvider;
+import dev.parley.server.ModelStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import okhttp3.Dispatcher;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -33,6 +40,9 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import okhttp3.sse.EventSource;
+import okhttp3.sse.EventSourceListener;
+import okhttp3.sse.EventSources;
 import okio.BufferedSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +50,18 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@code openai} model provider of SPEC §5.2: any server that speaks the OpenAI {@code POST /chat/completions}
  * API (OpenRouter, OpenAI, Ollama, LM Studio, llama.cpp, vLLM). Token counts come from the reply's {@code usage}; a
- * reply without it counts as 0/0 tokens. The offered models are the configured ones ({@code --models}), or the
- * upstream's {@code GET /models} list read once at start ({@link #withUpstreamModels}).
+ * whole reply ({@link #complete}) without it counts as 0/0 tokens, a streamed one ({@link #stream}) is counted with
+ * the tokenizer (cl100k_base) and logged at WARN. The offered models are the configured ones ({@code --models}), or
+ * the upstream's {@code GET /models} list read once at start ({@link #withUpstreamModels}).
+ *
+ * <p>{@link #stream} asks for {@code "stream": true} with {@code "stream_options": {"include_usage": true}} and reads
+ * the server-sent events with okhttp-sse: each chunk's {@code choices[0].delta.content} is a piece, its
+ * {@code finish_reason} becomes the {@link FinishReason} ({@code stop}, {@code length}, {@code content_filter}; any
+ * other is {@code stop}). Its failures follow the rules below, and also: an {@code error} sent inside the stream is
+ * treated like one in a whole reply, a stream that ends with neither {@code [DONE]} nor a {@code finish_reason} is a
+ * retryable {@code upstream_error}, and one that sends nothing for longer than the timeout is
+ * {@code upstream_timeout}. The timeout bounds the wait for the answer's head and then each silence of the stream,
+ * not the whole stream.
  *
  * <p>Failures become a {@link ModelException} whose {@code retryable} says whether the same request can succeed
  * later (SPEC §5): HTTP 429 is {@code rate_limited} (with the {@code Retry-After} seconds when given) and a timeout
@@ -53,8 +73,11 @@ import org.slf4j.LoggerFactory;
  * key or the provider's raw response body.
  *
  * <p>Thread-safe: {@link #complete} may be called from many threads at once; each call blocks its thread for at
- * most the configured timeout. The API key may be {@code null} or blank for servers that need none (Ollama,
- * llama.cpp); the {@code Authorization} header is then not sent.
+ * most the configured timeout. {@link #stream} returns at once; the pieces and the result come on OkHttp's dispatcher
+ * threads, one per live stream, of which a client this provider owns allows {@value #MAX_LIVE_CALLS} at once (a
+ * shared client's dispatcher sets its own limits; calls past them wait in its queue). The API key may be
+ * {@code null} or blank for servers that need none (Ollama, llama.cpp); the {@code Authorization} header is then not
+ * sent.
  *
  * <p>Resources: the constructor that takes an {@link OkHttpClient} shares that client's connection pool and
  * dispatcher; the caller keeps owning it and {@link #close()} leaves it alone. The other constructor and
@@ -69,7 +92,13 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     static final int MAX_PROVIDER_MESSAGE_CHARS = 200;
     /** Where the key comes from, named in messages that ask an operator to check it. */
     static final String KEY_VARIABLE = "PARLEY_MODEL_API_KEY";
+    /** Calls at once on a client this provider owns: OkHttp's default of 5 per host would queue the 6th stream. */
+    static final int MAX_LIVE_CALLS = 512;
     private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
+    /** What the settings are called when the provider comes from the single-provider options. */
+    private static final Naming SINGLE = new Naming("--model-base-url", KEY_VARIABLE, true);
+    /** A provider name of {@code --provider NAME=BASE_URL}: it becomes part of model ids and of a variable name. */
+    private static final Pattern PROVIDER_NAME = Pattern.compile("[A-Za-z0-9_-]{1,40}");
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
     private static final ObjectMapper MAPPER = Json.newMapper(); // thread-safe once configured
     /**
@@ -87,6 +116,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     private final String apiKey;
     private final Duration timeout;
     private final OkHttpClient client;
+    private final EventSource.Factory events;
     private final boolean ownsClient;
 
     /**
@@ -100,8 +130,8 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
      * @throws IllegalArgumentException when a setting is invalid; the message names it, and the bad model id
      */
     public OpenAiCompatibleProvider(String baseUrl, List<String> modelIds, String apiKey, Duration timeout) {
-        this(baseUrl(baseUrl), configuredModels(modelIds), apiKey(apiKey), timeout(timeout), new OkHttpClient(),
-                true);
+        this(baseUrl(baseUrl, SINGLE), configuredModels(modelIds), apiKey(apiKey, SINGLE), timeout(timeout),
+                ownedClient(), true);
     }
 
     /**
@@ -112,7 +142,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
      */
     public OpenAiCompatibleProvider(
             String baseUrl, List<String> modelIds, String apiKey, Duration timeout, OkHttpClient client) {
-        this(baseUrl(baseUrl), configuredModels(modelIds), apiKey(apiKey), timeout(timeout),
+        this(baseUrl(baseUrl, SINGLE), configuredModels(modelIds), apiKey(apiKey, SINGLE), timeout(timeout),
                 Objects.requireNonNull(client, "client"), false);
     }
 
@@ -126,6 +156,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         this.apiKey = apiKey;
         this.timeout = timeout;
         this.client = configured(client, timeout);
+        this.events = EventSources.createFactory(this.client);
         this.ownsClient = ownsClient;
     }
 
@@ -142,13 +173,54 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
      */
     public static OpenAiCompatibleProvider withUpstreamModels(String baseUrl, String apiKey, Duration timeout)
             throws ModelException {
-        HttpUrl base = baseUrl(baseUrl);
-        String key = apiKey(apiKey);
+        return withUpstreamModels(baseUrl, apiKey, timeout, SINGLE);
+    }
+
+    /**
+     * The provider of {@code --provider NAME=BASE_URL}: like {@link #withUpstreamModels(String, String, Duration)},
+     * but its messages name that option and the key's variable {@link #keyVariable(String) PARLEY_NAME_API_KEY}.
+     *
+     * @param name a provider name: 1 to 40 letters, digits, {@code -} or {@code _}
+     * @throws ModelException           when the upstream's model list cannot be had
+     * @throws IllegalArgumentException when the name or a setting is invalid; the message names the option
+     */
+    public static OpenAiCompatibleProvider withUpstreamModels(String name, String baseUrl, String apiKey,
+                                                              Duration timeout) throws ModelException {
+        checkProviderName(name);
+        return withUpstreamModels(baseUrl, apiKey, timeout,
+                new Naming("the base URL of --provider " + name, keyVariable(name), false));
+    }
+
+    /**
+     * The environment variable holding the API key of the provider named {@code name}: {@code PARLEY_NAME_API_KEY},
+     * the name upper-cased with every character but a letter or digit as {@code _} ({@code my-llm} reads
+     * {@code PARLEY_MY_LLM_API_KEY}).
+     */
+    public static String keyVariable(String name) {
+        return "PARLEY_" + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_") + "_API_KEY";
+    }
+
+    /**
+     * Refuses a name that is not 1 to 40 letters, digits, {@code -} or {@code _}, naming {@code --provider}.
+     *
+     * @throws IllegalArgumentException when the name is unusable
+     */
+    public static void checkProviderName(String name) {
+        if (name == null || !PROVIDER_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("--provider: '" + name + "' is not a provider name; a provider name"
+                    + " is 1 to 40 letters, digits, - or _ (as in ollama=http://127.0.0.1:11434/v1)");
+        }
+    }
+
+    private static OpenAiCompatibleProvider withUpstreamModels(String baseUrl, String apiKey, Duration timeout,
+                                                               Naming naming) throws ModelException {
+        HttpUrl base = baseUrl(baseUrl, naming);
+        String key = apiKey(apiKey, naming);
         Duration limit = timeout(timeout);
-        OkHttpClient client = configured(new OkHttpClient(), limit);
+        OkHttpClient client = configured(ownedClient(), limit);
         try {
-            return new OpenAiCompatibleProvider(base, upstreamModels(client, base, key, limit), key, limit, client,
-                    true);
+            return new OpenAiCompatibleProvider(base, upstreamModels(client, base, key, limit, naming), key, limit,
+                    client, true);
         } catch (ModelException | RuntimeException e) {
             release(client);
             throw e;
@@ -173,20 +245,49 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
      */
     @Override
     public Completion complete(CompletionRequest request) throws ModelException {
+        checkOffered(request);
+        try {
+            return call(request);
+        } catch (ModelException e) {
+            logFailure(request, e);
+            throw e;
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Returns at once: the request goes out on OkHttp's dispatcher. The pieces come in order on the dispatcher
+     * thread reading the stream, which also completes {@link ModelStream#result()}; a failure is logged once at
+     * WARN, as for {@link #complete}. {@link ModelStream#cancel()} closes the upstream connection (the upstream sees
+     * the request cancelled and stops generating) after the piece being handed over, if any, and completes the
+     * result with the text so far, {@link FinishReason#STOPPED} and the upstream's token counts if it already sent
+     * them, else counts of the tokenizer.
+     *
+     * @throws IllegalArgumentException when {@code request} names a model this provider does not offer
+     */
+    @Override
+    public ModelStream stream(CompletionRequest request, Consumer<String> pieces) {
+        checkOffered(request);
+        Objects.requireNonNull(pieces, "pieces");
+        UpstreamStream stream = new UpstreamStream(request, pieces);
+        stream.start();
+        return stream;
+    }
+
+    private void checkOffered(CompletionRequest request) {
         Objects.requireNonNull(request, "request");
         if (request.model() == null || !offeredIds.contains(request.model())) {
             throw new IllegalArgumentException("unknown model '" + request.model() + "' (this provider offers "
                     + String.join(", ", offeredIds) + ")");
         }
-        try {
-            return call(request);
-        } catch (ModelException e) {
-            // Logged here, once, so that an operator sees a bad key or a dead upstream; the caller answers the user.
-            LOG.warn("model call failed: {} ({}), model {} at {} with key {}: {}{}", e.code().wire(),
-                    e.retryable() ? "retryable" : "not retryable", request.model(), shown(endpoint),
-                    masked(apiKey), e.getMessage(), e.getCause() == null ? "" : " [" + causeOf(e) + "]");
-            throw e;
-        }
+    }
+
+    /** Logged here, once, so that an operator sees a bad key or a dead upstream; the caller answers the user. */
+    private void logFailure(CompletionRequest request, ModelException e) {
+        LOG.warn("model call failed: {} ({}), model {} at {} with key {}: {}{}", e.code().wire(),
+                e.retryable() ? "retryable" : "not retryable", request.model(), shown(endpoint),
+                masked(apiKey), e.getMessage(), e.getCause() == null ? "" : " [" + causeOf(e) + "]");
     }
 
     /**
@@ -200,7 +301,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     }
 
     private Completion call(CompletionRequest request) throws ModelException {
-        Request httpRequest = httpRequest(request);
+        Request httpRequest = httpRequest(request, false);
         long startNanos = System.nanoTime();
         try (Response response = client.newCall(httpRequest).execute()) {
             if (!response.isSuccessful()) {
@@ -221,9 +322,13 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         }
     }
 
-    private Request httpRequest(CompletionRequest request) {
+    private Request httpRequest(CompletionRequest request, boolean stream) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("model", request.model());
+        if (stream) {
+            root.put("stream", true);
+            root.putObject("stream_options").put("include_usage", true);
+        }
         ArrayNode messages = root.putArray("messages");
         for (ContextMessage message : request.messages()) {
             messages.addObject()
@@ -236,11 +341,12 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("a JSON tree of strings could not be written", e);
         }
-        return authorized(new Request.Builder().url(endpoint).post(RequestBody.create(json, JSON)), apiKey);
+        Request.Builder builder = new Request.Builder().url(endpoint).post(RequestBody.create(json, JSON));
+        return authorized(builder, stream ? "text/event-stream" : "application/json", apiKey);
     }
 
-    private static Request authorized(Request.Builder builder, String apiKey) {
-        builder.header("Accept", "application/json");
+    private static Request authorized(Request.Builder builder, String accept, String apiKey) {
+        builder.header("Accept", accept);
         if (apiKey != null) {
             builder.header("Authorization", "Bearer " + apiKey);
         }
@@ -256,11 +362,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         JsonNode error = root.path("error");
         if (!error.isMissingNode() && !error.isNull() && (!choices.isArray() || choices.isEmpty())) {
             // OpenRouter answers 200 with an error when the routed provider fails mid-request.
-            String detail = providerMessage(error);
-            JsonNode code = error.path("code");
-            boolean retryable = !contextTooLong(error) && (!code.isIntegralNumber() || retryableStatus(code.intValue()));
-            throw new ModelException(ErrorCode.UPSTREAM_ERROR,
-                    "the model provider sent no reply" + (detail == null ? "" : ": " + detail), retryable, null, null);
+            throw errorInReply(error, "the model provider sent no reply");
         }
         if (!choices.isArray()) {
             throw unreadableReply();
@@ -277,13 +379,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
             throw unreadableReply();
         }
         if (!content.isTextual() || content.textValue().isBlank()) {
-            JsonNode toolCalls = message.path("tool_calls");
-            if ((toolCalls.isArray() && !toolCalls.isEmpty()) || message.path("function_call").isObject()) {
-                // Asked again, the model asks for the same tools: Parley offers none, so this cannot pass.
-                throw ModelException.notRetryable("the model answered only with tool calls, which Parley does not run");
-            }
-            // A blank answer is no answer (and counts nothing); sampled again, the model may well say something.
-            throw new ModelException(ErrorCode.UPSTREAM_ERROR, "the model sent an empty reply");
+            throw noText(asksForTools(message));
         }
         JsonNode usage = root.path("usage");
         JsonNode id = root.path("id");
@@ -292,7 +388,48 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
                 tokenCount(usage.path("prompt_tokens")),
                 tokenCount(usage.path("completion_tokens")),
                 id.isTextual() ? id.textValue() : null,
-                elapsedMs);
+                elapsedMs,
+                finishReason(choices.path(0).path("finish_reason").asText(null)));
+    }
+
+    /** Whether a {@code message} or a stream's {@code delta} asks for tools to be run. */
+    private static boolean asksForTools(JsonNode messageOrDelta) {
+        JsonNode toolCalls = messageOrDelta.path("tool_calls");
+        return (toolCalls.isArray() && !toolCalls.isEmpty()) || messageOrDelta.path("function_call").isObject();
+    }
+
+    /** The failure of a reply without text: one that only asks for tools, or an empty one. */
+    private static ModelException noText(boolean askedForTools) {
+        if (askedForTools) {
+            // Asked again, the model asks for the same tools: Parley offers none, so this cannot pass.
+            return ModelException.notRetryable("the model answered only with tool calls, which Parley does not run");
+        }
+        // A blank answer is no answer (and counts nothing); sampled again, the model may well say something.
+        return new ModelException(ErrorCode.UPSTREAM_ERROR, "the model sent an empty reply");
+    }
+
+    /**
+     * An {@code error} member inside a success (a whole reply or an event of a stream): retryable unless it says the
+     * context is too long or its {@code code} is a status that cannot pass.
+     */
+    private ModelException errorInReply(JsonNode error, String lead) {
+        String detail = providerMessage(error);
+        JsonNode code = error.path("code");
+        boolean retryable = !contextTooLong(error) && (!code.isIntegralNumber() || retryableStatus(code.intValue()));
+        return new ModelException(ErrorCode.UPSTREAM_ERROR, lead + (detail == null ? "" : ": " + detail), retryable,
+                null, null);
+    }
+
+    /** The provider's {@code finish_reason} as Parley's; none, or one Parley does not know, is a finished reply. */
+    static FinishReason finishReason(String wire) {
+        if (wire == null) {
+            return FinishReason.STOP;
+        }
+        return switch (wire) {
+            case "length" -> FinishReason.LENGTH;
+            case "content_filter" -> FinishReason.CONTENT_FILTER;
+            default -> FinishReason.STOP;
+        };
     }
 
     /** Counts are accounting, not the reply: an absent or odd count is 0 rather than a failed exchange. */
@@ -413,25 +550,290 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         return duration.toMillis() < 1000 ? duration.toMillis() + " ms" : duration.toSeconds() + " s";
     }
 
+    // ----------------------------------------------------------------- streaming
+
+    /**
+     * One streamed reply: the listener of its event source and the {@link ModelStream} the caller holds. OkHttp
+     * calls the listener on one dispatcher thread, in order; {@link #cancel()} comes from any thread. The lock on
+     * this object makes handing over a piece, ending the stream and {@link #cancel()} exclusive, so the text of a
+     * stopped reply is exactly what the sink received and nothing follows it. The result is completed outside the
+     * lock, so that what runs on its completion cannot hold up the stream.
+     */
+    private final class UpstreamStream extends EventSourceListener implements ModelStream {
+        private final CompletionRequest request;
+        private final Consumer<String> sink;
+        private final long startedNanos = System.nanoTime();
+        private final CompletableFuture<Completion> result = new CompletableFuture<>();
+        private volatile EventSource source;
+        private volatile boolean opened;
+        // Guarded by this.
+        private final StringBuilder text = new StringBuilder();
+        /** A high surrogate that ended a chunk, held back until its low half comes, so no piece splits a pair. */
+        private String held = "";
+        private boolean ended;
+        private boolean askedForTools;
+        private String finishReason;
+        private String completionId;
+        private JsonNode usage;
+
+        UpstreamStream(CompletionRequest request, Consumer<String> sink) {
+            this.request = request;
+            this.sink = sink;
+        }
+
+        /** Enqueues the request on the dispatcher; does not block. */
+        void start() {
+            source = events.newEventSource(httpRequest(request, true), this);
+        }
+
+        @Override
+        public CompletableFuture<Completion> result() {
+            return result;
+        }
+
+        @Override
+        public void cancel() {
+            Completion stopped;
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+                stopped = completion(FinishReason.STOPPED, false);
+            }
+            source.cancel(); // closes the connection: the upstream sees the request cancelled
+            result.complete(stopped);
+        }
+
+        @Override
+        public void onOpen(EventSource eventSource, Response response) {
+            opened = true;
+        }
+
+        @Override
+        public void onEvent(EventSource eventSource, String id, String type, String data) {
+            Object outcome;
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                outcome = event(type, data);
+                if (outcome != null) {
+                    ended = true;
+                }
+            }
+            if (outcome instanceof ModelException || outcome instanceof RuntimeException) {
+                eventSource.cancel(); // nothing more of this stream is wanted
+            }
+            end(outcome);
+        }
+
+        @Override
+        public void onClosed(EventSource eventSource) {
+            Object outcome;
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                // Some servers close after the finish_reason without a [DONE]; that reply is whole.
+                outcome = finishReason != null ? finished()
+                        : new ModelException(ErrorCode.UPSTREAM_ERROR, "the model's stream ended early");
+                ended = true;
+            }
+            end(outcome);
+        }
+
+        @Override
+        public void onFailure(EventSource eventSource, Throwable failure, Response response) {
+            synchronized (this) {
+                if (ended) {
+                    return; // cancelled, or the failure of a closing that came after the end
+                }
+            }
+            // Worked out outside the lock: reading an error body must not hold up cancel().
+            Object outcome = failureOutcome(failure, response);
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                if (outcome instanceof Completion whole) {
+                    // A server that ignored "stream": true and answered one JSON completion.
+                    RuntimeException refused = handOver(whole.content());
+                    if (refused != null) {
+                        outcome = refused;
+                    }
+                }
+                ended = true;
+            }
+            end(outcome);
+        }
+
+        /** Under the lock: {@code null} to go on, else the stream's end (a completion or an exception). */
+        private Object event(String type, String data) {
+            String payload = data.strip();
+            if (payload.isEmpty()) {
+                return null; // an empty data line, as some servers send to keep the connection open
+            }
+            if (payload.equals("[DONE]")) {
+                return finished();
+            }
+            JsonNode root = parse(payload.getBytes(StandardCharsets.UTF_8));
+            if (root == null || !root.isObject()) {
+                return unreadableReply();
+            }
+            JsonNode error = root.path("error");
+            if ("error".equals(type) && (error.isMissingNode() || error.isNull())) {
+                error = root; // an "event: error" whose data is the error itself
+            }
+            if (!error.isMissingNode() && !error.isNull()) {
+                return errorInReply(error, text.length() == 0 && held.isEmpty() ? "the model provider sent no reply"
+                        : "the model provider broke off the reply");
+            }
+            if (completionId == null && root.path("id").isTextual()) {
+                completionId = root.path("id").textValue();
+            }
+            if (root.path("usage").isObject()) {
+                usage = root.path("usage"); // the last chunk's, after the finish_reason
+            }
+            JsonNode choice = root.path("choices").path(0);
+            JsonNode delta = choice.path("delta");
+            askedForTools |= asksForTools(delta);
+            JsonNode reason = choice.path("finish_reason");
+            if (reason.isTextual()) {
+                finishReason = reason.textValue();
+            }
+            JsonNode content = delta.path("content");
+            if (content.isTextual() && !content.textValue().isEmpty()) {
+                String piece = held + content.textValue();
+                held = "";
+                if (Character.isHighSurrogate(piece.charAt(piece.length() - 1))) {
+                    held = piece.substring(piece.length() - 1);
+                    piece = piece.substring(0, piece.length() - 1);
+                }
+                return piece.isEmpty() ? null : handOver(piece);
+            }
+            return null;
+        }
+
+        /** Under the lock: gives {@code piece} to the sink; the sink's exception, which ends the stream, or null. */
+        private RuntimeException handOver(String piece) {
+            text.append(piece); // before the sink sees it: a sink that cancels keeps the piece in the text
+            try {
+                sink.accept(piece);
+            } catch (RuntimeException e) {
+                return ended ? null : e;
+            }
+            return null;
+        }
+
+        /** Under the lock: the reply as it ended by itself, or the failure of a reply without text. */
+        private Object finished() {
+            if (!held.isEmpty()) {
+                String last = held; // a lone high surrogate: sent as it came
+                held = "";
+                RuntimeException refused = handOver(last);
+                if (refused != null) {
+                    return refused;
+                }
+            }
+            if (text.toString().isBlank()) {
+                return noText(askedForTools || "tool_calls".equals(finishReason)
+                        || "function_call".equals(finishReason));
+            }
+            return completion(finishReason(finishReason), true);
+        }
+
+        /** Under the lock: the text so far with the upstream's counts, or the tokenizer's when it sent none. */
+        private Completion completion(FinishReason reason, boolean warnWithoutUsage) {
+            String content = text.toString();
+            long inputTokens;
+            long outputTokens;
+            if (usage != null) {
+                inputTokens = tokenCount(usage.path("prompt_tokens"));
+                outputTokens = tokenCount(usage.path("completion_tokens"));
+            } else {
+                inputTokens = 0;
+                for (ContextMessage message : request.messages()) {
+                    inputTokens += LocalModelProvider.countTokens(message.content());
+                }
+                outputTokens = LocalModelProvider.countTokens(content);
+                if (warnWithoutUsage) {
+                    LOG.warn("the model provider at {} streamed a reply of model {} without token usage; counted with"
+                            + " the tokenizer (cl100k_base), which may differ from the model's own count",
+                            shown(endpoint), request.model());
+                }
+            }
+            long elapsedMs = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
+            return new Completion(content, inputTokens, outputTokens, completionId, elapsedMs, reason);
+        }
+
+        /** What a failure of the event source means: a {@link ModelException}, or a whole JSON completion. */
+        private Object failureOutcome(Throwable failure, Response response) {
+            if (response != null && !response.isSuccessful()) {
+                return statusFailure(response);
+            }
+            if (response != null && failure instanceof IllegalStateException) {
+                // okhttp-sse refuses a success that is no text/event-stream; it may be a whole completion.
+                try {
+                    long elapsedMs = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
+                    return OpenAiCompatibleProvider.this.completion(readCapped(response.body()), elapsedMs);
+                } catch (ModelException e) {
+                    return e;
+                } catch (IOException e) {
+                    return connectionFailure(e);
+                }
+            }
+            if (failure instanceof IOException e) {
+                return connectionFailure(e);
+            }
+            return new ModelException(ErrorCode.UPSTREAM_ERROR, "the model provider's stream could not be read", null,
+                    failure);
+        }
+
+        private ModelException connectionFailure(IOException e) {
+            if (e instanceof InterruptedIOException) {
+                // Before the stream, OkHttp's call timeout; within it, the read timeout between two events.
+                return new ModelException(ErrorCode.UPSTREAM_TIMEOUT, opened
+                        ? "the model provider's stream stalled for more than " + describe(timeout)
+                        : "the model provider did not answer within " + describe(timeout), null, e);
+            }
+            return new ModelException(ErrorCode.UPSTREAM_ERROR, "the connection to the model provider failed", null,
+                    e);
+        }
+
+        private void end(Object outcome) {
+            if (outcome instanceof Completion completion) {
+                result.complete(completion);
+            } else if (outcome instanceof ModelException e) {
+                logFailure(request, e);
+                result.completeExceptionally(e);
+            } else if (outcome instanceof RuntimeException e) {
+                result.completeExceptionally(e); // the sink's own failure: passed on as it is
+            }
+        }
+    }
+
     // ----------------------------------------------------------------- the model list read at start
 
     private static List<ModelInfo> upstreamModels(OkHttpClient client, HttpUrl base, String apiKey,
-                                                  Duration timeout) throws ModelException {
+                                                  Duration timeout, Naming naming) throws ModelException {
         HttpUrl url = base.newBuilder().addPathSegment("models").build();
         String upstream = "the model provider at " + shown(base);
-        String instead = "; or name the models with --models";
-        Request request = authorized(new Request.Builder().url(url).get(), apiKey);
+        String instead = naming.modelsOption() ? "; or name the models with --models" : "";
+        Request request = authorized(new Request.Builder().url(url).get(), "application/json", apiKey);
         try (Response response = client.newCall(request).execute()) {
             int status = response.code();
             if (status == 401 || status == 403) {
                 throw ModelException.notRetryable(apiKey == null
-                        ? upstream + " wants an API key (HTTP " + status + " to GET /models); set " + KEY_VARIABLE
+                        ? upstream + " wants an API key (HTTP " + status + " to GET /models); set "
+                                + naming.keyVariable()
                         : upstream + " refused the API key (HTTP " + status + " to GET /models); check "
-                                + KEY_VARIABLE);
+                                + naming.keyVariable());
             }
             if (status == 404 || status == 405) {
                 throw ModelException.notRetryable(upstream + " has no GET /models (HTTP " + status + "), so it is"
-                        + " not an OpenAI-compatible API; check --model-base-url (it usually ends in /v1)" + instead);
+                        + " not an OpenAI-compatible API; check " + naming.baseUrlSetting()
+                        + " (it usually ends in /v1)" + instead);
             }
             if (!response.isSuccessful()) {
                 throw new ModelException(ErrorCode.UPSTREAM_ERROR, upstream + " answered HTTP " + status
@@ -441,22 +843,23 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
             JsonNode data = root == null ? MissingNode.getInstance() : root.path("data");
             if (!data.isArray()) {
                 throw ModelException.notRetryable(upstream + " did not answer GET /models with an OpenAI model list"
-                        + " ({\"data\":[{\"id\":…}]}), so it is not an OpenAI-compatible API; check --model-base-url"
-                        + instead);
+                        + " ({\"data\":[{\"id\":…}]}), so it is not an OpenAI-compatible API; check "
+                        + naming.baseUrlSetting() + instead);
             }
-            return listedModels(data, upstream);
+            return listedModels(data, upstream, naming);
         } catch (InterruptedIOException e) {
             throw new ModelException(ErrorCode.UPSTREAM_TIMEOUT, upstream + " did not answer GET /models within "
                     + describe(timeout) + instead, null, e);
         } catch (IOException e) {
             throw new ModelException(ErrorCode.UPSTREAM_ERROR, "cannot reach " + upstream + " ("
                     + withoutKey(e.getClass().getSimpleName() + ": " + e.getMessage(), apiKey)
-                    + "); check --model-base-url and that the server is running" + instead, null, e);
+                    + "); check " + naming.baseUrlSetting() + " and that the server is running" + instead, null, e);
         }
     }
 
     /** The usable models of a {@code data} array, in its order: invalid ids are left out (and named), repeats once. */
-    private static List<ModelInfo> listedModels(JsonNode data, String upstream) throws ModelException {
+    private static List<ModelInfo> listedModels(JsonNode data, String upstream, Naming naming)
+            throws ModelException {
         List<ModelInfo> infos = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         List<String> unusable = new ArrayList<>();
@@ -478,14 +881,34 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         }
         if (infos.isEmpty()) {
             throw ModelException.notRetryable(upstream + " lists no model" + (unusable.isEmpty() ? "" : " Parley can"
-                    + " offer") + " at GET /models; load or install one there, or name the models with --models");
+                    + " offer") + " at GET /models; load or install one there"
+                    + (naming.modelsOption() ? ", or name the models with --models" : ""));
         }
-        LOG.info("{} lists {} model(s); the default is {} (--models chooses others)", upstream, infos.size(),
-                infos.get(0).id());
+        LOG.info("{} lists {} model(s); the default is {}{}", upstream, infos.size(), infos.get(0).id(),
+                naming.modelsOption() ? " (--models chooses others)" : "");
         return List.copyOf(infos);
     }
 
     // ----------------------------------------------------------------- settings, checked at start
+
+    /**
+     * What an operator calls this provider's settings, for messages that ask them to check one.
+     *
+     * @param baseUrlSetting the option with the base URL, e.g. {@code --model-base-url}
+     * @param keyVariable    the environment variable with the API key
+     * @param modelsOption   whether {@code --models} can name the models instead of {@code GET /models}
+     */
+    private record Naming(String baseUrlSetting, String keyVariable, boolean modelsOption) {
+    }
+
+
+    /** A client of this provider's own, whose dispatcher lets {@value #MAX_LIVE_CALLS} streams run at once. */
+    private static OkHttpClient ownedClient() {
+        Dispatcher dispatcher = new Dispatcher();
+        dispatcher.setMaxRequests(MAX_LIVE_CALLS);
+        dispatcher.setMaxRequestsPerHost(MAX_LIVE_CALLS);
+        return new OkHttpClient.Builder().dispatcher(dispatcher).build();
+    }
 
     private static OkHttpClient configured(OkHttpClient client, Duration timeout) {
         // A redirect would turn the POST into a GET; an explicit "answered HTTP 301" is easier to act on.
@@ -502,10 +925,10 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         client.connectionPool().evictAll();
     }
 
-    private static HttpUrl baseUrl(String baseUrl) {
+    private static HttpUrl baseUrl(String baseUrl, Naming naming) {
         HttpUrl base = baseUrl == null ? null : HttpUrl.parse(baseUrl.strip());
         if (base == null) {
-            throw new IllegalArgumentException("--model-base-url must be an http:// or https:// URL such as "
+            throw new IllegalArgumentException(naming.baseUrlSetting() + " must be an http:// or https:// URL such as "
                     + "https://openrouter.ai/api/v1 (got " + (baseUrl == null ? "none" : "'" + baseUrl + "'") + ")");
         }
         return base;
@@ -543,7 +966,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         return List.copyOf(infos);
     }
 
-    private static String apiKey(String apiKey) {
+    private static String apiKey(String apiKey, Naming naming) {
         if (apiKey == null || apiKey.isBlank()) {
             return null;
         }
@@ -551,7 +974,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         // Checked here so that OkHttp never builds an exception message around the header value.
         if (!key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             throw new IllegalArgumentException(
-                    KEY_VARIABLE + " contains characters that cannot be sent in an HTTP header");
+                    naming.keyVariable() + " contains characters that cannot be sent in an HTTP header");
         }
         return key;
     }

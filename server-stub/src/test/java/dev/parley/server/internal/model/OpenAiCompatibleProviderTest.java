@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.ErrorCode;
+import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Json;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import dev.parley.protocol.Role;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class OpenAiCompatibleProviderTest {
@@ -168,6 +170,25 @@ class OpenAiCompatibleProviderTest {
         assertThat(completion.inputTokens()).isZero();
         assertThat(completion.outputTokens()).isZero();
         assertThat(completion.completionId()).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"stop,STOP", "length,LENGTH", "content_filter,CONTENT_FILTER", "eos,STOP"})
+    void finishReasonOfAWholeReplyIsMapped(String wire, FinishReason expected) throws Exception {
+        server.enqueue(json(200, OPENROUTER_REPLY.replace("\"finish_reason\":\"stop\"",
+                "\"finish_reason\":\"" + wire + "\"")));
+
+        Completion completion = provider(KEY).complete(REQUEST);
+
+        assertThat(completion.finishReason()).isEqualTo(expected);
+    }
+
+    @Test
+    void wholeReplyWithoutFinishReasonIsFinished() throws Exception {
+        server.enqueue(json(200, "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                + "\"content\":\"Rome.\"}}]}"));
+
+        assertThat(provider(null).complete(REQUEST).finishReason()).isEqualTo(FinishReason.STOP);
     }
 
     @Test
