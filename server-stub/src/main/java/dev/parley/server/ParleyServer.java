@@ -68,7 +68,8 @@ public final class ParleyServer implements AutoCloseable {
                     config.claimTtl(), FLUSH_EVERY, config.anonymousChatsPerMinute(), json);
             api = new Api(json, db, config.modelProvider(), auth, chat, new PushService(db, config.clock()),
                     new SyncService(db), new SessionService(db, config.clock()),
-                    new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)), meters);
+                    new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)), meters,
+                    config.streamKeepAlive());
             Javalin http = Javalin.create(api::configure).start(config.host(), config.port());
             return new ParleyServer(http, db, config.host(), meters, signals, chat, api);
         } catch (RuntimeException e) {

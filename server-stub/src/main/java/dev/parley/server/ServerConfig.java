@@ -26,7 +26,8 @@ public record ServerConfig(
         int signInAttemptsPerMinute,
         int anonymousChatsPerMinute,
         Duration claimTtl,
-        boolean signUpAllowed) {
+        boolean signUpAllowed,
+        Duration streamKeepAlive) {
 
     /** Everything but the database password. */
     @Override
@@ -55,6 +56,7 @@ public record ServerConfig(
         private int signInAttemptsPerMinute = 10;
         private int anonymousChatsPerMinute = 30;
         private Duration claimTtl = Duration.ofSeconds(10);
+        private Duration streamKeepAlive = Duration.ofSeconds(15);
         private boolean signUpAllowed = true;
 
         private Builder() {
@@ -148,6 +150,12 @@ public record ServerConfig(
             return this;
         }
 
+        /** The longest an open event stream stays silent before a keep-alive comment (SPEC §5.3: at most 15 s). */
+        public Builder streamKeepAlive(Duration streamKeepAlive) {
+            this.streamKeepAlive = streamKeepAlive;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public ServerConfig build() {
             require(host != null && !host.isBlank(), "--host must not be empty");
@@ -161,13 +169,15 @@ public record ServerConfig(
             require(signInAttemptsPerMinute >= 1, "sign-in attempts per minute must be >= 1");
             require(anonymousChatsPerMinute >= 1, "anonymous chats per minute must be >= 1");
             require(claimTtl.compareTo(Duration.ofMillis(500)) >= 0, "the claim lapse must be at least 500 ms");
+            require(positive(streamKeepAlive) && streamKeepAlive.compareTo(Duration.ofSeconds(15)) <= 0,
+                    "the stream keep-alive must be positive and at most 15 s");
             ModelProvider provider = modelProvider != null
                     ? modelProvider
                     : new LocalModelProvider(Duration.ZERO, 0.0, new Random());
             return new ServerConfig(host, port, databaseUrl, databaseUser, databasePassword, poolSize, provider,
                     Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(idGenerator, "idGenerator"),
                     accessTokenTtl, refreshTokenTtl, signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl,
-                    signUpAllowed);
+                    signUpAllowed, streamKeepAlive);
         }
 
         private static boolean positive(Duration d) {

@@ -79,6 +79,14 @@ public final class ServerProcess implements AutoCloseable {
         return process.waitFor(30, TimeUnit.SECONDS);
     }
 
+    /** Kills the server as {@code kill -9} would: no shutdown hook runs, nothing is closed. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("the killed server did not end");
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
         if (!stop()) {

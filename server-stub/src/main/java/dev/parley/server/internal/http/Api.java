@@ -61,8 +61,6 @@ public final class Api implements AutoCloseable {
     private static final String JSON = "application/json";
     /** Rows received by the direct-write endpoint, tagged {@code kind} (session, message) and {@code result}. */
     public static final String PUSH_ROWS = "parley.push.rows";
-    /** The longest an open stream stays silent (SPEC §5.3: a comment at least every 15 s). */
-    private static final java.time.Duration KEEP_ALIVE = java.time.Duration.ofSeconds(15);
 
     private final ObjectMapper json;
     private final Database db;
@@ -78,7 +76,7 @@ public final class Api implements AutoCloseable {
 
     public Api(ObjectMapper json, Database db, ModelProvider provider, AuthService auth, ChatService chat,
                PushService push, SyncService sync, SessionService sessions, UsageService usage,
-               MeterRegistry meters) {
+               MeterRegistry meters, java.time.Duration keepAlive) {
         this.json = json;
         this.db = db;
         this.provider = provider;
@@ -89,7 +87,7 @@ public final class Api implements AutoCloseable {
         this.sessions = sessions;
         this.usage = usage;
         this.meters = meters;
-        this.streams = new ReplyStreams(json, KEEP_ALIVE, 4);
+        this.streams = new ReplyStreams(json, keepAlive, 4);
     }
 
     /** Ends the open streams and stops their writers. */
