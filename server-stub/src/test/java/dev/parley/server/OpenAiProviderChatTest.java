@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.protocol.ChatRequest;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CountDownLatch;
+import okio.BufferedSink;
+import mockwebserver3.MockResponseBody;
+import dev.parley.server.internal.model.LocalModelProvider;
+import dev.parley.server.testing.EventStream;
 import dev.parley.protocol.ChatResponse;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.ModelsResponse;
@@ -300,5 +306,61 @@ class OpenAiProviderChatTest {
         assertThat(chat.status()).as("%s", chat).isEqualTo(200);
         assertThat(upstream.takeRequest().getUrl().encodedPath()).isEqualTo("/v1/models");
         assertThat(upstream.takeRequest().getUrl().encodedPath()).isEqualTo("/v1/chat/completions");
+    }
+
+    @Test
+    void aStopClosesTheUpstreamStreamAndStoresTheTextSoFarCountedOnce() throws Exception {
+        startServer();
+        CountDownLatch closed = new CountDownLatch(1);
+        String head = "data: {\"id\":\"gen-2\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Par\"},"
+                + "\"finish_reason\":null}]}\n\n"
+                + "data: {\"id\":\"gen-2\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"is\"},"
+                + "\"finish_reason\":null}]}\n\n";
+        upstream.enqueue(new MockResponse.Builder().code(200).addHeader("Content-Type", "text/event-stream")
+                .body(new MockResponseBody() {
+                    @Override
+                    public long getContentLength() {
+                        return -1;
+                    }
+
+                    @Override
+                    public void writeTo(BufferedSink sink) throws IOException {
+                        sink.writeUtf8(head).flush();
+                        try {
+                            // Keeps the stream open, as a model still writing, until a write finds it closed.
+                            for (int i = 0; i < 3_000; i++) {
+                                Thread.sleep(10);
+                                sink.writeUtf8(": still thinking\n\n").flush();
+                            }
+                        } catch (IOException e) {
+                            closed.countDown();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }).build());
+        ChatRequest request = new ChatRequest(TestIds.next(), TestIds.next(), "Capital of France?", MODEL,
+                server.now(), null, List.of());
+
+        try (EventStream stream = EventStream.post(server.server.url(), "/api/chat", request, token)) {
+            stream.next("start");
+            StringBuilder text = new StringBuilder();
+            while (text.length() < "Paris".length()) {
+                text.append(stream.next("delta").json().path("text").asText());
+            }
+            Response stopped = server.api.post("/api/chat/" + request.messageId() + "/stop", null, token);
+
+            assertThat(stopped.status()).as("%s", stopped).isEqualTo(200);
+            assertThat(closed.await(10, TimeUnit.SECONDS)).as("the upstream saw its request closed").isTrue();
+            JsonNode assistant = stopped.json().path("assistantMessage");
+            assertThat(assistant.path("content").asText()).isEqualTo("Paris");
+            assertThat(assistant.path("finishReason").asText()).isEqualTo("stopped");
+            assertThat(stream.rest().get(0).type()).isEqualTo("done");
+        }
+        assertThat(upstream.takeRequest().getBody().utf8()).contains("\"stream\":true");
+        assertThat(server.queryLong("SELECT messages_received FROM user_usage_daily")).isEqualTo(1);
+        assertThat(server.queryLong("SELECT output_tokens FROM user_usage_daily"))
+                .isEqualTo(LocalModelProvider.countTokens("Paris"));
+        assertThat(server.mismatches()).isEmpty();
     }
 }
