@@ -202,7 +202,7 @@ class StreamingTest {
             assertThat(reply.wasCancelled()).isTrue();
             assertThat(stopped.json().path("assistantMessage").isNull()).isTrue();
             assertThat(stopped.json().path("userMessage").path("errorMessage").asText())
-                    .isEqualTo(ChatService.STOPPED_BEFORE_REPLY);
+                    .isEqualTo("Stopped before the reply began");
             assertThat(stream.rest().get(0).type()).isEqualTo("done");
         }
         assertThat(a.queryLong("SELECT count(*) FROM chat_messages WHERE error_message IS NOT NULL")).isEqualTo(1);
@@ -353,7 +353,7 @@ class StreamingTest {
             assertThat(none.refusal().status()).isEqualTo(404);
         }
         ChatRequest request = request(TestIds.next(), TestIds.next(), "Mine");
-        sendJson(request, () -> model.awaitReply().emit("yours").finish());
+        assertThat(sendJson(request, () -> model.awaitReply().emit("yours").finish()).status()).isEqualTo(200);
         String other = a.signUp("other@example.com").accessToken();
         try (EventStream foreign = EventStream.get(bUrl, "/api/chat/" + request.messageId() + "/stream", other,
                 null)) {

@@ -39,6 +39,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -54,7 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class ChatService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChatService.class);
     /** The error text of a user message whose reply was stopped before its first word. */
-    public static final String STOPPED_BEFORE_REPLY = "Stopped before the reply began.";
+    public static final String STOPPED_BEFORE_REPLY = "Stopped before the reply began";
     /** Live generations one user may have at once, on all processes together. */
     public static final int MAX_LIVE_PER_USER = 4;
 
@@ -140,11 +141,8 @@ public final class ChatService implements AutoCloseable {
             return new Followed(local.get().reply, () -> { });
         }
         Found found = db.read(c -> find(c, userId, messageId));
-        return switch (found.state()) {
-            case LIVE -> new Followed(remote.attach(found.claim(), startOf(found.claim())),
-                    () -> remote.release(messageId));
-            default -> new Followed(finished(found), () -> { });
-        };
+        return found.state() == State.LIVE ? remote.attach(found.claim(), startOf(found.claim()))
+                : new Followed(finished(found), () -> { });
     }
 
     /**
@@ -173,11 +171,11 @@ public final class ChatService implements AutoCloseable {
         if (found.state() != State.LIVE) {
             return CompletableFuture.completedFuture(responseOf(finished(found).outcome()));
         }
-        LiveReply mirror = remote.attach(found.claim(), startOf(found.claim()));
+        Followed mirror = remote.attach(found.claim(), startOf(found.claim()));
         // The holder stops within a heartbeat; if it died instead, its claim lapses and the mirror says so.
-        return mirror.finished()
+        return mirror.reply().finished()
                 .completeOnTimeout(interrupted(), generations.lapse().toMillis() * 2, TimeUnit.MILLISECONDS)
-                .whenComplete((outcome, failure) -> remote.release(messageId))
+                .whenComplete((outcome, failure) -> mirror.onLeave().run())
                 .thenApply(ChatService::responseOf);
     }
 
@@ -301,10 +299,21 @@ public final class ChatService implements AutoCloseable {
         Message question = ExchangeWriter.withTotal(exchange.userMessage(0, null));
         LiveReply reply = new LiveReply(new StreamStart(question, exchange.newSession(), exchange.replyId(), false));
         AtomicReference<ModelStream> model = new AtomicReference<>();
+        AtomicBoolean left = new AtomicBoolean();
         generations.execute(() -> {
-            ModelStream stream = provider.stream(exchange.prompt(), piece -> reply.append(ExchangeWriter.storable(piece)));
+            ModelStream stream;
+            try {
+                stream = provider.stream(exchange.prompt(), piece -> reply.append(ExchangeWriter.storable(piece)));
+            } catch (RuntimeException e) {
+                LOG.error("the model call of an anonymous exchange failed unexpectedly", e);
+                reply.finish(new Outcome.Failed(failureOf(e, false)));
+                return;
+            }
             model.set(stream);
-            stream.result().whenComplete((completion, failure) -> {
+            if (left.get()) {
+                stream.cancel();
+            }
+            stream.result().whenCompleteAsync((completion, failure) -> {
                 if (failure != null) {
                     reply.finish(new Outcome.Failed(failureOf(failure, false)));
                 } else {
@@ -313,9 +322,10 @@ public final class ChatService implements AutoCloseable {
                     reply.finish(new Outcome.Done(new ChatResponse(user, assistant, exchange.newSession(), false,
                             false)));
                 }
-            });
+            }, generations::execute);
         });
         return new Followed(reply, () -> {
+            left.set(true);
             ModelStream stream = model.get();
             if (stream != null) {
                 stream.cancel();
@@ -328,7 +338,7 @@ public final class ChatService implements AutoCloseable {
      * for a new exchange or the retry of a failed message.
      */
     private LiveReply begin(String userId, Exchange exchange, Instant now) {
-        Begun begun = db.inTransaction(c -> claim(c, userId, exchange, now));
+        Begun begun = db.inTransaction(c -> claim(c, userId, exchange, clock.instant()));
         if (begun.replay() != null) {
             return finished(begun.replay());
         }

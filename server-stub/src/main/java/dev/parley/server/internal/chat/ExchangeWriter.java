@@ -120,7 +120,8 @@ final class ExchangeWriter {
     void releaseQuietly(Exchange exchange) {
         try {
             db.inTransaction(c -> {
-                release(c, exchange);
+                claims.release(c, exchange.messageId(), exchange.claimToken());
+                signals.announce(c, Topics.reply(exchange.messageId()));
                 return null;
             });
         } catch (RuntimeException e) {
@@ -128,8 +129,16 @@ final class ExchangeWriter {
         }
     }
 
+    /**
+     * Releases the exchange's claim as part of storing its outcome. A claim that is no longer ours lapsed while the
+     * model answered (this process stalled) and was taken over: the message is being answered again elsewhere, so
+     * this outcome is not stored, and the transaction rolls back.
+     */
     private void release(Connection c, Exchange exchange) throws SQLException {
-        claims.release(c, exchange.messageId(), exchange.claimToken());
+        if (!claims.release(c, exchange.messageId(), exchange.claimToken())) {
+            throw new ApiException(ErrorCode.INTERRUPTED, "This message is being answered again by another server,"
+                    + " after this one stalled. Re-attach to follow that reply.", 1L, false);
+        }
         signals.announce(c, Topics.reply(exchange.messageId()));
     }
 

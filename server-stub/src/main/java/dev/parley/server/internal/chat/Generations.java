@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * The generations this process runs (SPEC §5.3), and their heartbeat. One timer, every {@code flushEvery}, writes
  * in one transaction what each generation produced since the last beat and renews its claim (at least every
  * {@code lapse / 5}), then reads which of them another process asked to stop; a beat that finds a claim no longer
- * ours ends that generation as interrupted. Model calls start on a pool of their own, off the request threads.
+ * ours ends that generation as interrupted. Model calls start, and outcomes are stored, on a pool of their own, off
+ * the request threads and the providers' threads. The heartbeat's bookkeeping of each generation ({@code flushed},
+ * {@code renewed}) is touched by the heartbeat thread only.
  * Thread-safe. The owner closes it, which stops the heartbeat: the claims of generations still running lapse.
  */
 final class Generations implements AutoCloseable {
@@ -89,9 +92,8 @@ final class Generations implements AutoCloseable {
     private final Duration renewEvery;
     private final ClaimRepository claims = new ClaimRepository();
     private final ScheduledExecutorService timer;
-    private final ExecutorService modelCalls;
+    private final ExecutorService work;
     private final java.util.function.Consumer<Running> onLost;
-    private volatile boolean closing;
 
     /**
      * @param lapse  how long a claim lives without renewal
@@ -103,11 +105,12 @@ final class Generations implements AutoCloseable {
         this.signals = signals;
         this.clock = clock;
         this.lapse = lapse;
-        this.renewEvery = lapse.dividedBy(5);
+        // Renewed at the first beat on or after lapse / 5 minus one beat, so never later than lapse / 5 (SPEC: 2 s).
+        this.renewEvery = lapse.dividedBy(5).minus(flushEvery);
         this.onLost = onLost;
         AtomicInteger n = new AtomicInteger();
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "parley-generation-beat"));
-        this.modelCalls = Executors.newCachedThreadPool(r -> daemon(r, "parley-model-" + n.incrementAndGet()));
+        this.work = Executors.newCachedThreadPool(r -> daemon(r, "parley-exchange-" + n.incrementAndGet()));
         long millis = flushEvery.toMillis();
         timer.scheduleWithFixedDelay(this::beat, millis, millis, TimeUnit.MILLISECONDS);
     }
@@ -127,15 +130,23 @@ final class Generations implements AutoCloseable {
         return lapse;
     }
 
-    /** Registers a generation whose claim was just taken, and starts {@code work} (the model call) off this thread. */
-    void start(Running generation, Runnable work) {
+    /** Registers a generation whose claim was just taken, and starts {@code job} (the model call) off this thread. */
+    void start(Running generation, Runnable job) {
         running.put(generation.messageId, generation);
-        modelCalls.execute(work);
+        execute(job);
     }
 
-    /** Runs work on the model-call pool: starting model calls, storing their outcomes, reading other processes. */
-    void execute(Runnable work) {
-        modelCalls.execute(work);
+    /**
+     * Runs a job of this process's exchanges off the caller's thread: starting a model call, storing its outcome,
+     * reading another process's reply. Once closing, a job runs on the caller's thread instead, so that no outcome
+     * is dropped.
+     */
+    void execute(Runnable job) {
+        try {
+            work.execute(job);
+        } catch (RejectedExecutionException closing) {
+            job.run();
+        }
     }
 
     /**
@@ -146,10 +157,7 @@ final class Generations implements AutoCloseable {
         running.remove(generation.messageId, generation);
     }
 
-    /** True once {@link #close()} began: generations still running end without storing anything. */
-    boolean closing() {
-        return closing;
-    }
+
 
     Optional<Running> local(String messageId) {
         return Optional.ofNullable(running.get(messageId));
@@ -206,9 +214,16 @@ final class Generations implements AutoCloseable {
 
     @Override
     public void close() {
-        closing = true;
         timer.shutdownNow();
         running.values().forEach(Running::abandon);
-        modelCalls.shutdown();
+        work.shutdown();
+        try {
+            // Outcomes being stored right now finish before the database closes.
+            if (!work.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("exchange jobs still running at close: {}", work.shutdownNow().size());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

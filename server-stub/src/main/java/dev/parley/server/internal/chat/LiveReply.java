@@ -81,9 +81,9 @@ public final class LiveReply {
         return outcome.getNow(null);
     }
 
-    /** Completes with the outcome. */
+    /** A new future that completes with the outcome; completing it by hand changes nothing here. */
     public CompletableFuture<Outcome> finished() {
-        return outcome;
+        return outcome.copy();
     }
 
     /**
@@ -93,10 +93,6 @@ public final class LiveReply {
     public Runnable listen(Runnable onChange) {
         listeners.add(onChange);
         return () -> listeners.remove(onChange);
-    }
-
-    public boolean hasListeners() {
-        return !listeners.isEmpty();
     }
 
     private void notifyListeners() {

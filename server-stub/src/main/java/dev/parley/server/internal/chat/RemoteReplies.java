@@ -50,32 +50,28 @@ final class RemoteReplies {
     }
 
     /**
-     * Attaches to the generation of a live claim; the caller calls {@link #release} with the same id when it no
-     * longer follows the reply.
+     * Follows the generation of a live claim. The claim's token is part of the key: a message id sent again after
+     * its claim lapsed is another generation, with a mirror of its own.
      */
-    LiveReply attach(Claim claim, StreamStart start) {
-        Mirror mirror = mirrors.compute(claim.messageId(), (id, existing) -> {
-            Mirror m = existing != null && existing.token.equals(claim.token()) ? existing : new Mirror(claim, start);
+    ChatService.Followed attach(Claim claim, StreamStart start) {
+        String key = claim.messageId() + " " + claim.token();
+        Mirror mirror = mirrors.compute(key, (k, existing) -> {
+            Mirror m = existing != null ? existing : new Mirror(claim, start);
             m.followers++;
             return m;
         });
         mirror.refreshSoon();
-        return mirror.reply;
+        return new ChatService.Followed(mirror.reply, () -> release(key));
     }
 
-    void release(String messageId) {
-        mirrors.computeIfPresent(messageId, (id, m) -> {
+    private void release(String key) {
+        mirrors.computeIfPresent(key, (k, m) -> {
             if (--m.followers > 0) {
                 return m;
             }
             m.watch.close();
             return null;
         });
-    }
-
-    /** Mirrors held now, for tests. */
-    int count() {
-        return mirrors.size();
     }
 
     private final class Mirror {

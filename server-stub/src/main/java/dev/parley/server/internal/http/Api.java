@@ -87,7 +87,7 @@ public final class Api implements AutoCloseable {
         this.sessions = sessions;
         this.usage = usage;
         this.meters = meters;
-        this.streams = new ReplyStreams(json, keepAlive, 4);
+        this.streams = new ReplyStreams(json, keepAlive, 8);
     }
 
     /** Ends the open streams and stops their writers. */

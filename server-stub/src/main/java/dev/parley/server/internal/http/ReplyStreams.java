@@ -28,8 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Writes replies to clients as server-sent events (SPEC §5.3) with Javalin's {@link SseClient} on Jetty's async
  * I/O: an open stream holds no request thread. A small pool of writers sends each stream what its reply gained
  * since the last write, one write at a time per stream (so pieces that arrive together go out as one delta), and
- * one timer sends a keep-alive comment to every stream that has been quiet for a while. Thread-safe; the owner
- * closes it.
+ * one timer marks a keep-alive comment due on every stream that has been quiet for a while. A write blocks only
+ * while the client's TCP window is full; a client that stops reading altogether holds a writer until Jetty's idle
+ * timeout closes its connection, so there are several writers. Thread-safe; the owner closes it.
  */
 final class ReplyStreams implements AutoCloseable {
     private final ObjectMapper json;
@@ -56,16 +57,20 @@ final class ReplyStreams implements AutoCloseable {
         return t;
     }
 
-    /** Streams currently open. */
-    int openCount() {
-        return open.size();
-    }
-
     /**
      * Answers the request with the event stream of {@code followed}, its text from offset {@code after}. The
      * handler returns at once; the stream ends with {@code done} or {@code error}, or when the client leaves.
      */
     void open(Context ctx, Followed followed, int after) throws IOException {
+        try {
+            start(ctx, followed, after);
+        } catch (IOException | RuntimeException e) {
+            followed.onLeave().run(); // the client is gone before its stream began
+            throw e;
+        }
+    }
+
+    private void start(Context ctx, Followed followed, int after) throws IOException {
         HttpServletResponse res = ctx.res();
         res.setStatus(200);
         res.setCharacterEncoding("UTF-8");
@@ -87,7 +92,8 @@ final class ReplyStreams implements AutoCloseable {
         long now = System.nanoTime();
         for (Stream stream : open) {
             if (now - stream.lastWrite >= keepAliveNanos * 3 / 4) {
-                writers.execute(stream::comment);
+                stream.commentDue = true;
+                stream.changed();
             }
         }
     }
@@ -106,6 +112,7 @@ final class ReplyStreams implements AutoCloseable {
         final AtomicBoolean scheduled = new AtomicBoolean();
         final AtomicBoolean gone = new AtomicBoolean();
         volatile long lastWrite = System.nanoTime();
+        volatile boolean commentDue;
         volatile Runnable stopListening = () -> { };
         int sent;
         boolean started;
@@ -142,8 +149,13 @@ final class ReplyStreams implements AutoCloseable {
                 }
             }
             Outcome outcome = reply.outcome(); // read before the text: all text came before the outcome
+            long before = lastWrite;
             sendText(reply.textFrom(sent));
             if (outcome == null) {
+                if (commentDue && lastWrite == before) {
+                    comment();
+                }
+                commentDue = false;
                 return;
             }
             ended = true;
@@ -170,7 +182,7 @@ final class ReplyStreams implements AutoCloseable {
             }
         }
 
-        synchronized void comment() {
+        private void comment() {
             if (!ended && !client.terminated()) {
                 lastWrite = System.nanoTime();
                 try {

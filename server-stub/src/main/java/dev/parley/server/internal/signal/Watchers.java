@@ -31,10 +31,6 @@ final class Watchers {
         byTopic.values().forEach(set -> set.forEach(Watchers::run));
     }
 
-    boolean isEmpty() {
-        return byTopic.isEmpty();
-    }
-
     private static void run(Runnable onWake) {
         try {
             onWake.run();

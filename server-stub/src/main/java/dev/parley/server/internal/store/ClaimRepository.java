@@ -6,7 +6,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -87,28 +86,6 @@ public final class ClaimRepository {
         }
     }
 
-    /** The claims of these message ids that are stored; ids without one are left out. */
-    public List<Claim> findAll(Connection c, Collection<String> messageIds) throws SQLException {
-        List<Claim> found = new ArrayList<>();
-        if (messageIds.isEmpty()) {
-            return found;
-        }
-        String marks = String.join(", ", java.util.Collections.nCopies(messageIds.size(), "?"));
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT " + COLUMNS + " FROM chat_claims WHERE message_id IN (" + marks + ")")) {
-            int i = 1;
-            for (String id : messageIds) {
-                ps.setString(i++, id);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    found.add(map(rs));
-                }
-            }
-        }
-        return found;
-    }
-
     /**
      * The holder's heartbeat: appends {@code appended} to the claim's text and renews it until {@code expiresAt}.
      * False when the claim is no longer this holder's (it lapsed and was taken over, or it was released).
@@ -156,13 +133,16 @@ public final class ClaimRepository {
         }
     }
 
-    /** Releases the claim if this holder still has it (a claim taken over after expiry is not ours to delete). */
-    public void release(Connection c, String messageId, String token) throws SQLException {
+    /**
+     * Releases the claim if this holder still has it (a claim taken over after expiry is not ours to delete); true
+     * when it did.
+     */
+    public boolean release(Connection c, String messageId, String token) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "DELETE FROM chat_claims WHERE message_id = ? AND claim_token = ?")) {
             ps.setString(1, messageId);
             ps.setString(2, token);
-            ps.executeUpdate();
+            return ps.executeUpdate() == 1;
         }
     }
 
