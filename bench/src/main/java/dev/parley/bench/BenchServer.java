@@ -10,6 +10,7 @@ import dev.parley.protocol.PushRequest;
 import dev.parley.protocol.PushResponse;
 import dev.parley.protocol.RowResult;
 import dev.parley.protocol.UsageResponse;
+import dev.parley.server.ModelProvider;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
 import dev.parley.server.internal.http.Api;
@@ -24,8 +25,8 @@ import okhttp3.Response;
 
 /**
  * A real {@link ParleyServer} on a loopback port over the benchmark's database, with the local model and no
- * latency, and an API client for setting up accounts and history. Rate limits on sign-up are lifted, as every run
- * signs up fresh accounts. The caller closes it.
+ * latency (or the model a scenario gives), and an API client for setting up accounts and history. Rate limits on
+ * sign-up are lifted, as every run signs up fresh accounts. The caller closes it.
  */
 final class BenchServer implements AutoCloseable {
     static final String PASSWORD = "bench-password-1";
@@ -43,7 +44,24 @@ final class BenchServer implements AutoCloseable {
     }
 
     static BenchServer start(BenchOptions options, String name) {
-        String url = options.databaseUrl(name);
+        return open(options, options.databaseUrl(name), null);
+    }
+
+    /** As {@link #start(BenchOptions, String)}, answering with {@code model} instead of the instant local model. */
+    static BenchServer start(BenchOptions options, String name, ModelProvider model) {
+        return open(options, options.databaseUrl(name), model);
+    }
+
+    /**
+     * A second server process over this one's database, answering with {@code model}: what SPEC §5.3 calls another
+     * process sharing the database. It runs in this JVM, but shares nothing with the first but the database (its
+     * own pool, change signals, generations and HTTP port). The caller closes it.
+     */
+    BenchServer another(BenchOptions options, ModelProvider model) {
+        return open(options, databaseUrl, model);
+    }
+
+    private static BenchServer open(BenchOptions options, String url, ModelProvider model) {
         ServerConfig.Builder config = ServerConfig.builder()
                 .port(0)
                 .databaseUrl(url)
@@ -51,6 +69,9 @@ final class BenchServer implements AutoCloseable {
                 .anonymousChatsPerMinute(1_000_000);
         if (options.poolSize != null) {
             config.poolSize(options.poolSize);
+        }
+        if (model != null) {
+            config.modelProvider(model);
         }
         ParleyServer server = ParleyServer.start(config.build());
         return new BenchServer(server, url, options.workDir());

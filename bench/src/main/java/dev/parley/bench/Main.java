@@ -9,9 +9,10 @@ import picocli.CommandLine.Command;
  * loopback. Each scenario prints a readable table and ends with one line {@code RESULT <scenario> key=value …}.
  */
 @Command(name = "parley bench", mixinStandardHelpOptions = true, version = "parley 0.1.0",
-        description = "Measures Parley's claims: push cost, local writes, sign-in sync, chat throughput, triggers.",
+        description = "Measures Parley's claims: push cost, local writes, sign-in sync, chat throughput, triggers,"
+                + " streamed replies.",
         subcommands = {PushVsHistory.class, Enqueue.class, SigninUpload.class, HistoryDownload.class,
-                ChatThroughput.class, TriggerCost.class})
+                ChatThroughput.class, TriggerCost.class, StreamLatency.class, StreamCapacity.class})
 public final class Main {
     static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 

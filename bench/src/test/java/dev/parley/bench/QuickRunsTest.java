@@ -72,6 +72,28 @@ class QuickRunsTest {
         assertThat(r.get("recompute_ms")).isPositive();
     }
 
+    @Test
+    void streamedRepliesEndWithTheirWholeTextOnBothProcesses() {
+        Map<String, Double> r = run("stream-latency", "first_delta_overhead_p50_ms", "first_delta_overhead_p95_ms",
+                "reattach_delta_p50_ms", "reattach_delta_p95_ms", "errors");
+        assertThat(r.get("errors")).isZero();
+        assertThat(r.get("first_delta_overhead_p50_ms")).isLessThanOrEqualTo(r.get("first_delta_overhead_p95_ms"));
+        // A piece reaches the client on B after it was made on A: the clock is one, so this is never negative.
+        assertThat(r.get("reattach_delta_p50_ms")).isPositive().isLessThanOrEqualTo(r.get("reattach_delta_p95_ms"));
+    }
+
+    @Test
+    void everyConcurrentStreamCompletesWithItsStoredReply() {
+        Map<String, Double> r = run("stream-capacity", "streams", "completed", "errors", "live_generations",
+                "threads", "threads_idle", "heap_mb");
+        assertThat(r.get("errors")).isZero();
+        assertThat(r.get("completed")).isEqualTo(50.0);
+        assertThat(r.get("streams")).isPositive().isLessThanOrEqualTo(50.0);
+        assertThat(r.get("live_generations")).isPositive().isLessThanOrEqualTo(50.0);
+        assertThat(r.get("threads")).isGreaterThanOrEqualTo(r.get("threads_idle"));
+        assertThat(r.get("heap_mb")).isPositive();
+    }
+
     /** Runs a scenario with --quick and returns its RESULT values, checking that it has exactly {@code keys}. */
     private Map<String, Double> run(String scenario, String... keys) {
         StringWriter text = new StringWriter();
