@@ -8,8 +8,9 @@ ALTER TABLE chat_messages ADD COLUMN finish_reason TEXT
 -- expires_at every couple of seconds and appends the reply's text as it is generated, so a client can re-attach on
 -- another process; a claim not renewed has lapsed, and its message can be sent again. start_event is the JSON of
 -- the stream's start event (the user message, its session, the reply id); stop_requested asks the holder to stop.
--- Claims written before this migration have none of it and simply lapse.
+-- Claims written before this migration have none of it: they lapse, and are swept away.
 ALTER TABLE chat_claims
+    ADD COLUMN session_id     TEXT COLLATE "C",
     ADD COLUMN reply_id       TEXT COLLATE "C",
     ADD COLUMN holder         TEXT COLLATE "C",
     ADD COLUMN start_event    TEXT,
@@ -18,3 +19,6 @@ ALTER TABLE chat_claims
     ADD COLUMN stop_requested BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX chat_claims_user ON chat_claims (user_id, expires_at);
 CREATE INDEX chat_claims_holder ON chat_claims (holder);
+-- Deleting a conversation removes its claims; lapsed claims are swept into failed messages.
+CREATE INDEX chat_claims_session ON chat_claims (session_id);
+CREATE INDEX chat_claims_expiry ON chat_claims (expires_at);

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./parley chaos --seconds N --seed S [--db URL]}: the fault-injection convergence run. Prints progress, the
  * faults by kind, any violation, and ends with the line {@code RESULT chaos devices=… messages=… faults=… lost=…
- * duplicated=… analytics_mismatches=… stuck=…}. Exits 0 when the run is clean, 1 when it found a violation, 2 on
+ * duplicated=… analytics_mismatches=… stuck=… streams=… dropped=… reattached=… stopped=… interrupted=…}. Exits 0 when the run is clean, 1 when it found a violation, 2 on
  * bad options or when the run could not complete (a server that will not start on the database given, say).
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
@@ -77,8 +77,13 @@ public final class ChaosCommand implements Callable<Integer> {
         for (String detail : report.details()) {
             System.out.println("VIOLATION " + detail);
         }
+        for (String claim : report.orphanedClaims()) {
+            System.out.println("SERVER " + claim);
+        }
         System.out.println("CHECK diverged=" + report.diverged() + " unexpected_errors=" + report.unexpectedErrors()
-                + " refused_as_deleted=" + report.refusedAsDeleted() + " crashes_mid_push=" + report.crashesMidPush());
+                + " refused_as_deleted=" + report.refusedAsDeleted() + " crashes_mid_push=" + report.crashesMidPush()
+                + " resent=" + report.streams().resent() + " restarts_mid_stream=" + report.restartsMidStream()
+                + " orphaned_claims=" + report.orphanedClaims().size());
         System.out.println(report.resultLine());
         System.out.flush();
     }

@@ -19,10 +19,30 @@ import java.util.Map;
  * @param refusedAsDeleted    messages the server refused because their conversation was deleted elsewhere
  * @param crashesMidPush      crashes that came while the crashing device was pushing
  * @param details             the first violations, in words
+ * @param streams             what the devices did with streamed replies
+ * @param restartsMidStream   server restarts that came while a stream of a generation on that server was read
+ * @param orphanedClaims      claims left in {@code chat_claims} on messages of conversations deleted since (a
+ *                            delete removes its conversation's claims); each is also counted as stuck
  */
 public record ChaosReport(int devices, int messages, Map<String, Long> faults, int lost, int duplicated,
                           int analyticsMismatches, int stuck, int diverged, int unexpectedErrors,
-                          int refusedAsDeleted, int crashesMidPush, List<String> details) {
+                          int refusedAsDeleted, int crashesMidPush, List<String> details, Streams streams,
+                          int restartsMidStream, List<String> orphanedClaims) {
+
+    /**
+     * The streamed messages of a run.
+     *
+     * @param streams     messages sent as streams
+     * @param dropped     of them, streams that ended before {@code done} or {@code error}: dropped by the device on
+     *                    purpose, cut by a fault or a restart
+     * @param reattached  re-attach requests that got a stream, while the faults lasted and after
+     * @param stopped     messages whose Stop took effect: the reply stored as stopped, or stopped before its first word
+     * @param interrupted {@code interrupted} errors seen: a generation whose server process stopped
+     * @param resent      messages sent again (same id, as JSON) after the faults, because they were interrupted, failed
+     *                    or never arrived
+     */
+    public record Streams(int streams, int dropped, int reattached, int stopped, int interrupted, int resent) {
+    }
 
     public long faultTotal() {
         return faults.values().stream().mapToLong(Long::longValue).sum();
@@ -36,6 +56,8 @@ public record ChaosReport(int devices, int messages, Map<String, Long> faults, i
     /** The closing line of {@code ./parley chaos}. */
     public String resultLine() {
         return "RESULT chaos devices=" + devices + " messages=" + messages + " faults=" + faultTotal() + " lost=" + lost
-                + " duplicated=" + duplicated + " analytics_mismatches=" + analyticsMismatches + " stuck=" + stuck;
+                + " duplicated=" + duplicated + " analytics_mismatches=" + analyticsMismatches + " stuck=" + stuck
+                + " streams=" + streams.streams() + " dropped=" + streams.dropped() + " reattached="
+                + streams.reattached() + " stopped=" + streams.stopped() + " interrupted=" + streams.interrupted();
     }
 }

@@ -15,24 +15,35 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
  * The fault-injection convergence run behind {@code ./parley chaos}. Several devices, each with its own local store
- * and its own {@link FaultInjectingProxy}, act like users of three accounts for the given time (one device starts
- * signed out; one runs in a child JVM that is killed with SIGKILL mid-push and started again on its files) while
- * the server restarts and the model fails. Then the faults stop, every device drains its outbox for every account
- * it holds rows of, and pulls; and {@link ChaosVerifier} holds the server and every store to the promise.
+ * and its own {@link FaultInjectingProxy} to each of two server processes on one database, act like users of three
+ * accounts for the given time (one device starts signed out; one runs in a child JVM that is killed with SIGKILL
+ * mid-push and started again on its files) while the servers restart — some restarts aimed at generations being
+ * streamed — and the model, which streams word by word, fails. Devices also send messages as streams, drop them,
+ * re-attach and stop them ({@link StreamingUser}). Then the faults stop, every streamed message is followed to its
+ * end (re-attached, or sent again when it was interrupted), every device drains its outbox for every account it
+ * holds rows of, and pulls; and {@link ChaosVerifier} and {@link StreamChecks} hold the servers and every store to
+ * the promise.
  *
  * <p>Every decision (which device does what, when the server restarts, which connection breaks, which model call
  * fails) comes from random sources seeded by the run's seed, so a seed replays the same plan; the threads'
@@ -44,8 +55,24 @@ public final class ChaosRun {
     /** Harsher odds for the crashing device, whose pushes should be in flight when it is killed. */
     static final Faults CRASH_DEVICE = new Faults(0.03, 0.02, 0.04, 0.30, 300);
     private static final double MODEL_FAIL_RATE = 0.08;
+    /** The model's delay between two words: long enough for a generation to be live when faults come. */
+    private static final int MIN_TOKEN_MS = 20;
+    private static final int MAX_TOKEN_MS = 50;
+    /**
+     * Odds (percent per action offered) that a device goes offline for 0.3–3 s instead. An offline period cuts every
+     * exchange under way, and a streamed reply lasts seconds: at 4 % (the odds before replies streamed) a device was
+     * offline 40 % of the time and three exchanges in four were cut.
+     */
+    private static final int OFFLINE_PERCENT = 1;
+    /** Server processes sharing the database; streams re-attach on the other one. */
+    private static final int SERVERS = Ledger.SERVERS;
+    /** Odds that a restart waits (up to {@link #AIM_WAIT}) for a stream being read from that server. */
+    private static final double AIMED_RESTARTS = 0.6;
+    private static final Duration AIM_WAIT = Duration.ofSeconds(5);
+    /** The longest the resolution follows one streamed message after the faults. */
+    private static final Duration RESOLVE_TIMEOUT = Duration.ofSeconds(60);
     private static final Action[] PLAN = weighted(new Object[][] {
-            {Action.SEND, 40}, {Action.RETRY, 10}, {Action.RENAME, 7}, {Action.NEW_SESSION, 4}, {Action.DELETE, 2},
+            {Action.SEND, 30}, {Action.STREAM, 20}, {Action.RETRY, 10}, {Action.RENAME, 7}, {Action.NEW_SESSION, 4}, {Action.DELETE, 2},
             {Action.PUSH, 4}, {Action.PULL, 4}, {Action.SIGN_OUT, 2}, {Action.SIGN_IN, 6},
             {Action.SWITCH_ACCOUNT, 1}});
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(120);
@@ -73,6 +100,7 @@ public final class ChaosRun {
     private final FaultLog faults = new FaultLog();
     private final Ledger ledger = new Ledger();
     private final Map<String, String> userIds = new ConcurrentHashMap<>();
+    private final AtomicInteger restartsMidStream = new AtomicInteger();
     private final String dbUrl;
 
     /** @param progress hears one line now and then about what the run is doing */
@@ -86,7 +114,7 @@ public final class ChaosRun {
     public ChaosReport run() throws Exception {
         Files.createDirectories(config.workDir());
         long seed = config.seed();
-        FlakyModel model = new FlakyModel(seed + 7, MODEL_FAIL_RATE, 250, faults);
+        FlakyModel model = new FlakyModel(seed + 7, MODEL_FAIL_RATE, 250, MIN_TOKEN_MS, MAX_TOKEN_MS, faults);
         // Accounts new to the database, so that a run can reuse one (a PostgreSQL database, say).
         String run = Long.toString(System.currentTimeMillis(), 36);
         List<User> users = List.of(new User("chaos-" + run + "-1@example.com", "chaos password one " + seed),
@@ -94,6 +122,7 @@ public final class ChaosRun {
                 new User("chaos-" + run + "-3@example.com", "chaos password three " + seed));
         List<FaultInjectingProxy> proxies = new ArrayList<>();
         List<SimulatedDevice> devices = new ArrayList<>();
+        List<RestartableServer> servers = new ArrayList<>();
         CrashingDevice crashing = null;
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "chaos-timers");
@@ -102,22 +131,29 @@ public final class ChaosRun {
         });
         progress.accept("chaos: seed " + seed + ", " + config.duration().toSeconds() + " s of faults, files in "
                 + config.workDir());
-        try (RestartableServer server = new RestartableServer(port -> ServerConfig.builder()
-                .port(port)
-                .databaseUrl(dbUrl)
-                .modelProvider(model)
-                .accessTokenTtl(Duration.ofSeconds(30)) // refreshes happen under faults too
-                .signInAttemptsPerMinute(120)
-                .anonymousChatsPerMinute(60)
-                .claimTtl(Duration.ofSeconds(20))
-                .build())) {
+        try {
+            for (int s = 0; s < SERVERS; s++) {
+                servers.add(new RestartableServer(port -> ServerConfig.builder()
+                        .port(port)
+                        .databaseUrl(dbUrl)
+                        .modelProvider(model)
+                        .accessTokenTtl(Duration.ofSeconds(30)) // refreshes happen under faults too
+                        .signInAttemptsPerMinute(120)
+                        .anonymousChatsPerMinute(60)
+                        .claimTtl(Duration.ofSeconds(10)) // SPEC 5.3's lapse: a restart's generations end after it
+                        .build()));
+            }
+            RestartableServer server = servers.get(0);
             String[] names = {"d1", "d2", "d3", "d4"};
             int[] homes = {0, 0, 1, 2};
             for (int i = 0; i < names.length; i++) {
-                FaultInjectingProxy proxy = new FaultInjectingProxy(server.port(), seed * 31 + i, faults);
-                proxies.add(proxy);
+                List<FaultInjectingProxy> lines = new ArrayList<>();
+                for (int s = 0; s < SERVERS; s++) {
+                    lines.add(new FaultInjectingProxy(servers.get(s).port(), seed * 31 + i + 1_000L * s, faults));
+                }
+                proxies.addAll(lines);
                 devices.add(new SimulatedDevice(names[i], config.workDir().resolve(names[i]), users.get(homes[i]), users,
-                        proxy, seed * 17 + i, ledger));
+                        lines, seed * 17 + i, ledger));
             }
             devices.get(0).client().signUp(users.get(0).email(), users.get(0).password());
             devices.get(1).client().signIn(users.get(0).email(), users.get(0).password());
@@ -140,7 +176,7 @@ public final class ChaosRun {
                     "chaos-crashes");
             crashLoop.setDaemon(true);
             crashLoop.start();
-            Thread restartLoop = new Thread(() -> restartUntil(server, deadline, new SplittableRandom(seed + 5)),
+            Thread restartLoop = new Thread(() -> restartUntil(servers, deadline, new SplittableRandom(seed + 5)),
                     "chaos-restarts");
             restartLoop.setDaemon(true);
             restartLoop.start();
@@ -156,18 +192,23 @@ public final class ChaosRun {
                 proxy.offline(false);
             }
             model.failRate(0);
-            server.start();
+            servers.forEach(RestartableServer::start);
             crashing.kill();
-            devices.add(new SimulatedDevice("crash", crashing.dataDir, users.get(1), users, crashProxy, seed * 17 + 99,
-                    ledger));
+            devices.add(new SimulatedDevice("crash", crashing.dataDir, users.get(1), users, List.of(crashProxy),
+                    seed * 17 + 99, ledger));
             for (SimulatedDevice device : devices) {
                 device.stopActions(DRAIN_TIMEOUT);
                 device.awaitExchanges(DRAIN_TIMEOUT);
             }
+            int unresolved = resolveStreams(devices);
             List<ChaosVerifier.DeviceStore> stores = new ArrayList<>();
             for (SimulatedDevice device : devices) {
                 drain(device, users);
             }
+            for (SimulatedDevice device : devices) {
+                pull(device); // so that every device shows what the others pushed, before Try again
+            }
+            tryInterruptedAgain(devices);
             for (SimulatedDevice device : devices) {
                 pull(device);
                 stores.add(new ChaosVerifier.DeviceStore(device.name, device.dataDir,
@@ -181,9 +222,19 @@ public final class ChaosRun {
             }
             devices.clear();
             ChaosVerifier.Findings findings = new ChaosVerifier().verify(dbUrl, stores, ledger.created());
-            return new ChaosReport(stores.size(), findings.messages(), faults.snapshot(), findings.lost(),
-                    findings.duplicated(), findings.analyticsMismatches(), findings.stuck(), findings.diverged(),
-                    unexpected, findings.refusedAsDeleted(), crashing.crashesMidPush(), findings.details());
+            StreamChecks.Findings streams = new StreamChecks().verify(dbUrl, ledger.streamed());
+            if (unresolved > 0) {
+                progress.accept("chaos: " + unresolved + " streamed messages had no final outcome after "
+                        + RESOLVE_TIMEOUT.toSeconds() + " s each");
+            }
+            List<String> details = new ArrayList<>(findings.details());
+            details.addAll(streams.details());
+            return new ChaosReport(stores.size(), findings.messages(), faults.snapshot(),
+                    findings.lost() + streams.lost(), findings.duplicated() + streams.duplicated(),
+                    findings.analyticsMismatches(), findings.stuck() + streams.stuck(),
+                    findings.diverged() + streams.diverged(), unexpected,
+                    findings.refusedAsDeleted() + streams.refusedAsDeleted(), crashing.crashesMidPush(),
+                    List.copyOf(details), streams.stats(), restartsMidStream.get(), streams.orphanedClaims());
         } finally {
             timers.shutdownNow();
             if (crashing != null) {
@@ -195,7 +246,56 @@ public final class ChaosRun {
             for (FaultInjectingProxy proxy : proxies) {
                 proxy.close();
             }
+            servers.forEach(RestartableServer::close);
         }
+    }
+
+    /**
+     * Follows every streamed message to its end now that the faults stopped, on the device that sent it, as its
+     * client would after a restart: re-attach to what is unfinished, send again what was interrupted or failed.
+     * The devices do this at the same time, each its own messages in order. Returns how many found no final
+     * outcome in time (each is reported as stuck).
+     */
+    private int resolveStreams(List<SimulatedDevice> devices) throws Exception {
+        List<StreamedExchange> streamed = ledger.streamed();
+        Map<String, Integer> seen = new TreeMap<>();
+        for (StreamedExchange exchange : streamed) {
+            seen.merge(exchange.state() == StreamedExchange.State.ANSWERED ? "answered"
+                    : exchange.state().name().toLowerCase(Locale.ROOT) + " (" + exchange.lastError() + ")",
+                    1, Integer::sum);
+        }
+        progress.accept("chaos: following " + streamed.size() + " streamed messages to their end; their clients saw "
+                + seen);
+        long started = System.nanoTime();
+        int unresolved = 0;
+        ExecutorService resolvers = Executors.newFixedThreadPool(devices.size(), r -> {
+            Thread t = new Thread(r, "chaos-resolve");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (SimulatedDevice device : devices) {
+                List<StreamedExchange> own = streamed.stream().filter(x -> x.device.equals(device.name)).toList();
+                results.add(resolvers.submit(() -> {
+                    int open = 0;
+                    for (StreamedExchange exchange : own) {
+                        if (!device.streaming().resolve(exchange, System.nanoTime() + RESOLVE_TIMEOUT.toNanos())) {
+                            open++;
+                        }
+                    }
+                    return open;
+                }));
+            }
+            for (Future<Integer> result : results) {
+                unresolved += result.get();
+            }
+        } finally {
+            resolvers.shutdownNow();
+        }
+        progress.accept("chaos: streamed messages followed to their end in "
+                + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s");
+        return unresolved;
     }
 
     /** The user actions and network outages, until the deadline. */
@@ -208,16 +308,16 @@ public final class ChaosRun {
             long now = System.nanoTime();
             if (now >= nextReport) {
                 progress.accept("chaos: " + Duration.ofNanos(now - started).toSeconds() + " s, "
-                        + ledger.created().size() + " messages written, " + faults.total() + " faults injected");
+                        + ledger.created().size() + " messages written, " + ledger.streamed().size() + " streamed, "
+                        + faults.total() + " faults injected");
                 nextReport = now + Duration.ofSeconds(15).toNanos();
             }
             SimulatedDevice device = devices.get(random.nextInt(devices.size()));
-            if (random.nextInt(100) < 4 && !device.proxy.isOffline()) {
-                device.proxy.offline(true);
+            if (random.nextInt(100) < OFFLINE_PERCENT && !device.proxy.isOffline()) {
+                device.offline(true);
                 faults.record(FaultLog.OFFLINE);
-                FaultInjectingProxy proxy = device.proxy;
                 timers.schedule(() -> {
-                    proxy.offline(false);
+                    device.offline(false);
                     device.client().connectivityRegained();
                 }, 300 + random.nextInt(2700), TimeUnit.MILLISECONDS);
                 continue;
@@ -226,22 +326,40 @@ public final class ChaosRun {
         }
     }
 
-    /** Stops the server now and then (requests in flight are cut) and starts it again on the same port. */
-    private void restartUntil(RestartableServer server, long deadline, SplittableRandom random) {
+    /**
+     * Stops one of the servers now and then (requests in flight are cut, its generations end unstored) and starts it
+     * again on the same port. Most restarts first wait a little for a stream being read from that server, so that
+     * they come in the middle of a streamed reply.
+     */
+    private void restartUntil(List<RestartableServer> servers, long deadline, SplittableRandom random) {
         try {
             while (true) {
-                long wait = 8_000 + random.nextInt(15_000);
+                long wait = 5_000 + random.nextInt(12_000);
                 if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait + 3_000) > deadline) {
                     return;
                 }
                 Thread.sleep(wait);
+                int which = random.nextInt(servers.size());
+                if (random.nextDouble() < AIMED_RESTARTS) {
+                    long until = System.nanoTime() + AIM_WAIT.toNanos();
+                    while (ledger.streamingOn(which) == 0 && System.nanoTime() < until) {
+                        Thread.sleep(10);
+                    }
+                }
+                RestartableServer server = servers.get(which);
+                boolean midStream = ledger.streamingOn(which) > 0;
+                int live = server.liveGenerations();
                 long stopping = System.nanoTime();
                 server.stop();
                 faults.record(FaultLog.SERVER_RESTART);
+                if (midStream) {
+                    restartsMidStream.incrementAndGet();
+                }
                 Thread.sleep(200 + random.nextInt(1300));
                 server.start();
-                progress.accept("chaos: server restarted, down " + Duration.ofNanos(System.nanoTime() - stopping)
-                        .toMillis() + " ms");
+                progress.accept("chaos: server " + (which + 1) + " restarted, down "
+                        + Duration.ofNanos(System.nanoTime() - stopping).toMillis() + " ms, " + live
+                        + " generations cut" + (midStream ? ", streams among them" : ""));
             }
         } catch (Exception e) {
             ledger.unexpected("server", e);
@@ -277,6 +395,58 @@ public final class ChaosRun {
             }
         }
         pushAs(device, device.home);
+    }
+
+    /**
+     * A generation cut by a restart leaves its claim, which only sending the message again clears (SPEC §5.3: the
+     * message "can be sent again"). A device whose JSON exchange was cut shows the message as failed, with Try
+     * again; so, after the drain, each such message is tried again on a device signed in to its account that
+     * shows it — as its user would. A claim no device can clear is left to the end checks, which call it stuck.
+     */
+    private void tryInterruptedAgain(List<SimulatedDevice> devices) throws Exception {
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        Map<String, Integer> attempts = new HashMap<>();
+        int tried = 0;
+        while (System.nanoTime() < deadline) {
+            List<String[]> claims = new ArrayList<>();
+            try (Connection c = DriverManager.getConnection(dbUrl);
+                 PreparedStatement ps = c.prepareStatement("SELECT c.message_id, c.user_id, m.session_id"
+                         + " FROM chat_claims c JOIN chat_messages m ON m.id = c.message_id AND m.role = 'user'"
+                         + " AND m.error_message IS NOT NULL");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    claims.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+                }
+            }
+            int tries = 0;
+            for (String[] claim : claims) {
+                if (attempts.merge(claim[0], 1, Integer::sum) > 3) {
+                    continue;
+                }
+                for (SimulatedDevice device : devices) {
+                    ChatClient client = device.client();
+                    boolean shown = client.account().map(a -> a.userId().equals(claim[1])).orElse(false)
+                            && client.messages(claim[2]).stream().anyMatch(m -> m.id().equals(claim[0]) && m.failed());
+                    if (!shown) {
+                        continue;
+                    }
+                    try {
+                        client.retry(claim[0]).outcome().get(60, TimeUnit.SECONDS);
+                        tries++;
+                    } catch (ClientException | ExecutionException e) {
+                        // in progress or refused: the next round, or the end checks, tell
+                    }
+                    break;
+                }
+            }
+            tried += tries;
+            if (tries == 0) {
+                break;
+            }
+        }
+        if (tried > 0) {
+            progress.accept("chaos: " + tried + " messages whose generation a restart cut were tried again");
+        }
     }
 
     private void pushAs(SimulatedDevice device, User user) throws Exception {

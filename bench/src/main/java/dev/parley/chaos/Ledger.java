@@ -1,15 +1,26 @@
 package dev.parley.chaos;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Every user message a device reported as written (its local transaction committed), by id, with the device that
- * wrote it; and the unexpected errors the devices met. What the verification holds the server to. Thread-safe.
+ * wrote it; every message a device sent as a stream, with what its client saw ({@link StreamedExchange}); and the
+ * unexpected errors the devices met. What the verification holds the server to. It also counts the streams being
+ * read from each server process now, so that restarts can be aimed at live generations. Thread-safe.
  */
 public final class Ledger {
+    /** Server processes whose live streams are counted. */
+    static final int SERVERS = 2;
+
     private final Map<String, String> created = new ConcurrentHashMap<>();
+    private final Queue<StreamedExchange> streamed = new ConcurrentLinkedQueue<>();
+    private final AtomicIntegerArray streamingOn = new AtomicIntegerArray(SERVERS);
     private final AtomicInteger unexpectedErrors = new AtomicInteger();
     private final Map<String, String> firstErrors = new ConcurrentHashMap<>();
 
@@ -20,6 +31,26 @@ public final class Ledger {
     /** Message id to the device that wrote it. */
     public Map<String, String> created() {
         return Map.copyOf(created);
+    }
+
+    /** A message a device sent as a stream (recorded before the request goes out). */
+    void streamed(StreamedExchange exchange) {
+        streamed.add(exchange);
+    }
+
+    /** Every streamed message, in the order they were sent. */
+    List<StreamedExchange> streamed() {
+        return List.copyOf(streamed);
+    }
+
+    /** A stream whose generation runs on {@code server} began ({@code +1}) or stopped ({@code -1}) being read. */
+    void streaming(int server, int change) {
+        streamingOn.addAndGet(server, change);
+    }
+
+    /** Streams being read now whose generation runs on {@code server}. */
+    int streamingOn(int server) {
+        return streamingOn.get(server);
     }
 
     /** An exception the client API should not throw (anything but its documented {@code ClientException}). */

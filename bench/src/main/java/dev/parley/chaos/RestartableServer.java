@@ -34,6 +34,11 @@ public final class RestartableServer implements AutoCloseable {
         return server != null;
     }
 
+    /** Replies this server is generating now; 0 while it is stopped. */
+    public synchronized int liveGenerations() {
+        return server == null ? 0 : server.liveGenerations();
+    }
+
     /** Stops the server; requests in flight are cut. */
     public synchronized void stop() {
         if (server != null) {

@@ -22,27 +22,37 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One device in this process: its own data directory and {@link ChatClient}, its own {@link FaultInjectingProxy}
- * to the server, and one thread that runs its user's actions in order (a busy device drops actions offered while
- * it is behind, as a person would not queue them). Thread-safe; the owner closes it.
+ * to each server process (the client talks to the first; streams go to any), its {@link StreamingUser}, and one
+ * thread that runs its user's actions in order (a busy device drops actions offered while it is behind, as a person
+ * would not queue them). Thread-safe; the owner closes it (the proxies are the owner's).
  */
 final class SimulatedDevice implements AutoCloseable {
     final String name;
     final Path dataDir;
     final User home;
+    /** The proxy the device's {@link ChatClient} goes through, to the first server process. */
     final FaultInjectingProxy proxy;
+    /** One proxy per server process, {@link #proxy} first: the device's network. */
+    final List<FaultInjectingProxy> proxies;
     private final ChatClient client;
+    private final DirectChat direct;
+    private final StreamingUser streaming;
     private final DeviceActions actions;
     private final ThreadPoolExecutor actor;
     private final Queue<CompletableFuture<Exchange.Outcome>> exchanges = new ConcurrentLinkedQueue<>();
     private final AtomicInteger dropped = new AtomicInteger();
 
-    SimulatedDevice(String name, Path dataDir, User home, List<User> users, FaultInjectingProxy proxy, long seed,
-                    Ledger ledger) {
+    /** @param proxies one per server process; the client goes through the first */
+    SimulatedDevice(String name, Path dataDir, User home, List<User> users, List<FaultInjectingProxy> proxies,
+                    long seed, Ledger ledger) {
         this.name = name;
         this.dataDir = dataDir;
         this.home = home;
-        this.proxy = proxy;
+        this.proxies = List.copyOf(proxies);
+        this.proxy = proxies.get(0);
         this.client = ChatClient.open(config(dataDir, proxy.url()));
+        this.direct = new DirectChat(proxies.stream().map(FaultInjectingProxy::url).toList());
+        this.streaming = new StreamingUser(name, direct, ledger);
         this.actions = new DeviceActions(name, client, new SplittableRandom(seed), users, home,
                 new DeviceActions.Reporter() {
                     @Override
@@ -60,7 +70,7 @@ final class SimulatedDevice implements AutoCloseable {
                     public void unexpected(Throwable e) {
                         ledger.unexpected(name, e);
                     }
-                });
+                }, streaming);
         this.actor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(2), r -> {
             Thread t = new Thread(r, "device-" + name);
             t.setDaemon(true);
@@ -78,6 +88,16 @@ final class SimulatedDevice implements AutoCloseable {
 
     ChatClient client() {
         return client;
+    }
+
+    /** How this device streams; used by one thread at a time (its actions', then the resolution's). */
+    StreamingUser streaming() {
+        return streaming;
+    }
+
+    /** Takes the device's network down, or brings it back: every proxy of the device. */
+    void offline(boolean down) {
+        proxies.forEach(p -> p.offline(down));
     }
 
     /** Offers an action; dropped when the device is still busy with earlier ones. */
@@ -119,6 +139,7 @@ final class SimulatedDevice implements AutoCloseable {
     @Override
     public void close() {
         actor.shutdownNow();
+        direct.close();
         client.close();
     }
 }

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The short form of {@code ./parley chaos}: two minutes of faults with a fixed seed (-Dparley.chaos.seconds=N
  * changes the length), then the end checks. It must have done real work (messages written, every kind of fault
- * injected) and found nothing lost, doubled, miscounted, stuck or diverged.
+ * injected; replies streamed, streams dropped and re-attached, replies stopped, a server restarted while a stream
+ * was read) and found nothing lost, doubled, miscounted, stuck or diverged.
  */
 class ChaosRunTest {
     private static final long SEED = 20261126L;
@@ -31,6 +32,15 @@ class ChaosRunTest {
                 FaultLog.LOST_ACK, FaultLog.DELAY, FaultLog.OFFLINE, FaultLog.SERVER_RESTART, FaultLog.CRASH,
                 FaultLog.MODEL_FAILURE);
         assertThat(report.crashesMidPush()).as("kills of the child-process device while it was pushing").isPositive();
+        ChaosReport.Streams streams = report.streams();
+        assertThat(streams.streams()).as("messages sent as streams").isGreaterThan(20);
+        assertThat(streams.dropped()).as("streams that ended before their outcome").isPositive()
+                .isLessThan(streams.streams());
+        assertThat(streams.reattached()).as("re-attached streams").isPositive();
+        assertThat(streams.stopped()).as("replies stopped").isPositive();
+        assertThat(report.restartsMidStream()).as("server restarts while a stream of theirs was read").isPositive();
+        assertThat(streams.interrupted()).as("generations interrupted by a restart").isPositive();
+        assertThat(streams.resent()).as("interrupted or failed streamed messages sent again").isPositive();
         assertThat(report.details()).as("violations").isEmpty();
         assertThat(report.lost()).as("lost").isZero();
         assertThat(report.duplicated()).as("duplicated").isZero();
@@ -38,7 +48,9 @@ class ChaosRunTest {
         assertThat(report.stuck()).as("stuck").isZero();
         assertThat(report.diverged()).as("diverged").isZero();
         assertThat(report.unexpectedErrors()).as("unexpected client errors").isZero();
-        assertThat(report.resultLine()).startsWith("RESULT chaos devices=5 messages=").endsWith(
-                " lost=0 duplicated=0 analytics_mismatches=0 stuck=0");
+        assertThat(report.resultLine()).startsWith("RESULT chaos devices=5 messages=")
+                .contains(" lost=0 duplicated=0 analytics_mismatches=0 stuck=0 streams=" + streams.streams() + " ")
+                .endsWith(" dropped=" + streams.dropped() + " reattached=" + streams.reattached() + " stopped="
+                        + streams.stopped() + " interrupted=" + streams.interrupted());
     }
 }

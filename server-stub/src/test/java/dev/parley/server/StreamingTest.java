@@ -243,6 +243,62 @@ class StreamingTest {
     }
 
     @Test
+    void aClaimLeftByADeadProcessIsSweptIntoAFailedMessageThatCanBeSentAgain() throws Exception {
+        ChatRequest request = request(TestIds.next(), TestIds.next(), "Left behind");
+        try (EventStream stream = EventStream.post(a.server.url(), "/api/chat", request, token)) {
+            stream.next("start");
+            model.awaitReply().emit("some ");
+            stream.next("delta");
+            a.server.close();
+        }
+
+        // Nobody re-attaches or sends again: the other process sweeps the claim once it has lapsed a while.
+        awaitTrue(() -> a.queryLong("SELECT count(*) FROM chat_claims") == 0
+                && a.queryLong("SELECT count(*) FROM chat_messages") == 1);
+        assertThat(a.queryString("SELECT error_message FROM chat_messages WHERE id = '" + request.messageId() + "'"))
+                .contains("stopped before the reply was finished");
+        assertThat(a.queryLong("SELECT coalesce(sum(messages_sent), 0) FROM user_usage_daily")).isZero();
+        try (EventStream again = EventStream.get(bUrl, "/api/chat/" + request.messageId() + "/stream", token,
+                null)) {
+            List<Event> events = again.rest();
+            assertThat(events.get(events.size() - 1).json().path("error").path("code").asText())
+                    .isEqualTo(ErrorCode.INTERRUPTED.wire());
+        }
+
+        Thread answer = answerNextReply(otherModel, "Now complete.");
+        HttpApi.Response resent = new HttpApi(bUrl).post("/api/chat", request, token);
+        answer.join(20_000);
+        assertThat(resent.status()).as(resent.toString()).isEqualTo(200);
+        assertCountedOnce(1);
+    }
+
+    @Test
+    void deletingAConversationEndsItsLiveReplyAndLeavesNoClaim() throws Exception {
+        String sessionId = TestIds.next();
+        assertThat(sendJson(request(sessionId, TestIds.next(), "First"), () -> model.awaitReply().emit("ok").finish())
+                .status()).isEqualTo(200);
+        ChatRequest request = request(sessionId, TestIds.next(), "Soon deleted");
+        try (EventStream stream = EventStream.post(a.server.url(), "/api/chat", request, token)) {
+            stream.next("start");
+            PacedModel.Reply reply = model.awaitReply();
+            reply.emit("doomed ");
+            stream.next("delta");
+
+            assertThat(new HttpApi(bUrl).delete("/api/chat/sessions/" + request.sessionId(), token).status())
+                    .isEqualTo(204);
+
+            assertThat(reply.awaitCancelled(10)).as("the model was stopped").isTrue();
+            List<Event> events = stream.rest();
+            assertThat(events.get(events.size() - 1).type()).isEqualTo("error");
+        }
+        assertThat(a.queryLong("SELECT count(*) FROM chat_claims")).isZero();
+        assertThat(a.queryLong("SELECT count(*) FROM chat_messages WHERE id = '" + request.messageId() + "'"))
+                .isZero();
+        assertThat(a.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2); // the first exchange, purged
+        assertCountedOnce(1);
+    }
+
+    @Test
     void aFinishedExchangeIsReplayedAsAStreamWithoutCallingTheModel() throws Exception {
         ChatRequest request = request(TestIds.next(), TestIds.next(), "Once");
         HttpApi.Response first = sendJson(request, () -> model.awaitReply().emit("Only ").emit("once.").finish());

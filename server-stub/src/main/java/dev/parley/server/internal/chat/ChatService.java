@@ -94,7 +94,8 @@ public final class ChatService implements AutoCloseable {
         this.json = json;
         this.anonymousLimiter = new AttemptLimiter(anonymousChatsPerMinute, clock);
         this.writer = new ExchangeWriter(db, signals, clock);
-        this.generations = new Generations(db, signals, clock, claimLapse, flushEvery, this::lose);
+        this.generations = new Generations(db, signals, clock, claimLapse, flushEvery, this::lose,
+                this::sweepLapsed);
         this.remote = new RemoteReplies(db, signals, clock, generations::execute, this::endedOutcome,
                 id -> interrupted());
     }
@@ -365,7 +366,8 @@ public final class ChatService implements AutoCloseable {
         Session shown = session.map(StoredSession::session).orElse(exchange.newSession());
         StreamStart start = new StreamStart(ExchangeWriter.withTotal(exchange.userMessage(0, null)), shown,
                 exchange.replyId(), false);
-        NewClaim claim = new NewClaim(exchange.messageId(), exchange.claimToken(), userId, exchange.replyId(),
+        NewClaim claim = new NewClaim(exchange.messageId(), exchange.claimToken(), userId, exchange.sessionId(),
+                exchange.replyId(),
                 generations.holder(), startEvent(start));
         if (!claims.tryClaim(c, claim, now, now.plus(generations.lapse()))) {
             throw new ApiException(ErrorCode.IN_PROGRESS, "This message is being answered already.", 1L, null);
@@ -445,6 +447,19 @@ public final class ChatService implements AutoCloseable {
             reply.finish(new Outcome.Done(writer.storeSuccess(userId, exchange, completion)));
         } catch (ApiException e) {
             reply.finish(new Outcome.Failed(new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), false)));
+        }
+    }
+
+    /**
+     * Turns claims that lapsed a while ago (their process died, and nobody sent the message again) into what a
+     * failed exchange leaves: the user message stored as failed, so that it can be tried again and re-attaching
+     * answers {@code interrupted}, and no claim, with the text it held, stays behind. Any process may sweep; the
+     * claim's token makes one of them do each.
+     */
+    private void sweepLapsed() {
+        Instant cutoff = clock.instant().minus(generations.lapse());
+        for (Claim claim : db.read(c -> claims.lapsedBefore(c, cutoff, 100))) {
+            writer.reap(claim, claim.startEvent() == null ? null : startOf(claim));
         }
     }
 

@@ -116,6 +116,39 @@ final class ExchangeWriter {
         }
     }
 
+    /** The error text of a user message whose generation's process died (a swept claim). */
+    static final String INTERRUPTED = "The server answering this message stopped before the reply was finished.";
+
+    /**
+     * Sweeps a lapsed claim: removes it and, when its message is not stored yet and its conversation is live,
+     * stores the user message as failed (counted as nothing, like every failure). Without its start event (a claim
+     * from before streaming) only the claim goes. Does nothing if the claim was taken over or swept meanwhile.
+     */
+    void reap(ClaimRepository.Claim claim, dev.parley.protocol.StreamStart start) {
+        db.inTransaction(c -> {
+            users.lockForWrites(c, claim.userId());
+            if (!claims.release(c, claim.messageId(), claim.token())) {
+                return null;
+            }
+            signals.announce(c, Topics.reply(claim.messageId()));
+            if (start == null || start.userMessage() == null || messages.find(c, claim.messageId()).isPresent()) {
+                return null;
+            }
+            Message user = start.userMessage();
+            Instant now = clock.instant();
+            Optional<StoredSession> session = sessions.find(c, user.sessionId());
+            if (session.isEmpty() && start.session() != null) {
+                sessions.insert(c, claim.userId(), start.session(), now);
+            } else if (session.isEmpty() || !session.get().userId().equals(claim.userId())
+                    || session.get().deleted()) {
+                return null;
+            }
+            messages.insert(c, claim.userId(), new Message(user.id(), user.sessionId(), Role.USER, user.content(),
+                    user.model(), 0L, 0L, null, null, user.messageTimestamp(), null, INTERRUPTED, null), now);
+            return null;
+        });
+    }
+
     /** Releases the claim without storing anything (the exchange ended before it had an outcome to store). */
     void releaseQuietly(Exchange exchange) {
         try {

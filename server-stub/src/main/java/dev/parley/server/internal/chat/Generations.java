@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * {@code lapse / 5}), then reads which of them another process asked to stop; a beat that finds a claim no longer
  * ours ends that generation as interrupted. Model calls start, and outcomes are stored, on a pool of their own, off
  * the request threads and the providers' threads. The heartbeat's bookkeeping of each generation ({@code flushed},
- * {@code renewed}) is touched by the heartbeat thread only.
+ * {@code renewed}) is touched by the heartbeat thread only. Every {@code lapse / 2} the same timer starts the sweep
+ * of claims that lapsed long ago.
  * Thread-safe. The owner closes it, which stops the heartbeat: the claims of generations still running lapse.
  */
 final class Generations implements AutoCloseable {
@@ -100,7 +101,7 @@ final class Generations implements AutoCloseable {
      * @param onLost ends a generation whose claim was taken from it
      */
     Generations(Database db, ChangeSignals signals, Clock clock, Duration lapse, Duration flushEvery,
-                java.util.function.Consumer<Running> onLost) {
+                java.util.function.Consumer<Running> onLost, Runnable sweep) {
         this.db = db;
         this.signals = signals;
         this.clock = clock;
@@ -113,6 +114,17 @@ final class Generations implements AutoCloseable {
         this.work = Executors.newCachedThreadPool(r -> daemon(r, "parley-exchange-" + n.incrementAndGet()));
         long millis = flushEvery.toMillis();
         timer.scheduleWithFixedDelay(this::beat, millis, millis, TimeUnit.MILLISECONDS);
+        long sweepMillis = lapse.toMillis() / 2;
+        timer.scheduleWithFixedDelay(() -> execute(() -> sweepQuietly(sweep)), sweepMillis, sweepMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private static void sweepQuietly(Runnable sweep) {
+        try {
+            sweep.run();
+        } catch (RuntimeException e) {
+            LOG.warn("sweeping lapsed claims failed; trying again later: {}", e.getMessage());
+        }
     }
 
     private static Thread daemon(Runnable r, String name) {

@@ -15,12 +15,12 @@ import java.util.Optional;
  * database can read (SPEC §5.3). Stateless and thread-safe.
  */
 public final class ClaimRepository {
-    private static final String COLUMNS = "message_id, claim_token, user_id, reply_id, holder, start_event, content,"
-            + " content_length, stop_requested, expires_at";
+    private static final String COLUMNS = "message_id, claim_token, user_id, session_id, reply_id, holder,"
+            + " start_event, content, content_length, stop_requested, expires_at";
 
     /** What a new claim records about its generation. */
-    public record NewClaim(String messageId, String token, String userId, String replyId, String holder,
-                           String startEvent) {
+    public record NewClaim(String messageId, String token, String userId, String sessionId, String replyId,
+                           String holder, String startEvent) {
     }
 
     /**
@@ -29,8 +29,8 @@ public final class ClaimRepository {
      * @param startEvent the stream's start event as JSON; {@code null} for a claim written before streaming
      * @param content    the reply's text so far, as far as the holder has written it
      */
-    public record Claim(String messageId, String token, String userId, String replyId, String holder,
-                        String startEvent, String content, int contentLength, boolean stopRequested,
+    public record Claim(String messageId, String token, String userId, String sessionId, String replyId,
+                        String holder, String startEvent, String content, int contentLength, boolean stopRequested,
                         Instant expiresAt) {
         public boolean lapsed(Instant now) {
             return expiresAt.isBefore(now);
@@ -43,21 +43,24 @@ public final class ClaimRepository {
      */
     public boolean tryClaim(Connection c, NewClaim claim, Instant now, Instant expiresAt) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO chat_claims (message_id, claim_token, user_id,"
-                + " reply_id, holder, start_event, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " session_id, reply_id, holder, start_event, claimed_at, expires_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (message_id) DO UPDATE SET claim_token = excluded.claim_token,"
-                + " user_id = excluded.user_id, reply_id = excluded.reply_id, holder = excluded.holder,"
+                + " user_id = excluded.user_id, session_id = excluded.session_id, reply_id = excluded.reply_id,"
+                + " holder = excluded.holder,"
                 + " start_event = excluded.start_event, claimed_at = excluded.claimed_at,"
                 + " expires_at = excluded.expires_at, content = '', content_length = 0, stop_requested = ?"
                 + " WHERE chat_claims.expires_at < excluded.claimed_at")) {
             ps.setString(1, claim.messageId());
             ps.setString(2, claim.token());
             ps.setString(3, claim.userId());
-            ps.setString(4, claim.replyId());
-            ps.setString(5, claim.holder());
-            ps.setString(6, claim.startEvent());
-            Rows.setInstant(ps, 7, now);
-            Rows.setInstant(ps, 8, expiresAt);
-            ps.setBoolean(9, false);
+            ps.setString(4, claim.sessionId());
+            ps.setString(5, claim.replyId());
+            ps.setString(6, claim.holder());
+            ps.setString(7, claim.startEvent());
+            Rows.setInstant(ps, 8, now);
+            Rows.setInstant(ps, 9, expiresAt);
+            ps.setBoolean(10, false);
             return ps.executeUpdate() == 1;
         }
     }
@@ -106,6 +109,33 @@ public final class ClaimRepository {
                 + " expires_at = ? WHERE message_id = ? AND claim_token = ?");
     }
 
+    /** Claims that lapsed before {@code cutoff}, oldest first, at most {@code limit}. */
+    public List<Claim> lapsedBefore(Connection c, Instant cutoff, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_claims"
+                + " WHERE expires_at < ? ORDER BY expires_at LIMIT ?")) {
+            Rows.setInstant(ps, 1, cutoff);
+            ps.setInt(2, limit);
+            List<Claim> found = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.add(map(rs));
+                }
+            }
+            return found;
+        }
+    }
+
+    /**
+     * Removes every claim in a conversation being deleted, with the text it held: a live generation there finds
+     * its claim gone at its next heartbeat, stops its model and stores nothing.
+     */
+    public void deleteOfSession(Connection c, String sessionId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM chat_claims WHERE session_id = ?")) {
+            ps.setString(1, sessionId);
+            ps.executeUpdate();
+        }
+    }
+
     /** Message ids of the holder's claims that someone asked to stop. */
     public List<String> stopRequests(Connection c, String holder) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
@@ -148,7 +178,7 @@ public final class ClaimRepository {
 
     private static Claim map(ResultSet rs) throws SQLException {
         return new Claim(rs.getString("message_id"), rs.getString("claim_token"), rs.getString("user_id"),
-                rs.getString("reply_id"), rs.getString("holder"), rs.getString("start_event"),
+                rs.getString("session_id"), rs.getString("reply_id"), rs.getString("holder"), rs.getString("start_event"),
                 rs.getString("content"), rs.getInt("content_length"), rs.getBoolean("stop_requested"),
                 Rows.instant(rs, "expires_at"));
     }

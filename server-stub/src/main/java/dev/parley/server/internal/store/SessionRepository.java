@@ -12,6 +12,7 @@ import java.util.Optional;
 
 /** SQL for {@code chat_sessions}. Statistics columns are written by triggers only. Stateless and thread-safe. */
 public final class SessionRepository {
+    private final ClaimRepository claims = new ClaimRepository();
     private static final String COLUMNS = "id, user_id, title, title_updated_at, created_at, deleted_at, message_count,"
             + " total_tokens, last_model, last_message_preview, last_message_timestamp, change_seq";
 
@@ -55,7 +56,8 @@ public final class SessionRepository {
     }
 
     /**
-     * Tombstones a session and purges its messages' content; accounting fields stay. True when the session was live.
+     * Tombstones a session and purges its messages' content, and removes its claims (SPEC §5.3) with the text they
+     * held; accounting fields stay. True when the session was live.
      */
     public boolean tombstone(Connection c, String id, Instant deletedAt, Instant now) throws SQLException {
         int changed;
@@ -73,6 +75,7 @@ public final class SessionRepository {
                 ps.setString(2, id);
                 ps.executeUpdate();
             }
+            claims.deleteOfSession(c, id);
         }
         return changed == 1;
     }
