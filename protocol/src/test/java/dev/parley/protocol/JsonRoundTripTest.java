@@ -83,7 +83,7 @@ class JsonRoundTripTest {
 
             assertThat(fieldNames(json)).containsExactlyInAnyOrder("id", "sessionId", "role", "content", "model",
                     "inputTokens", "outputTokens", "totalTokens", "userMessageId", "messageTimestamp", "elapsedMs",
-                    "errorMessage", "completionId");
+                    "errorMessage", "completionId", "finishReason");
             assertThat(json.get("id").asText()).isEqualTo(USER_MESSAGE_ID);
             assertThat(json.get("sessionId").asText()).isEqualTo(SESSION_ID);
             assertThat(json.get("role").asText()).isEqualTo("user");
