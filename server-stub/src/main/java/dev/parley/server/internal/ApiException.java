@@ -1,5 +1,6 @@
 package dev.parley.server.internal;
 
+import dev.parley.protocol.ErrorBody;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.server.ModelException;
 
@@ -77,5 +78,11 @@ public final class ApiException extends RuntimeException {
 
     public Boolean persisted() {
         return persisted;
+    }
+
+    /** The error body of SPEC §5 for this failure; {@code persisted} as set, else {@code persistedWhenUnset}. */
+    public ErrorBody body(Boolean persistedWhenUnset) {
+        return new ErrorBody(new ErrorBody.ErrorDetail(code, getMessage(), retryable, retryAfterSeconds),
+                persisted != null ? persisted : persistedWhenUnset);
     }
 }

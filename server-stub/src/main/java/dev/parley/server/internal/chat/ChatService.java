@@ -424,8 +424,7 @@ public final class ChatService implements AutoCloseable {
             return;
         }
         if (failure != null) {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
+            Throwable cause = causeOf(failure);
             if (cause instanceof ModelException model) {
                 boolean persisted = writer.storeFailure(userId, exchange, model.getMessage()).isPresent();
                 reply.finish(new Outcome.Failed(ApiException.modelFailure(model, persisted)));
@@ -469,9 +468,13 @@ public final class ChatService implements AutoCloseable {
         generation.reply.finish(interrupted());
     }
 
+    /** What a future's failure was: a {@link CompletionException} says only where it passed. */
+    private static Throwable causeOf(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
     private static ApiException failureOf(Throwable failure, boolean persisted) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
+        Throwable cause = causeOf(failure);
         if (cause instanceof ModelException model) {
             return ApiException.modelFailure(model, persisted);
         }

@@ -3,7 +3,6 @@ package dev.parley.server.internal.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.protocol.ChatResponse;
-import dev.parley.protocol.ErrorBody;
 import dev.parley.protocol.StreamDelta;
 import dev.parley.protocol.StreamEvents;
 import dev.parley.server.internal.ApiException;
@@ -169,8 +168,7 @@ final class ReplyStreams implements AutoCloseable {
                 send(StreamEvents.DONE, response, null);
             } else {
                 ApiException error = ((Outcome.Failed) outcome).error();
-                send(StreamEvents.ERROR, new ErrorBody(new ErrorBody.ErrorDetail(error.code(), error.getMessage(),
-                        error.retryable(), error.retryAfterSeconds()), Boolean.TRUE.equals(error.persisted())), null);
+                send(StreamEvents.ERROR, error.body(false), null);
             }
             client.close();
         }
