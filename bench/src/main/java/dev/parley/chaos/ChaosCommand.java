@@ -83,6 +83,7 @@ public final class ChaosCommand implements Callable<Integer> {
         System.out.println("CHECK diverged=" + report.diverged() + " unexpected_errors=" + report.unexpectedErrors()
                 + " refused_as_deleted=" + report.refusedAsDeleted() + " crashes_mid_push=" + report.crashesMidPush()
                 + " resent=" + report.streams().resent() + " restarts_mid_stream=" + report.restartsMidStream()
+                + " generations_cut=" + report.generationsCut()
                 + " orphaned_claims=" + report.orphanedClaims().size());
         System.out.println(report.resultLine());
         System.out.flush();

@@ -21,13 +21,16 @@ import java.util.Map;
  * @param details             the first violations, in words
  * @param streams             what the devices did with streamed replies
  * @param restartsMidStream   server restarts that came while a stream of a generation on that server was read
+ * @param generationsCut      generations the server processes held when a restart stopped them: each ended unstored
+ *                            and had to be sent again (the clients saw {@code interrupted} while its claim was
+ *                            lapsed, or the failed message the sweep stored after that)
  * @param orphanedClaims      claims left in {@code chat_claims} on messages of conversations deleted since (a
  *                            delete removes its conversation's claims); each is also counted as stuck
  */
 public record ChaosReport(int devices, int messages, Map<String, Long> faults, int lost, int duplicated,
                           int analyticsMismatches, int stuck, int diverged, int unexpectedErrors,
                           int refusedAsDeleted, int crashesMidPush, List<String> details, Streams streams,
-                          int restartsMidStream, List<String> orphanedClaims) {
+                          int restartsMidStream, int generationsCut, List<String> orphanedClaims) {
 
     /**
      * The streamed messages of a run.
@@ -37,7 +40,8 @@ public record ChaosReport(int devices, int messages, Map<String, Long> faults, i
      *                    purpose, cut by a fault or a restart
      * @param reattached  re-attach requests that got a stream, while the faults lasted and after
      * @param stopped     messages whose Stop took effect: the reply stored as stopped, or stopped before its first word
-     * @param interrupted {@code interrupted} errors seen: a generation whose server process stopped
+     * @param interrupted {@code interrupted} errors seen while a cut generation's claim was lapsed but not yet swept
+     *                    (a client that comes later sees the failed message the sweep stored)
      * @param resent      messages sent again (same id, as JSON) after the faults, because they were interrupted, failed
      *                    or never arrived
      */

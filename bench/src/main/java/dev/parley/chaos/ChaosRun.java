@@ -66,7 +66,10 @@ public final class ChaosRun {
     private static final int OFFLINE_PERCENT = 1;
     /** Server processes sharing the database; streams re-attach on the other one. */
     private static final int SERVERS = Ledger.SERVERS;
-    /** Odds that a restart waits (up to {@link #AIM_WAIT}) for a stream being read from that server. */
+    /**
+     * Odds that a restart waits (up to {@link #AIM_WAIT}) for a stream being read from that server while the server
+     * holds a generation.
+     */
     private static final double AIMED_RESTARTS = 0.6;
     private static final Duration AIM_WAIT = Duration.ofSeconds(5);
     /** The longest the resolution follows one streamed message after the faults. */
@@ -101,6 +104,7 @@ public final class ChaosRun {
     private final Ledger ledger = new Ledger();
     private final Map<String, String> userIds = new ConcurrentHashMap<>();
     private final AtomicInteger restartsMidStream = new AtomicInteger();
+    private final AtomicInteger generationsCut = new AtomicInteger();
     private final String dbUrl;
 
     /** @param progress hears one line now and then about what the run is doing */
@@ -234,7 +238,8 @@ public final class ChaosRun {
                     findings.analyticsMismatches(), findings.stuck() + streams.stuck(),
                     findings.diverged() + streams.diverged(), unexpected,
                     findings.refusedAsDeleted() + streams.refusedAsDeleted(), crashing.crashesMidPush(),
-                    List.copyOf(details), streams.stats(), restartsMidStream.get(), streams.orphanedClaims());
+                    List.copyOf(details), streams.stats(), restartsMidStream.get(), generationsCut.get(),
+                    streams.orphanedClaims());
         } finally {
             timers.shutdownNow();
             if (crashing != null) {
@@ -329,7 +334,7 @@ public final class ChaosRun {
     /**
      * Stops one of the servers now and then (requests in flight are cut, its generations end unstored) and starts it
      * again on the same port. Most restarts first wait a little for a stream being read from that server, so that
-     * they come in the middle of a streamed reply.
+     * they come in the middle of a streamed reply. The generations the server held when it stopped are counted cut.
      */
     private void restartUntil(List<RestartableServer> servers, long deadline, SplittableRandom random) {
         try {
@@ -342,7 +347,8 @@ public final class ChaosRun {
                 int which = random.nextInt(servers.size());
                 if (random.nextDouble() < AIMED_RESTARTS) {
                     long until = System.nanoTime() + AIM_WAIT.toNanos();
-                    while (ledger.streamingOn(which) == 0 && System.nanoTime() < until) {
+                    while ((ledger.streamingOn(which) == 0 || servers.get(which).liveGenerations() == 0)
+                            && System.nanoTime() < until) {
                         Thread.sleep(10);
                     }
                 }
@@ -355,6 +361,7 @@ public final class ChaosRun {
                 if (midStream) {
                     restartsMidStream.incrementAndGet();
                 }
+                generationsCut.addAndGet(live);
                 Thread.sleep(200 + random.nextInt(1300));
                 server.start();
                 progress.accept("chaos: server " + (which + 1) + " restarted, down "
