@@ -34,11 +34,12 @@ class QuickRunsTest {
     }
 
     @Test
-    void enqueueTimesEveryMessage() {
-        Map<String, Double> r = run("enqueue", "n", "p50_us", "p95_us", "p99_us");
+    void enqueueTimesEveryMessageBesideTheFsyncFloor() {
+        Map<String, Double> r = run("enqueue", "n", "p50_us", "p95_us", "p99_us", "fsync_p50_us", "fsync_p95_us");
         assertThat(r.get("n")).isEqualTo(50.0);
         assertThat(r.get("p50_us")).isPositive().isLessThanOrEqualTo(r.get("p95_us"));
         assertThat(r.get("p95_us")).isLessThanOrEqualTo(r.get("p99_us"));
+        assertThat(r.get("fsync_p50_us")).isPositive().isLessThanOrEqualTo(r.get("fsync_p95_us"));
     }
 
     @Test
