@@ -6,12 +6,28 @@ package dev.parley.client;
  */
 public interface ChatListener {
 
-    /** Messages of {@code sessionId} were added or changed. */
+    /**
+     * One local commit changed these rows. The default tells {@link #messagesChanged} for each conversation whose
+     * messages changed and {@link #sessionsChanged} once, for listeners that read again rather than apply.
+     */
+    default void changed(LocalChange change) {
+        change.messageSessions().forEach(this::messagesChanged);
+        sessionsChanged();
+    }
+
+    /** Messages of {@code sessionId} were added or changed (see {@link #changed}). */
     default void messagesChanged(String sessionId) {
     }
 
-    /** The list of conversations changed (a new one, a rename, a delete, new activity). */
+    /** The list of conversations may have changed (see {@link #changed}). */
     default void sessionsChanged() {
+    }
+
+    /**
+     * An exchange began on this device: one just sent, sent again, or resumed after a restart to finish a reply
+     * left unfinished. Add an {@link ExchangeListener} to see its reply grow.
+     */
+    default void exchangeStarted(Exchange exchange) {
     }
 
     /** The sync status changed. */

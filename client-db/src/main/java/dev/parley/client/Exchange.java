@@ -3,20 +3,53 @@ package dev.parley.client;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A message just written locally and its exchange with the server, still under way.
- *
- * @param userMessage the user message as stored at once (show it immediately)
- * @param outcome     completes, on a client thread, with the stored user message and the reply (or the failure
- *                    recorded on the user message); it never completes exceptionally
+ * A message's exchange with the server, while its reply is written: the user message as stored at once, the reply
+ * as it grows, and how it ended. The client owns it; it runs on the client's threads and ends on its own (a reply
+ * that no dropped connection can lose: a broken stream is re-attached to). Thread-safe.
  */
-public record Exchange(LocalMessage userMessage, CompletableFuture<Outcome> outcome) {
+public interface Exchange {
+
+    /** The user message as stored when the exchange began (show it immediately). */
+    LocalMessage userMessage();
+
+    default String messageId() {
+        return userMessage().id();
+    }
+
+    default String sessionId() {
+        return userMessage().message().sessionId();
+    }
+
+    /** The reply's text so far; empty before its first word. */
+    String text();
+
+    /**
+     * Completes, on a client thread, with the user message as stored afterwards and the reply (or the failure
+     * recorded on the user message); it never completes exceptionally.
+     */
+    CompletableFuture<Outcome> outcome();
+
+    /**
+     * Adds a listener, called on the client's event thread. A listener added late first hears what it missed (the
+     * start, the text so far as one piece, the end), so it never needs to read the rest elsewhere.
+     */
+    void addListener(ExchangeListener listener);
+
+    void removeListener(ExchangeListener listener);
+
+    /**
+     * Asks the server to stop the reply and keep what it wrote (SPEC §5.3 stop); does not block. Offline, the reply
+     * stops here at once and the stop is sent when the connection is back. Nothing once the exchange has ended.
+     */
+    void stop();
 
     /**
      * How an exchange ended.
      *
      * @param userMessage the user message as stored afterwards (failed, pending, synced…)
-     * @param reply       the assistant reply, or {@code null} when the exchange failed
+     * @param reply       the assistant reply, or {@code null} when the exchange failed or was stopped before its
+     *                    first word
      */
-    public record Outcome(LocalMessage userMessage, LocalMessage reply) {
+    record Outcome(LocalMessage userMessage, LocalMessage reply) {
     }
 }

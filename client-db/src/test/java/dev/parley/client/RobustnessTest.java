@@ -7,6 +7,7 @@ import dev.parley.client.testing.FaultProxy;
 import dev.parley.client.testing.FaultProxy.Mode;
 import dev.parley.client.testing.HeldModel;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +22,7 @@ class RobustnessTest {
     Path dir;
 
     @Test
-    void crashWhileAwaitingTheReplyLeavesARetryableFailedMessageNeverCountedWithoutItsReply() throws Exception {
+    void crashWhileAwaitingTheReplyFetchesTheReplyOnceTheRestartIsOnlineAndCountsItOnce() throws Exception {
         HeldModel model = HeldModel.held();
         try (Backend backend = new Backend(dir, b -> b.modelProvider(model))) {
             ChatClient client = backend.client("device");
@@ -37,19 +38,24 @@ class RobustnessTest {
 
             try (ChatClient restarted = backend.client("restarted", restartedNetwork)) {
                 LocalMessage recovered = restarted.messages(session.id()).get(0);
-                assertThat(recovered.failed()).isTrue();
-                assertThat(recovered.retryable()).isTrue();
+                assertThat(recovered.failed()).as("still being answered, on the server").isFalse();
+                assertThat(restarted.liveExchanges()).extracting(Exchange::messageId).containsExactly(recovered.id());
                 assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isZero();
                 model.release();
                 exchange.outcome().get(20, TimeUnit.SECONDS); // the original request completes on the server
                 assertThat(backend.queryLong("SELECT messages_sent FROM user_usage_daily")).isEqualTo(1);
                 restartedNetwork.mode(Mode.PASS);
+                restarted.connectivityRegained();
 
-                Exchange.Outcome retried = restarted.retry(recovered.id()).outcome().get(20, TimeUnit.SECONDS);
-
-                assertThat(retried.reply()).isNotNull();
-                assertThat(retried.userMessage().failed()).isFalse();
-                assertThat(model.calls()).as("the retry is answered from the stored reply").isEqualTo(1);
+                Exchange.Outcome fetched = restarted.liveExchanges().isEmpty() ? null
+                        : restarted.liveExchanges().get(0).outcome().get(20, TimeUnit.SECONDS);
+                Backend.await(WAIT, "the reply on the restarted device", () -> restarted.messages(session.id())
+                        .size() == 2);
+                assertThat(fetched == null || fetched.reply() != null).isTrue();
+                List<LocalMessage> shown = restarted.messages(session.id());
+                assertThat(shown.get(0).failed()).isFalse();
+                assertThat(shown).extracting(LocalMessage::syncState).containsOnly(SyncState.SYNCED);
+                assertThat(model.calls()).as("the reply is fetched, not asked for again").isEqualTo(1);
                 Backend.await(WAIT, "the outbox to drain", () -> restarted.syncStatus().unsent() == 0);
                 assertThat(restarted.syncStatus().rejected()).isZero();
                 assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).isEqualTo(2);

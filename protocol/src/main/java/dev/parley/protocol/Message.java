@@ -35,4 +35,118 @@ public record Message(
     public boolean failed() {
         return errorMessage != null;
     }
+
+    /** A builder of a message with this id, session and role; every other field starts {@code null}. */
+    public static Builder builder(String id, String sessionId, Role role) {
+        return new Builder().id(id).sessionId(sessionId).role(role);
+    }
+
+    /** A builder holding every field of this message, to change a few by name. */
+    public Builder toBuilder() {
+        return new Builder().id(id).sessionId(sessionId).role(role).content(content).model(model)
+                .inputTokens(inputTokens).outputTokens(outputTokens).totalTokens(totalTokens)
+                .userMessageId(userMessageId).messageTimestamp(messageTimestamp).elapsedMs(elapsedMs)
+                .errorMessage(errorMessage).completionId(completionId).finishReason(finishReason);
+    }
+
+    /** Builds a {@link Message} field by field. Not thread-safe; {@link #build} checks nothing beyond the record. */
+    public static final class Builder {
+        private String id;
+        private String sessionId;
+        private Role role;
+        private String content;
+        private String model;
+        private Long inputTokens;
+        private Long outputTokens;
+        private Long totalTokens;
+        private String userMessageId;
+        private Instant messageTimestamp;
+        private Long elapsedMs;
+        private String errorMessage;
+        private String completionId;
+        private FinishReason finishReason;
+
+        private Builder() {
+        }
+
+        public Builder id(String value) {
+            id = value;
+            return this;
+        }
+
+        public Builder sessionId(String value) {
+            sessionId = value;
+            return this;
+        }
+
+        public Builder role(Role value) {
+            role = value;
+            return this;
+        }
+
+        public Builder content(String value) {
+            content = value;
+            return this;
+        }
+
+        public Builder model(String value) {
+            model = value;
+            return this;
+        }
+
+        public Builder inputTokens(Long value) {
+            inputTokens = value;
+            return this;
+        }
+
+        public Builder outputTokens(Long value) {
+            outputTokens = value;
+            return this;
+        }
+
+        public Builder totalTokens(Long value) {
+            totalTokens = value;
+            return this;
+        }
+
+        /** Sets all three token counts: {@code input}, {@code output} and their sum. */
+        public Builder tokens(long input, long output) {
+            return inputTokens(input).outputTokens(output).totalTokens(input + output);
+        }
+
+        public Builder userMessageId(String value) {
+            userMessageId = value;
+            return this;
+        }
+
+        public Builder messageTimestamp(Instant value) {
+            messageTimestamp = value;
+            return this;
+        }
+
+        public Builder elapsedMs(Long value) {
+            elapsedMs = value;
+            return this;
+        }
+
+        public Builder errorMessage(String value) {
+            errorMessage = value;
+            return this;
+        }
+
+        public Builder completionId(String value) {
+            completionId = value;
+            return this;
+        }
+
+        public Builder finishReason(FinishReason value) {
+            finishReason = value;
+            return this;
+        }
+
+        public Message build() {
+            return new Message(id, sessionId, role, content, model, inputTokens, outputTokens, totalTokens,
+                    userMessageId, messageTimestamp, elapsedMs, errorMessage, completionId, finishReason);
+        }
+    }
 }

@@ -9,7 +9,10 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Delivers listener callbacks in order on one thread of their own, so no caller ever runs listener code. */
+/**
+ * Delivers listener callbacks in order on one thread of their own, {@code parley-events}, so no caller ever runs
+ * listener code.
+ */
 public final class Events implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Events.class);
 
@@ -43,6 +46,25 @@ public final class Events implements AutoCloseable {
         });
     }
 
+    /** Tells every listener what one local commit changed. */
+    public void changed(dev.parley.client.LocalChange change) {
+        fire(l -> l.changed(change));
+    }
+
+    /** Runs {@code work} on the event thread, in order with every callback (an exchange's own listeners). */
+    public void execute(Runnable work) {
+        if (thread.isShutdown()) {
+            return;
+        }
+        thread.execute(() -> {
+            try {
+                work.run();
+            } catch (RuntimeException e) {
+                LOG.warn("a listener failed", e);
+            }
+        });
+    }
+
     /** Computes a value on the event thread, at delivery time, and hands the same value to every listener. */
     public <T> void fireComputed(java.util.function.Supplier<T> value, java.util.function.BiConsumer<ChatListener, T> event) {
         if (thread.isShutdown()) {
@@ -69,5 +91,10 @@ public final class Events implements AutoCloseable {
     @Override
     public void close() {
         thread.shutdown();
+        try {
+            thread.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.parley.client.internal;
 
 import dev.parley.client.SyncState;
+import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.Role;
 import java.sql.Connection;
@@ -19,12 +20,12 @@ import java.util.Optional;
 public final class LocalMessages {
     private static final String COLUMNS = "id, session_id, owner, role, content, model, input_tokens, output_tokens,"
             + " user_message_id, message_timestamp, elapsed_ms, error_message, error_code, error_retryable,"
-            + " completion_id, sync_state, outbox_seq, reject_code, reject_reason";
+            + " completion_id, sync_state, outbox_seq, reject_code, reject_reason, finish_reason";
     /** Ids per lookup query, well under SQLite's limit on bound parameters. */
     private static final int LOOKUP_CHUNK = 500;
 
     private static final String UPSERT = "INSERT INTO messages (" + COLUMNS + ") VALUES"
-            + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
             + " session_id = excluded.session_id, owner = excluded.owner, role = excluded.role,"
             + " content = excluded.content, model = excluded.model, input_tokens = excluded.input_tokens,"
             + " output_tokens = excluded.output_tokens, user_message_id = excluded.user_message_id,"
@@ -32,7 +33,8 @@ public final class LocalMessages {
             + " error_message = excluded.error_message, error_code = excluded.error_code,"
             + " error_retryable = excluded.error_retryable, completion_id = excluded.completion_id,"
             + " sync_state = excluded.sync_state, outbox_seq = excluded.outbox_seq,"
-            + " reject_code = excluded.reject_code, reject_reason = excluded.reject_reason";
+            + " reject_code = excluded.reject_code, reject_reason = excluded.reject_reason,"
+            + " finish_reason = excluded.finish_reason";
 
     /** Inserts or replaces the row with this id. */
     public void put(Connection c, MessageRow r) throws SQLException {
@@ -74,6 +76,7 @@ public final class LocalMessages {
         Sql.longOrNull(ps, 17, r.outboxSeq());
         ps.setString(18, r.rejectCode());
         ps.setString(19, r.rejectReason());
+        ps.setString(20, m.finishReason() == null ? null : m.finishReason().wire());
     }
 
     public Optional<MessageRow> find(Connection c, String id) throws SQLException {
@@ -161,14 +164,34 @@ public final class LocalMessages {
     }
 
     /**
-     * Messages whose chat request was cut short by a crash become failed messages that "Try again" can send; they
-     * are pushed as failed, so the server never counts a message that got no reply.
+     * Signed-out messages whose chat request was cut short by a crash become failed messages that "Try again" can
+     * send (an anonymous exchange cannot be re-attached to); at sign-in they are pushed as failed, so the server
+     * never counts a message that got no reply. Its unfinished reply, if it had one, goes with it.
      */
     public int recoverInterrupted(Connection c, String errorText) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE messages SET sending = 0, error_message = ?,"
-                + " error_code = 'offline', error_retryable = 1, input_tokens = 0 WHERE sending = 1")) {
+        try (PreparedStatement clear = c.prepareStatement("DELETE FROM unfinished_replies WHERE message_id IN"
+                + " (SELECT id FROM messages WHERE sending = 1 AND owner IS NULL)");
+             PreparedStatement ps = c.prepareStatement("UPDATE messages SET sending = 0, error_message = ?,"
+                     + " error_code = 'offline', error_retryable = 1, input_tokens = 0"
+                     + " WHERE sending = 1 AND owner IS NULL")) {
+            clear.executeUpdate();
             ps.setString(1, errorText);
             return ps.executeUpdate();
+        }
+    }
+
+    /** The ids of {@code owner}'s messages still marked as under way, oldest first: exchanges to resume. */
+    public List<String> sending(Connection c, String owner) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM messages WHERE sending = 1 AND owner = ?"
+                + " ORDER BY message_timestamp, id")) {
+            ps.setString(1, owner);
+            List<String> ids = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            return ids;
         }
     }
 
@@ -239,7 +262,8 @@ public final class LocalMessages {
         Message m = new Message(rs.getString("id"), rs.getString("session_id"), Role.fromWire(rs.getString("role")),
                 rs.getString("content"), rs.getString("model"), input, output, input + output,
                 rs.getString("user_message_id"), Sql.instant(rs, "message_timestamp"), Sql.longOrNull(rs, "elapsed_ms"),
-                rs.getString("error_message"), rs.getString("completion_id"));
+                rs.getString("error_message"), rs.getString("completion_id"),
+                FinishReason.fromWire(rs.getString("finish_reason")));
         return new MessageRow(m, rs.getString("owner"),
                 SyncState.valueOf(rs.getString("sync_state").toUpperCase(Locale.ROOT)), rs.getString("error_code"),
                 rs.getInt("error_retryable") == 1, Sql.longOrNull(rs, "outbox_seq"), rs.getString("reject_code"),

@@ -11,11 +11,13 @@ import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.PushRequest;
 import dev.parley.protocol.PushResponse;
 import dev.parley.protocol.RefreshRequest;
+import dev.parley.protocol.StreamEvents;
 import dev.parley.protocol.SyncPage;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
 import okhttp3.Authenticator;
+import okhttp3.Call;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -32,11 +34,15 @@ import okhttp3.Route;
  */
 public final class ServerApi {
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+    /** The longest a stream may stay silent: three of the server's keep-alive periods. */
+    public static final Duration STREAM_SILENCE = Duration.ofSeconds(45);
 
     private final HttpUrl base;
     private final ObjectMapper json;
     private final TokenStore tokens;
     private final OkHttpClient http;
+    /** The same client (connections, refresh) without an overall time limit, for streamed replies. */
+    private final OkHttpClient streams;
     private final Object refreshLock = new Object();
 
     public ServerApi(String baseUrl, ObjectMapper json, TokenStore tokens, Duration timeout) {
@@ -50,6 +56,7 @@ public final class ServerApi {
                 .retryOnConnectionFailure(true)
                 .authenticator(new Refresher())
                 .build();
+        this.streams = http.newBuilder().callTimeout(Duration.ZERO).readTimeout(STREAM_SILENCE).build();
     }
 
     public AuthResponse signUp(Credentials credentials) throws IOException, ServerError {
@@ -69,6 +76,60 @@ public final class ServerApi {
     /** One exchange; anonymous when {@code account} is null. */
     public ChatResponse chat(ChatRequest request, AuthResponse account) throws IOException, ServerError {
         return call(post("/api/chat", request, account), ChatResponse.class);
+    }
+
+    /**
+     * One exchange asking for its reply as a stream (SPEC §5.3); anonymous when {@code account} is null. The call
+     * has no overall time limit, only {@link #STREAM_SILENCE} between bytes (the server sends a keep-alive at least
+     * every 15 s); cancelling it ends the read with an {@link IOException}. Open it with {@link #open}.
+     */
+    public Call chatStream(ChatRequest request, AuthResponse account) throws IOException {
+        Request.Builder builder = new Request.Builder().url(url("/api/chat"))
+                .post(RequestBody.create(json.writeValueAsBytes(request), JSON))
+                .header("Accept", StreamEvents.MEDIA_TYPE);
+        return streams.newCall(account == null ? builder.build() : authorized(builder, account));
+    }
+
+    /** Re-attaches to the reply of {@code messageId} from UTF-16 offset {@code after} (SPEC §5.3). */
+    public Call attach(String messageId, int after, AuthResponse account) {
+        HttpUrl url = base.newBuilder().addPathSegments("api/chat").addPathSegment(messageId)
+                .addPathSegment("stream").build();
+        return streams.newCall(authorized(new Request.Builder().url(url).get()
+                .header("Accept", StreamEvents.MEDIA_TYPE)
+                .header("Last-Event-ID", Integer.toString(after)), account));
+    }
+
+    /**
+     * Executes a stream call: the response when it is a stream or a JSON answer (a server without streaming, or
+     * a finished exchange answered whole), else the error it carried. The caller closes the response.
+     */
+    public Response open(Call call) throws IOException, ServerError {
+        Response response = call.execute();
+        if (!response.isSuccessful()) {
+            try (response) {
+                throw errorOf(response.code(), response.body().bytes());
+            }
+        }
+        return response;
+    }
+
+    /** True when {@code response} is a stream of server-sent events rather than one JSON body. */
+    public static boolean isStream(Response response) {
+        MediaType type = response.body().contentType();
+        return type != null && (type.type() + "/" + type.subtype()).equals(StreamEvents.MEDIA_TYPE);
+    }
+
+    /** Reads a JSON chat answer (see {@link #open}). */
+    public ChatResponse chatResponse(Response response) throws IOException {
+        return json.readValue(response.body().bytes(), ChatResponse.class);
+    }
+
+    /** Stops the live generation of {@code messageId} and answers the exchange as stored (SPEC §5.3 stop). */
+    public ChatResponse stop(String messageId, AuthResponse account) throws IOException, ServerError {
+        HttpUrl url = base.newBuilder().addPathSegments("api/chat").addPathSegment(messageId)
+                .addPathSegment("stop").build();
+        return call(authorized(new Request.Builder().url(url).post(RequestBody.create(new byte[0], JSON)), account),
+                ChatResponse.class);
     }
 
     /** Pushes rows of {@code account}; they are only ever sent with that account's token. */
@@ -124,20 +185,34 @@ public final class ServerApi {
             if (response.isSuccessful()) {
                 return type == Void.class || body.length == 0 ? null : json.readValue(body, type);
             }
-            ErrorBody error;
-            try {
-                error = json.readValue(body, ErrorBody.class);
-            } catch (IOException e) {
-                error = null;
-            }
-            if (error == null || error.error() == null) {
-                // Not Parley's answer: treat it as the server being unreachable, which retrying can cure.
-                error = new ErrorBody(new ErrorBody.ErrorDetail(ErrorCode.UPSTREAM_ERROR, "The server answered HTTP "
-                        + response.code() + ".", true, null), null);
-                throw new ServerError(response.code(), error, false);
-            }
-            throw new ServerError(response.code(), error, true);
+            throw errorOf(response.code(), body);
         }
+    }
+
+    /** The error an answer with status {@code status} and {@code body} carries. */
+    private ServerError errorOf(int status, byte[] body) {
+        ErrorBody error;
+        try {
+            error = json.readValue(body, ErrorBody.class);
+        } catch (IOException e) {
+            error = null;
+        }
+        if (error == null || error.error() == null) {
+            // Not Parley's answer: treat it as the server being unreachable, which retrying can cure.
+            error = new ErrorBody(new ErrorBody.ErrorDetail(ErrorCode.UPSTREAM_ERROR, "The server answered HTTP "
+                    + status + ".", true, null), null);
+            return new ServerError(status, error, false);
+        }
+        return new ServerError(status, error, true);
+    }
+
+    /** The error an {@code error} event of a stream carries (its data is the error body plus {@code persisted}). */
+    public ServerError errorEvent(String data) throws IOException {
+        ErrorBody body = json.readValue(data, ErrorBody.class);
+        if (body == null || body.error() == null) {
+            throw new IOException("an error event without an error");
+        }
+        return new ServerError(200, body, true);
     }
 
     /** On a 401 to a request that carried a bearer token: refresh once, save the new tokens, send again. */

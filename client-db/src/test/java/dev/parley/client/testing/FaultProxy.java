@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,11 +31,16 @@ public final class FaultProxy implements AutoCloseable {
          * Let the replies to requests already sent come back, but close a connection the moment it carries a new
          * request, and refuse new connections: the network fails just after a request went out.
          */
-        NO_NEW_REQUESTS
+        NO_NEW_REQUESTS,
+        /**
+         * Forward both ways, but ask the server for JSON where the client asked for a stream: a server (or a proxy
+         * in front of it) that does not stream.
+         */
+        NO_STREAMS
     }
 
     private final ServerSocket listener;
-    private final int upstreamPort;
+    private volatile int upstreamPort;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "fault-proxy");
         t.setDaemon(true);
@@ -62,6 +68,11 @@ public final class FaultProxy implements AutoCloseable {
                 closeQuietly(socket);
             }
         }
+    }
+
+    /** Sends the next connections to another server (one that took over the database of the first). */
+    public void retarget(int port) {
+        this.upstreamPort = port;
     }
 
     /** Replies swallowed so far in {@link Mode#CUT_REPLY}. */
@@ -118,7 +129,14 @@ public final class FaultProxy implements AutoCloseable {
                     cutReplies.incrementAndGet();
                     break;
                 }
-                out.write(buffer, 0, n);
+                if (!reply && mode == Mode.NO_STREAMS) {
+                    byte[] rewritten = new String(buffer, 0, n, StandardCharsets.ISO_8859_1)
+                            .replace("Accept: text/event-stream\r\n", "Accept: application/json\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1);
+                    out.write(rewritten);
+                } else {
+                    out.write(buffer, 0, n);
+                }
                 out.flush();
             }
         } catch (IOException e) {
