@@ -97,6 +97,13 @@ public final class MainView {
                         search::requestFocus);
                 scene.getAccelerators().put(new KeyCodeCombination(KeyCode.COMMA, KeyCombination.SHORTCUT_DOWN),
                         openSettings);
+                // Escape stops a reply being written (dialogs have their own Escape, and are other windows).
+                scene.addEventHandler(javafx.scene.input.KeyEvent.KEY_PRESSED, e -> {
+                    if (e.getCode() == KeyCode.ESCAPE && vm.writingProperty().get()) {
+                        e.consume();
+                        vm.stop();
+                    }
+                });
             }
         });
     }
@@ -159,11 +166,7 @@ public final class MainView {
         messages.setId("messages");
         messages.setCellFactory(v -> new MessageCell());
         messages.setFocusTraversable(false);
-        vm.messages().addListener((javafx.collections.ListChangeListener<LocalMessage>) c -> {
-            if (!vm.messages().isEmpty()) {
-                messages.scrollTo(vm.messages().size() - 1);
-            }
-        });
+        FollowTheEnd.install(messages);
         VBox.setVgrow(messages, Priority.ALWAYS);
 
         ProgressIndicator spinner = new ProgressIndicator();
@@ -196,11 +199,19 @@ public final class MainView {
                 dev.parley.protocol.ModelsResponse.ModelInfo>) c -> model.getItems().setAll(
                 vm.models().stream().map(dev.parley.protocol.ModelsResponse.ModelInfo::id).toList()));
         model.valueProperty().bindBidirectional(vm.modelProperty());
+        // Send becomes Stop while a reply is being written here (Escape stops too).
         Button send = new Button("Send");
         send.setId("send");
         send.setDefaultButton(false);
-        send.setOnAction(e -> vm.send());
-        send.disableProperty().bind(vm.thinkingProperty());
+        send.textProperty().bind(javafx.beans.binding.Bindings.when(vm.writingProperty()).then("Stop")
+                .otherwise("Send"));
+        send.setOnAction(e -> {
+            if (vm.writingProperty().get()) {
+                vm.stop();
+            } else {
+                vm.send();
+            }
+        });
         HBox.setHgrow(composer, Priority.ALWAYS);
         VBox controls = new VBox(6, model, send);
         HBox composerRow = new HBox(8, composer, controls);
@@ -250,7 +261,10 @@ public final class MainView {
     }
 
     private void showRejected() {
-        var rejected = vm.rejected();
+        vm.rejected(this::showRejected);
+    }
+
+    private void showRejected(java.util.List<LocalMessage> rejected) {
         if (rejected.isEmpty()) {
             return;
         }
@@ -389,6 +403,12 @@ public final class MainView {
             Label metaLabel = new Label(meta.toString());
             metaLabel.getStyleClass().addAll("text-muted", "message-meta");
             box.getChildren().add(metaLabel);
+            String state = dev.parley.desktop.viewmodel.ReplyLabels.of(message);
+            if (state != null) {
+                Label mark = new Label(state);
+                mark.getStyleClass().addAll("text-muted", "message-state");
+                box.getChildren().add(mark);
+            }
             if (message.failed()) {
                 Label mark = new Label("● " + m.errorMessage());
                 mark.getStyleClass().addAll("danger", "message-error");
@@ -408,5 +428,6 @@ public final class MainView {
         private static long valueOf(Long value) {
             return value == null ? 0 : value;
         }
+
     }
 }

@@ -4,12 +4,15 @@ import dev.parley.client.Account;
 import dev.parley.client.ChatClient;
 import dev.parley.client.ChatListener;
 import dev.parley.client.ClientException;
+import dev.parley.client.Exchange;
+import dev.parley.client.LocalChange;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
 import dev.parley.client.SyncStatus;
 import dev.parley.desktop.export.ConversationExport;
 import dev.parley.desktop.files.WholeFile;
 import dev.parley.desktop.settings.Settings;
+import dev.parley.protocol.Message;
 import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import java.io.IOException;
@@ -17,9 +20,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.DoubleProperty;
 import javafx.beans.property.ObjectProperty;
@@ -42,6 +49,16 @@ import javafx.collections.ObservableList;
 public final class MainViewModel {
     /** Conversations shown per page of the sidebar. */
     static final int PAGE = 200;
+    /** The sidebar's order, as the store pages it: newest activity first. */
+    private static final Comparator<LocalSession> NEWEST_FIRST = Comparator
+            .comparing(LocalSession::lastActivityAt, Comparator.reverseOrder())
+            .thenComparing(LocalSession::id, Comparator.reverseOrder());
+    /** Times the renders of growing replies; one daemon thread for every window. */
+    private static final ScheduledExecutorService TICKER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "parley-render");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final ChatClient client;
     private final UiExecutor ui;
@@ -62,6 +79,8 @@ public final class MainViewModel {
     private final StringProperty draft = new SimpleStringProperty("");
     private final ObjectProperty<String> model = new SimpleObjectProperty<>();
     private final BooleanProperty thinking = new SimpleBooleanProperty();
+    private final BooleanProperty writing = new SimpleBooleanProperty();
+    private final GrowingReplies growing;
     private final StringProperty syncText = new SimpleStringProperty("");
     private final DoubleProperty syncProgress = new SimpleDoubleProperty(-1);
     private final ObjectProperty<SyncStatus> syncStatus = new SimpleObjectProperty<>();
@@ -81,21 +100,23 @@ public final class MainViewModel {
         this.client = client;
         this.ui = ui;
         this.serverLabel = serverLabel;
+        this.growing = new GrowingReplies(ui, TICKER, this::showGrowing, this::exchangeEnded);
         search.addListener((obs, old, now) -> refreshSessions());
-        selected.addListener((obs, old, now) -> refreshMessages());
+        selected.addListener((obs, old, now) -> {
+            if (old == null || now == null || !old.id().equals(now.id())) {
+                refreshMessages(); // another conversation; the same one with a new title keeps its messages
+            }
+            updateWriting();
+        });
         client.addListener(new ChatListener() {
             @Override
-            public void messagesChanged(String sessionId) {
-                ui.onUi(() -> {
-                    if (selected.get() != null && selected.get().id().equals(sessionId)) {
-                        refreshMessages();
-                    }
-                });
+            public void changed(LocalChange change) {
+                ui.onUi(() -> apply(change));
             }
 
             @Override
-            public void sessionsChanged() {
-                ui.onUi(MainViewModel.this::refreshSessions);
+            public void exchangeStarted(Exchange exchange) {
+                growing.follow(exchange);
             }
 
             @Override
@@ -116,26 +137,27 @@ public final class MainViewModel {
         refreshSessions();
         ui.run(client::models, this::showModels, e -> { });
         ui.run(client::syncStatus, this::showStatus, e -> { });
+        // Replies a previous run left being written were resumed when the client opened, before this listened.
+        ui.run(client::liveExchanges, live -> live.forEach(growing::follow), e -> { });
     }
 
     // ------------------------------------------------------------------ actions
 
     public void newChat() {
-        ui.run(() -> client.newSession(null), session -> {
-            refreshSessions();
-            selected.set(session);
-        }, this::showError);
+        ui.run(() -> client.newSession(null), selected::set, this::showError);
     }
 
-    /** Sends the draft in the selected conversation (starting one when none is selected). */
+    /**
+     * Sends the draft in the selected conversation (starting one when none is selected). Nothing while a reply is
+     * being written there: Send is Stop then.
+     */
     public void send() {
         String text = draft.get() == null ? "" : draft.get().strip();
-        if (text.isEmpty() || thinking.get()) {
+        if (text.isEmpty() || writing.get()) {
             return;
         }
         draft.set("");
         error.set("");
-        thinking.set(true);
         LocalSession current = selected.get();
         String chosenModel = model.get();
         ui.run(() -> {
@@ -145,36 +167,31 @@ public final class MainViewModel {
             if (current == null) {
                 selected.set(sent.session());
             }
-            refreshMessages();
-            sent.exchange().outcome().thenAccept(outcome -> ui.onUi(() -> {
-                thinking.set(false);
-                refreshMessages();
-            }));
+            growing.followHere(sent.exchange());
         }, e -> {
-            thinking.set(false);
             draft.set(text); // nothing is lost: the text goes back into the composer
             showError(e);
         });
     }
 
+    /** Stops the reply being written in the selected conversation; what it wrote so far is kept. */
+    public void stop() {
+        LocalSession current = selected.get();
+        if (current != null) {
+            growing.live().stream().filter(e -> e.sessionId().equals(current.id())).forEach(Exchange::stop);
+        }
+    }
+
     /** "Try again" on a failed message: the same message id is sent again. */
     public void retry(LocalMessage message) {
-        thinking.set(true);
-        ui.run(() -> client.retry(message.id()), exchange -> exchange.outcome().thenAccept(outcome ->
-                ui.onUi(() -> {
-                    thinking.set(false);
-                    refreshMessages();
-                })), e -> {
-                    thinking.set(false);
-                    showError(e);
-                });
+        ui.run(() -> client.retry(message.id()), growing::followHere, this::showError);
     }
 
     public void rename(LocalSession session, String title) {
         ui.run(() -> {
             client.rename(session.id(), title);
             return null;
-        }, done -> refreshSessions(), this::showError);
+        }, done -> { }, this::showError);
     }
 
     public void delete(LocalSession session) {
@@ -185,7 +202,6 @@ public final class MainViewModel {
             if (selected.get() != null && selected.get().id().equals(session.id())) {
                 selected.set(null);
             }
-            refreshSessions();
         }, this::showError);
     }
 
@@ -226,9 +242,9 @@ public final class MainViewModel {
         notice.set(text == null ? "" : text);
     }
 
-    /** The rows the server refused, for "see why". */
-    public List<LocalMessage> rejected() {
-        return client.rejectedMessages();
+    /** Reads the rows the server refused, for "see why", and hands them to {@code show} on the UI thread. */
+    public void rejected(Consumer<List<LocalMessage>> show) {
+        ui.run(client::rejectedMessages, show, this::showError);
     }
 
     /**
@@ -295,8 +311,155 @@ public final class MainViewModel {
         ui.run(() -> client.messages(current.id()), list -> {
             if (selected.get() != null && selected.get().id().equals(current.id())) {
                 messages.setAll(list);
+                // The store keeps a growing reply's text at a bounded rate; the live exchange has the latest.
+                growing.live().stream().filter(e -> e.sessionId().equals(current.id())).forEach(this::showGrowing);
             }
         }, this::showError);
+    }
+
+    // ------------------------------------------------------------------ applying changes
+
+    /** Applies one local commit to what is shown, without reading the store again (unless it changed wholesale). */
+    private void apply(LocalChange change) {
+        if (change.wholesale()) {
+            refreshSessions();
+            refreshMessages();
+            return;
+        }
+        applySessions(change.sessions());
+        LocalSession current = selected.get();
+        if (current == null) {
+            return;
+        }
+        if (!change.removedMessages().isEmpty()) {
+            messages.removeIf(m -> change.removedMessages().contains(m.id()));
+        }
+        for (LocalMessage message : change.messages()) {
+            if (message.message().sessionId().equals(current.id())) {
+                upsert(message);
+            }
+        }
+    }
+
+    private void applySessions(List<LocalSession> changed) {
+        if (changed.isEmpty()) {
+            return;
+        }
+        if (search.get() != null && !search.get().isBlank()) {
+            refreshSessions(); // whether it matches the search is the store's to say
+            return;
+        }
+        for (LocalSession session : changed) {
+            boolean shown = sessions.removeIf(s -> s.id().equals(session.id()));
+            boolean isSelected = selected.get() != null && selected.get().id().equals(session.id());
+            if (session.deletedAt() != null) {
+                if (isSelected) {
+                    selected.set(null);
+                }
+                continue;
+            }
+            int at = 0;
+            while (at < sessions.size() && NEWEST_FIRST.compare(sessions.get(at), session) < 0) {
+                at++;
+            }
+            if (shown || at < sessions.size() || !moreToLoad) {
+                sessions.add(at, session); // a new one past the loaded page comes with the next page
+            }
+            if (isSelected && !session.equals(selected.get())) {
+                selected.set(session);
+            }
+        }
+    }
+
+    /** Shows {@code message} in place of itself, of the reply growing for it, or after its question. */
+    private void upsert(LocalMessage message) {
+        int same = indexOf(message.id());
+        if (same >= 0) {
+            messages.set(same, message);
+            return;
+        }
+        String answers = message.message().userMessageId();
+        if (answers != null) {
+            int growingAt = indexOfGrowing(answers);
+            if (growingAt >= 0) {
+                messages.set(growingAt, message);
+                return;
+            }
+            int question = indexOf(answers);
+            if (question >= 0) {
+                messages.add(question + 1, message);
+                return;
+            }
+        }
+        messages.add(message);
+    }
+
+    private int indexOf(String id) {
+        for (int i = 0; i < messages.size(); i++) {
+            if (messages.get(i).id().equals(id)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Where the unfinished reply to {@code userMessageId} is shown, or −1. */
+    private int indexOfGrowing(String userMessageId) {
+        for (int i = 0; i < messages.size(); i++) {
+            LocalMessage m = messages.get(i);
+            if (m.unfinished() && userMessageId.equals(m.message().userMessageId())) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Shows the reply {@code exchange} is writing, as it stands now (at most every few dozen milliseconds). */
+    private void showGrowing(Exchange exchange) {
+        updateWriting();
+        LocalSession current = selected.get();
+        if (current == null || !current.id().equals(exchange.sessionId())) {
+            return; // it keeps growing in its own conversation, shown when that is opened
+        }
+        LocalMessage question = exchange.userMessage();
+        Message reply = Message.builder(exchange.messageId() + ":reply", exchange.sessionId(),
+                        dev.parley.protocol.Role.ASSISTANT)
+                .content(exchange.text()).model(question.message().model()).tokens(0, 0)
+                .userMessageId(exchange.messageId()).messageTimestamp(question.message().messageTimestamp())
+                .build();
+        LocalMessage shown = new LocalMessage(reply, question.syncState(), null, false, null, true);
+        int at = indexOfGrowing(exchange.messageId());
+        if (at >= 0) {
+            messages.set(at, shown);
+        } else if (!exchange.text().isEmpty()) {
+            upsert(shown);
+        }
+    }
+
+    /** An exchange ended: its outcome replaces what was growing, and Stop becomes Send again. */
+    private void exchangeEnded(Exchange exchange, Exchange.Outcome outcome) {
+        updateWriting();
+        LocalSession current = selected.get();
+        if (current == null || !current.id().equals(exchange.sessionId())) {
+            return;
+        }
+        upsert(outcome.userMessage());
+        if (outcome.reply() != null) {
+            upsert(outcome.reply());
+        } else {
+            int at = indexOfGrowing(exchange.messageId());
+            if (at >= 0) {
+                messages.remove(at);
+            }
+        }
+    }
+
+    private void updateWriting() {
+        LocalSession current = selected.get();
+        boolean here = current != null && growing.writingIn(current.id());
+        writing.set(here);
+        thinking.set(here && growing.live().stream()
+                .anyMatch(e -> e.sessionId().equals(current.id()) && e.text().isEmpty()));
     }
 
     private void showStatus(SyncStatus status) {
@@ -344,7 +507,7 @@ public final class MainViewModel {
         return "Something went wrong: " + cause;
     }
 
-    private record Sent(LocalSession session, dev.parley.client.Exchange exchange) {
+    private record Sent(LocalSession session, Exchange exchange) {
     }
 
     // ------------------------------------------------------------------ properties
@@ -380,8 +543,14 @@ public final class MainViewModel {
         return model;
     }
 
+    /** True while a reply in the selected conversation has been asked for and has no text yet. */
     public ReadOnlyBooleanProperty thinkingProperty() {
         return thinking;
+    }
+
+    /** True while a reply is being written in the selected conversation: Send is Stop, Escape stops. */
+    public ReadOnlyBooleanProperty writingProperty() {
+        return writing;
     }
 
     public ReadOnlyStringProperty syncTextProperty() {

@@ -64,7 +64,7 @@ class MainViewModelTest {
         assertThat(vm.draftProperty().get()).isEmpty();
         assertThat(vm.selectedProperty().get()).isNotNull();
         assertThat(vm.thinkingProperty().get()).isTrue();
-        ui.await(WAIT, "the reply", () -> vm.messages().size() == 2 && !vm.thinkingProperty().get());
+        ui.await(WAIT, "the reply", () -> vm.messages().size() == 2 && !vm.writingProperty().get());
         LocalMessage reply = vm.messages().get(1);
         assertThat(reply.message().role()).isEqualTo(Role.ASSISTANT);
         assertThat(reply.message().outputTokens()).isPositive();
@@ -87,7 +87,7 @@ class MainViewModelTest {
         vm.draftProperty().set("are you there?");
 
         vm.send();
-        ui.await(WAIT, "the failure", () -> vm.messages().size() == 1 && !vm.thinkingProperty().get()
+        ui.await(WAIT, "the failure", () -> vm.messages().size() == 1 && !vm.writingProperty().get()
                 && vm.messages().get(0).failed());
 
         LocalMessage failed = vm.messages().get(0);
@@ -109,15 +109,18 @@ class MainViewModelTest {
     void newChatRenameDeleteAndSearchShowInTheSidebar() throws Exception {
         vm.newChat();
         vm.newChat();
-        assertThat(vm.sessions()).hasSize(2);
+        // Each change reaches the view model as an event, applied on the UI thread.
+        ui.await(WAIT, "both new conversations", () -> vm.sessions().size() == 2);
         LocalSession first = vm.sessions().get(0);
 
         vm.rename(first, "Holiday plans");
+        ui.await(WAIT, "the new title", () -> vm.sessions().get(0).title().equals("Holiday plans"));
         vm.searchProperty().set("holiday");
 
         assertThat(vm.sessions()).extracting(LocalSession::title).containsExactly("Holiday plans");
         vm.searchProperty().set("");
         vm.delete(vm.sessions().stream().filter(s -> s.title().equals("Holiday plans")).findFirst().orElseThrow());
+        ui.await(WAIT, "the deleted conversation gone", () -> vm.sessions().size() == 1);
         assertThat(vm.sessions()).extracting(LocalSession::title).doesNotContain("Holiday plans").hasSize(1);
     }
 
@@ -181,12 +184,13 @@ class MainViewModelTest {
         assertThat(vm.sessions()).extracting(LocalSession::id).doesNotHaveDuplicates();
         assertThat(vm.sessions().get(total - 1).title()).isEqualTo("Conversation 0");
 
-        client.newSession("One more"); // a change reloads as many rows as were shown, not only the first page
-        ui.await(WAIT, "the refreshed list", () -> vm.sessions().get(0).title().equals("One more"));
-        assertThat(vm.sessions()).hasSize(total);
-        vm.loadMore(); // the oldest moved past the shown rows: scrolling on brings it back
+        client.newSession("One more"); // a change is applied in place, without reading the list again
+        ui.await(WAIT, "the new conversation on top", () -> vm.sessions().get(0).title().equals("One more"));
         assertThat(vm.sessions()).hasSize(total + 1);
+        assertThat(vm.sessions()).extracting(LocalSession::id).doesNotHaveDuplicates();
         assertThat(vm.sessions().get(total).title()).isEqualTo("Conversation 0");
+        vm.loadMore(); // everything is loaded: nothing repeats
+        assertThat(vm.sessions()).hasSize(total + 1);
     }
 
     @Test
@@ -208,7 +212,7 @@ class MainViewModelTest {
     void exportWritesTheConversationAsMarkdownAndAsJson() throws Exception {
         vm.draftProperty().set("What is *Parley*?");
         vm.send();
-        ui.await(WAIT, "the reply", () -> vm.messages().size() == 2 && !vm.thinkingProperty().get());
+        ui.await(WAIT, "the reply", () -> vm.messages().size() == 2 && !vm.writingProperty().get());
         LocalSession session = vm.sessions().get(0);
         Path markdown = dir.resolve("chat.md");
         Path json = dir.resolve("chat.json");
@@ -255,7 +259,7 @@ class MainViewModelTest {
         fresh.start();
         fresh.draftProperty().set("Still listening?");
         fresh.send();
-        ui.await(WAIT, "the reply", () -> fresh.messages().size() == 2 && !fresh.thinkingProperty().get());
+        ui.await(WAIT, "the reply", () -> fresh.messages().size() == 2 && !fresh.writingProperty().get());
 
         assertThat(fresh.sessions()).as("the conversation").hasSize(1);
         assertThat(sessionChanges).as("changes heard on sessions()").hasPositiveValue();

@@ -50,7 +50,12 @@ public final class PacedModel implements ModelProvider {
 
         /** The model finishes the reply by itself; its output tokens are one per character, to be exact. */
         public synchronized void finish() {
-            result.complete(new Completion(text.toString(), 7, text.length(), "paced", 3, FinishReason.STOP));
+            finish(FinishReason.STOP);
+        }
+
+        /** The model ends the reply for {@code reason} (e.g. {@link FinishReason#LENGTH}: the token limit). */
+        public synchronized void finish(FinishReason reason) {
+            result.complete(new Completion(text.toString(), 7, text.length(), "paced", 3, reason));
         }
 
         public void fail(ModelException failure) {
