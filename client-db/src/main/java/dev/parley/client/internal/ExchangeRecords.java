@@ -68,10 +68,11 @@ public final class ExchangeRecords {
                     null, false, settings.nextOutboxSeq(c), null, null);
             messages.put(c, created);
             messages.setSending(c, messageId, true);
-            // A conversation still called "New chat" takes its name from its first message.
+            // A conversation still called "New chat" takes its name from its first message — a new title, so
+            // newer than a "New chat" a push may have taken to the server meanwhile (last writer wins there).
             SessionRow titled = Conversations.NEW_CHAT.equals(session.title())
                     && session.syncState() != SyncState.SYNCED
-                    ? session.withTitle(Conversations.titleFrom(content), session.titleUpdatedAt()) : session;
+                    ? session.withTitle(Conversations.titleFrom(content), now) : session;
             SessionRow active = titled.withActivity(now, Conversations.preview(content));
             sessions.put(c, active);
             return new Begun(created, change(List.of(active), List.of(created.toLocal()), Set.of()));
@@ -195,6 +196,15 @@ public final class ExchangeRecords {
         user = state == SyncState.REJECTED ? user.withSync(state, null, code, rejectReason)
                 : user.withSync(state, state == SyncState.SYNCED ? null : row.outboxSeq(), null, null);
         return record(row, user, null, null);
+    }
+
+    /**
+     * Ends an exchange that changed nothing: a message the server already holds as failed was tried again and no
+     * answer came. It stays as the server has it (with Try again), rather than being pushed with a reason that is
+     * only this device's.
+     */
+    public Recorded unchanged(MessageRow row) {
+        return record(row, row.withMessage(row.message(), row.errorCode(), true), null, null);
     }
 
     /**

@@ -452,7 +452,12 @@ public final class ExchangeRun implements Exchange {
 
     /** No answer to be had: failed and unsent, so the push loop delivers it (as failed: never counted unanswered). */
     private void noAnswer() {
-        if (claimEnd()) {
+        if (!claimEnd()) {
+            return;
+        }
+        if (row.syncState() == SyncState.SYNCED && row.failed()) {
+            end(services.records().unchanged(row), Ending.FAILED); // tried again in vain: still as the server has it
+        } else {
             end(services.records().failed(row, LocalMessage.OFFLINE, NO_ANSWER, true,
                     row.owner() == null ? SyncState.LOCAL : SyncState.PENDING, null), Ending.FAILED);
         }
