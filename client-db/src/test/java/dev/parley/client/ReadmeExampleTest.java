@@ -34,6 +34,12 @@ class ReadmeExampleTest {
                 LocalSession session = client.newSession("Trip planning");
                 Exchange exchange = client.send(session.id(), "Three things to pack for Lisbon?", null);
                 System.out.println("shown at once: " + exchange.userMessage().message().content());
+                exchange.addListener(new ExchangeListener() {
+                    @Override
+                    public void textAppended(Exchange e, String piece) {
+                        System.out.print(piece); // the reply as it is written (on the client's event thread)
+                    }
+                });
                 Exchange.Outcome outcome = exchange.outcome().get(30, TimeUnit.SECONDS);
                 System.out.println("reply: " + outcome.reply().message().content());
 
