@@ -52,8 +52,8 @@ public final class ExchangeRecords {
         this.clock = clock;
     }
 
-    /** A user message written and marked under way, with what the commit changed. */
-    public record Begun(MessageRow row, LocalChange change) {
+    /** A user message written (or taken up again) and marked under way: its request, and what the commit changed. */
+    public record Begun(MessageRow row, ChatRequest request, LocalChange change) {
     }
 
     /** Writes a new user message of {@code owner} and marks it under way (kept out of pushes: its request delivers it). */
@@ -75,7 +75,8 @@ public final class ExchangeRecords {
                     ? session.withTitle(Conversations.titleFrom(content), now) : session;
             SessionRow active = titled.withActivity(now, Conversations.preview(content));
             sessions.put(c, active);
-            return new Begun(created, change(List.of(active), List.of(created.toLocal()), Set.of()));
+            return new Begun(created, chatRequest(c, created),
+                    change(List.of(active), List.of(created.toLocal()), Set.of()));
         });
     }
 
@@ -85,7 +86,7 @@ public final class ExchangeRecords {
      * @throws ClientException {@code in_progress} while it is under way already, {@code not_found} when it is no
      *                         failed message of a live conversation
      */
-    public MessageRow retry(String messageId) {
+    public Begun retry(String messageId) {
         return db.inTransaction(c -> {
             MessageRow stored = messages.find(c, messageId)
                     .filter(m -> m.message().role() == Role.USER && m.failed())
@@ -98,30 +99,28 @@ public final class ExchangeRecords {
                 throw new ClientException("in_progress", "This message is being sent already.", true, null);
             }
             messages.setSending(c, messageId, true);
-            return stored;
+            return new Begun(stored, chatRequest(c, stored), change(List.of(), List.of(), Set.of()));
         });
     }
 
     /** The request of a message under way: its conversation's earlier answered messages as context, newest kept. */
-    public ChatRequest chatRequest(MessageRow row) {
-        return db.inTransaction(c -> {
-            Message m = row.message();
-            SessionRow session = sessions.find(c, m.sessionId()).orElseThrow();
-            List<MessageRow> earlier = messages.context(c, m.sessionId(), row, Limits.MAX_CONTEXT_MESSAGES);
-            List<ContextMessage> context = new ArrayList<>();
-            int budget = CONTEXT_BYTES - m.content().getBytes(StandardCharsets.UTF_8).length;
-            for (int i = earlier.size() - 1; i >= 0; i--) {
-                Message previous = earlier.get(i).message();
-                budget -= previous.content().getBytes(StandardCharsets.UTF_8).length + 64;
-                if (budget < 0) {
-                    break; // the oldest messages drop out first
-                }
-                context.add(0, new ContextMessage(previous.role(), previous.content()));
+    private ChatRequest chatRequest(Connection c, MessageRow row) throws SQLException {
+        Message m = row.message();
+        SessionRow session = sessions.find(c, m.sessionId()).orElseThrow();
+        List<MessageRow> earlier = messages.context(c, m.sessionId(), row, Limits.MAX_CONTEXT_MESSAGES);
+        List<ContextMessage> context = new ArrayList<>();
+        int budget = CONTEXT_BYTES - m.content().getBytes(StandardCharsets.UTF_8).length;
+        for (int i = earlier.size() - 1; i >= 0; i--) {
+            Message previous = earlier.get(i).message();
+            budget -= previous.content().getBytes(StandardCharsets.UTF_8).length + 64;
+            if (budget < 0) {
+                break; // the oldest messages drop out first
             }
-            String title = session.syncState() == SyncState.SYNCED ? null : session.title();
-            return new ChatRequest(m.sessionId(), m.id(), m.content(), m.model(), m.messageTimestamp(), title,
-                    context);
-        });
+            context.add(0, new ContextMessage(previous.role(), previous.content()));
+        }
+        String title = session.syncState() == SyncState.SYNCED ? null : session.title();
+        return new ChatRequest(m.sessionId(), m.id(), m.content(), m.model(), m.messageTimestamp(), title,
+                context);
     }
 
     /** Keeps the reply's text so far, so that a crash loses none of what was shown. */

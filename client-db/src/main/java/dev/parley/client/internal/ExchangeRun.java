@@ -6,6 +6,7 @@ import dev.parley.client.ExchangeListener;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.SyncState;
 import dev.parley.protocol.AuthResponse;
+import dev.parley.protocol.ChatRequest;
 import dev.parley.protocol.ChatResponse;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.FinishReason;
@@ -88,6 +89,8 @@ public final class ExchangeRun implements Exchange {
     }
 
     private final MessageRow row;
+    /** What {@link #send} sends; {@code null} for a run that resumes one a previous run sent. */
+    private final ChatRequest request;
     private final Services services;
     private final LocalMessage userMessage;
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
@@ -108,9 +111,10 @@ public final class ExchangeRun implements Exchange {
     private boolean resumed;
     private boolean wakeUp;
 
-    /** A run of the message {@code row}, marked under way in the local store. */
-    ExchangeRun(MessageRow row, Services services) {
+    /** A run of the message {@code row}, marked under way in the local store, to send as {@code request}. */
+    ExchangeRun(MessageRow row, ChatRequest request, Services services) {
         this.row = row;
+        this.request = request;
         this.services = services;
         this.userMessage = row.toLocal();
     }
@@ -202,7 +206,7 @@ public final class ExchangeRun implements Exchange {
                 return;
             }
             try {
-                Call call = track(services.api().chatStream(services.records().chatRequest(row), account));
+                Call call = track(services.api().chatStream(request, account));
                 try (Response response = services.api().open(call)) {
                     consume(response);
                 }

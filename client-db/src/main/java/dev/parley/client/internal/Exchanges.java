@@ -53,12 +53,13 @@ public final class Exchanges implements AutoCloseable {
         }
         ExchangeRecords.Begun begun = records.write(sessionId, content, model, conversations.owner());
         events.changed(begun.change());
-        return start(new ExchangeRun(begun.row(), services), false);
+        return start(new ExchangeRun(begun.row(), begun.request(), services), false);
     }
 
     /** Sends a failed message again, with the same id (so the server counts it once). */
     public Exchange retry(String messageId) {
-        return start(new ExchangeRun(records.retry(messageId), services), false);
+        ExchangeRecords.Begun begun = records.retry(messageId);
+        return start(new ExchangeRun(begun.row(), begun.request(), services), false);
     }
 
     /** Stops the reply to {@code messageId} if it is being written here; false when no exchange of it is live. */
@@ -102,7 +103,7 @@ public final class Exchanges implements AutoCloseable {
         live.values().forEach(ExchangeRun::wake);
         for (ExchangeRecords.Resumable left : records.resumable(owner)) {
             if (!live.containsKey(left.row().id())) {
-                start(new ExchangeRun(left.row(), services).resumedFrom(left.reply()), true);
+                start(new ExchangeRun(left.row(), null, services).resumedFrom(left.reply()), true);
             }
         }
     }
