@@ -8,6 +8,7 @@ import dev.parley.client.DataDirectory;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.desktop.settings.SettingsStore;
 import dev.parley.desktop.view.MainView;
+import dev.parley.desktop.view.MarkdownView;
 import dev.parley.desktop.view.SettingsDialog;
 import dev.parley.desktop.view.SignInDialog;
 import dev.parley.desktop.viewmodel.MainViewModel;
@@ -15,44 +16,169 @@ import dev.parley.desktop.viewmodel.SettingsViewModel;
 import dev.parley.desktop.viewmodel.SignInViewModel;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import javafx.application.Application;
+import javafx.application.Platform;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
 import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.scene.control.ProgressIndicator;
+import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Parley desktop app. The server comes from {@code PARLEY_SERVER_URL}, else from Settings; with neither it
  * starts an embedded server on a loopback port, so a first run needs no setup, and stops it on exit.
- * {@code PARLEY_THEME=dark|light} overrides the saved theme.
+ * {@code PARLEY_THEME=dark|light} overrides the saved theme. Start-up does its I/O off the FX thread behind a
+ * "Starting Parley…" window, which shows the reason instead when start-up fails.
  */
 public final class ParleyDesktop extends Application {
-    private EmbeddedServer embedded;
-    private ChatClient client;
+    private static final Logger LOG = LoggerFactory.getLogger(ParleyDesktop.class);
+
+    private final Supplier<Path> dataDirectory;
+    private final UnaryOperator<String> environment;
+    /** What start-up opened, newest first, for {@link #stop()} to close; guarded by itself, as is stopped. */
+    private final Deque<AutoCloseable> opened = new ArrayDeque<>();
+    private boolean stopped;
     private FxUiExecutor ui;
 
+    /** The app as {@link Launcher} starts it: the platform's data directory and the process's environment. */
+    public ParleyDesktop() {
+        this(DataDirectory::resolve, System::getenv);
+    }
+
+    /** The app over the data directory {@code dataDirectory} gives, reading its variables from {@code environment}. */
+    ParleyDesktop(Supplier<Path> dataDirectory, UnaryOperator<String> environment) {
+        this.dataDirectory = dataDirectory;
+        this.environment = environment;
+    }
+
+    /**
+     * Shows "Starting Parley…" while the settings are read, the embedded server (and its migrations) started when
+     * it is needed and the local store opened, all off the FX thread; then the main window, or what went wrong.
+     */
     @Override
     public void start(Stage stage) {
-        Path dataDir = DataDirectory.resolve();
+        MarkdownView.openLinksWith(getHostServices()::showDocument);
+        applyTheme("dark".equalsIgnoreCase(environment.apply("PARLEY_THEME")));
+        Path dataDir = dataDirectory.get();
+        Stage splash = splash();
+        ui = new FxUiExecutor();
+        ui.run(() -> open(dataDir), started -> {
+            try {
+                show(stage, started.client(), ui, started.serverLabel(), started.store(), started.settings());
+            } catch (RuntimeException e) {
+                showFailure(splash, dataDir, e);
+                return;
+            }
+            splash.close(); // after the main window shows: closing the only window would end the app
+        }, failure -> showFailure(splash, dataDir, failure));
+    }
+
+    /** What the main window needs, opened off the FX thread. */
+    private record Started(ChatClient client, String serverLabel, SettingsStore store, Settings settings) {
+    }
+
+    private Started open(Path dataDir) {
         SettingsStore store = new SettingsStore(dataDir);
         Settings settings = store.load();
-        String theme = System.getenv("PARLEY_THEME");
+        String theme = environment.apply("PARLEY_THEME");
         if (theme != null && !theme.isBlank()) {
             settings = new Settings(settings.serverUrl(), settings.defaultModel(), "dark".equalsIgnoreCase(theme));
         }
-        String configured = System.getenv("PARLEY_SERVER_URL");
+        String configured = environment.apply("PARLEY_SERVER_URL");
         String serverUrl = configured != null && !configured.isBlank() ? configured : settings.serverUrl();
         String label;
         if (serverUrl == null) {
-            embedded = EmbeddedServer.start(dataDir);
+            EmbeddedServer embedded = keep(EmbeddedServer.start(dataDir));
             serverUrl = embedded.url();
             label = "embedded (" + serverUrl + ")";
         } else {
             label = serverUrl;
         }
-        client = ChatClient.open(ClientConfig.builder(dataDir, serverUrl).build());
-        ui = new FxUiExecutor();
-        show(stage, client, ui, label, store, settings);
+        ChatClient client = keep(ChatClient.open(ClientConfig.builder(dataDir, serverUrl).build()));
+        return new Started(client, label, store, settings);
+    }
+
+    /** Hands {@code resource} to {@link #stop()}; closes it at once when the app stopped while it was opening. */
+    private <T extends AutoCloseable> T keep(T resource) {
+        synchronized (opened) {
+            if (!stopped) {
+                opened.push(resource);
+                return resource;
+            }
+        }
+        close(resource);
+        throw new CancellationException("Parley was closed while it was starting");
+    }
+
+    private static Stage splash() {
+        ProgressIndicator progress = new ProgressIndicator();
+        progress.setId("startupProgress");
+        Label status = new Label("Starting Parley…");
+        status.setId("startupStatus");
+        VBox box = new VBox(12, progress, status);
+        box.setAlignment(Pos.CENTER);
+        box.setPadding(new Insets(32));
+        box.setPrefWidth(320);
+        Stage splash = new Stage();
+        splash.setTitle("Starting Parley");
+        splash.setScene(styled(new Scene(box)));
+        splash.show();
+        return splash;
+    }
+
+    /** Start-up failed: the splash says so and why, in place, until the user quits. Logged here, once. */
+    private static void showFailure(Stage splash, Path dataDir, Throwable failure) {
+        if (failure instanceof CancellationException) {
+            return; // the app is stopping
+        }
+        LOG.error("Parley could not start (data directory {})", dataDir, failure);
+        Label heading = new Label("Parley could not start");
+        heading.setId("startupError");
+        heading.getStyleClass().add("danger");
+        Label reason = new Label(reason(failure));
+        reason.setId("startupReason");
+        reason.setWrapText(true);
+        Label where = new Label("Data directory: " + dataDir.toAbsolutePath());
+        where.getStyleClass().add("text-muted");
+        where.setWrapText(true);
+        Button quit = new Button("Quit");
+        quit.setId("startupQuit");
+        quit.setDefaultButton(true);
+        quit.setOnAction(e -> Platform.exit());
+        VBox box = new VBox(10, heading, reason, where, quit);
+        box.setPadding(new Insets(24));
+        box.setPrefWidth(460);
+        splash.setTitle("Parley could not start");
+        splash.setScene(styled(new Scene(box)));
+        splash.sizeToScene();
+    }
+
+    /** The failure's own words: the first message along its causes, else what kind of failure it was. */
+    private static String reason(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage();
+            }
+        }
+        return failure.getClass().getSimpleName();
+    }
+
+    private static Scene styled(Scene scene) {
+        scene.getStylesheets().add(ParleyDesktop.class.getResource("parley.css").toExternalForm());
+        return scene;
     }
 
     /**
@@ -92,8 +218,7 @@ public final class ParleyDesktop extends Application {
             }
         };
         MainView view = new MainView(vm, openSignIn, openSettings, exportTarget);
-        Scene scene = new Scene(view.root(), 1100, 720);
-        scene.getStylesheets().add(ParleyDesktop.class.getResource("parley.css").toExternalForm());
+        Scene scene = styled(new Scene(view.root(), 1100, 720));
         stage.setTitle("Parley");
         stage.setScene(scene);
         stage.show();
@@ -113,16 +238,26 @@ public final class ParleyDesktop extends Application {
                 : new PrimerLight().getUserAgentStylesheet());
     }
 
+    /** Closes what start-up opened, the local store before the embedded server; called on the FX thread at exit. */
     @Override
     public void stop() {
         if (ui != null) {
             ui.close();
         }
-        if (client != null) {
-            client.close();
+        List<AutoCloseable> toClose;
+        synchronized (opened) {
+            stopped = true;
+            toClose = List.copyOf(opened);
+            opened.clear();
         }
-        if (embedded != null) {
-            embedded.close();
+        toClose.forEach(ParleyDesktop::close);
+    }
+
+    private static void close(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            LOG.warn("could not close {}", resource, e);
         }
     }
 }

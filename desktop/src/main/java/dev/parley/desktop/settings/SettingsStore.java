@@ -8,8 +8,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The settings file, {@code desktop-settings.json} in the data directory. A missing file means the defaults; an
@@ -17,7 +17,7 @@ import java.util.logging.Logger;
  * edit gone wrong loses nothing. Writes replace the file atomically. Safe to call from any one thread at a time.
  */
 public final class SettingsStore {
-    private static final Logger LOG = Logger.getLogger(SettingsStore.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(SettingsStore.class);
     private static final ObjectMapper JSON = Json.newMapper();
 
     private final Path file;
@@ -39,10 +39,10 @@ public final class SettingsStore {
             Settings read = JSON.readValue(file.toFile(), Settings.class);
             return read == null ? Settings.DEFAULTS : read;
         } catch (JacksonException e) {
-            LOG.log(Level.WARNING, "ignoring the unreadable settings file " + file + ": " + e.getOriginalMessage());
+            LOG.warn("ignoring the unreadable settings file {}: {}", file, e.getOriginalMessage());
             return Settings.DEFAULTS;
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot read the settings file " + file, e);
+            LOG.warn("cannot read the settings file {}", file, e);
             return Settings.DEFAULTS;
         }
     }

@@ -133,8 +133,7 @@ public final class MainViewModel {
 
     /** Loads the first state: account, conversations, models, sync status. */
     public void start() {
-        showAccount(client.account().orElse(null));
-        refreshSessions();
+        ui.run(client::account, account -> showAccount(account.orElse(null)), this::showError);
         ui.run(client::models, this::showModels, e -> { });
         ui.run(client::syncStatus, this::showStatus, e -> { });
         // Replies a previous run left being written were resumed when the client opened, before this listened.
