@@ -254,9 +254,10 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
+    /** Something to push, or an answer that shows the server is back: the push loop goes (and says so). */
     private void exchangeEnded(ExchangeRun.EndedRun ended) {
         status.publish();
-        if (ended.recorded() != null && ended.recorded().queued() && owner() != null) {
+        if (owner() != null) {
             engine.wake();
         }
     }

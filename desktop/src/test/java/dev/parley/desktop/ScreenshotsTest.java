@@ -143,14 +143,14 @@ class ScreenshotsTest {
         writeBackgroundConversations();
         showWindow(robot, false);
         robot.clickOn("#composer").write("Summarise the meeting notes in three bullets").type(KeyCode.ENTER);
-        await("the reply appears", () -> messages(robot).size() == 2 && !thinking(robot));
+        await("the reply appears", () -> messages(robot).size() == 2 && !writing(robot));
         server.close();
         server = null;
 
         robot.clickOn("#composer").write("Now draft the follow-up e-mail").type(KeyCode.ENTER);
 
         await("the message is marked failed", () -> messages(robot).size() == 3 && messages(robot).get(2).failed()
-                && !thinking(robot));
+                && !writing(robot));
         await("the status bar counts it as unsent", () -> text(robot, "#syncStatus").endsWith("unsent"));
         assertThat(robot.lookup(".retry").queryButton().getText()).isEqualTo("Try again");
         assertIsAScreenshot(save(robot, stage.getScene(), "failed-message.png"));
@@ -274,7 +274,7 @@ class ScreenshotsTest {
         writeBackgroundConversations();
         showWindow(robot, dark);
         robot.clickOn("#composer").write("How do I undo my last git commit?").type(KeyCode.ENTER);
-        await("the reply appears", () -> messages(robot).size() == 2 && !thinking(robot));
+        await("the reply appears", () -> messages(robot).size() == 2 && !writing(robot));
         assertThat(messages(robot).get(1).message().content()).contains("git reset --soft HEAD~1");
         assertThat(robot.lookup(".code-block").tryQuery()).as("the fenced code is drawn as a code block").isPresent();
     }
@@ -445,6 +445,11 @@ class ScreenshotsTest {
 
     private static boolean thinking(FxRobot robot) throws Exception {
         return fx(() -> robot.lookup("#thinking").query().isVisible());
+    }
+
+    /** True while a reply is being written in the open conversation: its button says Stop. */
+    private static boolean writing(FxRobot robot) throws Exception {
+        return fx(() -> "Stop".equals(robot.lookup("#send").queryButton().getText()));
     }
 
     private static List<LocalMessage> messages(FxRobot robot) throws Exception {

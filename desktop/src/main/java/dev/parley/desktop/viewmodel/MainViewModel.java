@@ -349,20 +349,36 @@ public final class MainViewModel {
             return;
         }
         for (LocalSession session : changed) {
-            boolean shown = sessions.removeIf(s -> s.id().equals(session.id()));
+            // Read before the list moves: a view's selection may follow the row that takes the selected one's place.
             boolean isSelected = selected.get() != null && selected.get().id().equals(session.id());
+            int was = -1;
+            for (int i = 0; i < sessions.size() && was < 0; i++) {
+                was = sessions.get(i).id().equals(session.id()) ? i : -1;
+            }
             if (session.deletedAt() != null) {
+                if (was >= 0) {
+                    sessions.remove(was);
+                }
                 if (isSelected) {
                     selected.set(null);
                 }
                 continue;
             }
-            int at = 0;
-            while (at < sessions.size() && NEWEST_FIRST.compare(sessions.get(at), session) < 0) {
-                at++;
+            int at = 0; // where it belongs among the others
+            for (int i = 0; i < sessions.size(); i++) {
+                if (i != was && NEWEST_FIRST.compare(sessions.get(i), session) < 0) {
+                    at++;
+                }
             }
-            if (shown || at < sessions.size() || !moreToLoad) {
-                sessions.add(at, session); // a new one past the loaded page comes with the next page
+            if (was >= 0 && at == was) {
+                sessions.set(was, session);
+            } else {
+                if (was >= 0) {
+                    sessions.remove(was);
+                }
+                if (was >= 0 || at < sessions.size() || !moreToLoad) {
+                    sessions.add(at, session); // a new one past the loaded page comes with the next page
+                }
             }
             if (isSelected && !session.equals(selected.get())) {
                 selected.set(session);
