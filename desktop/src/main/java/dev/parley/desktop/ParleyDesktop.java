@@ -5,6 +5,8 @@ import atlantafx.base.theme.PrimerLight;
 import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
 import dev.parley.client.DataDirectory;
+import dev.parley.client.Exchange;
+import dev.parley.client.SyncState;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.desktop.settings.SettingsStore;
 import dev.parley.desktop.view.MainView;
@@ -16,11 +18,16 @@ import dev.parley.desktop.viewmodel.SettingsViewModel;
 import dev.parley.desktop.viewmodel.SignInViewModel;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -40,11 +47,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The Parley desktop app. The server comes from {@code PARLEY_SERVER_URL}, else from Settings; with neither it
  * starts an embedded server on a loopback port, so a first run needs no setup, and stops it on exit.
- * {@code PARLEY_THEME=dark|light} overrides the saved theme. Start-up does its I/O off the FX thread behind a
+ * {@code PARLEY_THEME=dark|light} overrides the saved theme; {@code PARLEY_LOCAL_MODEL_TOKEN_MS} slows the embedded
+ * server's built-in model down, to watch replies grow. Start-up does its I/O off the FX thread behind a
  * "Starting Parley…" window, which shows the reason instead when start-up fails.
  */
 public final class ParleyDesktop extends Application {
     private static final Logger LOG = LoggerFactory.getLogger(ParleyDesktop.class);
+
+    /** The longest closing waits for the replies being written. */
+    static final Duration FINISH_REPLIES = Duration.ofSeconds(60);
 
     private final Supplier<Path> dataDirectory;
     private final UnaryOperator<String> environment;
@@ -101,14 +112,54 @@ public final class ParleyDesktop extends Application {
         String serverUrl = configured != null && !configured.isBlank() ? configured : settings.serverUrl();
         String label;
         if (serverUrl == null) {
-            EmbeddedServer embedded = keep(EmbeddedServer.start(dataDir));
+            EmbeddedServer embedded = keep(EmbeddedServer.start(dataDir, localModelTokenDelay()));
             serverUrl = embedded.url();
             label = "embedded (" + serverUrl + ")";
         } else {
             label = serverUrl;
         }
-        ChatClient client = keep(ChatClient.open(ClientConfig.builder(dataDir, serverUrl).build()));
+        ChatClient client = ChatClient.open(ClientConfig.builder(dataDir, serverUrl).build());
+        keep(() -> {
+            finishSignedOutReplies(client);
+            client.close();
+        });
         return new Started(client, label, store, settings);
+    }
+
+    /**
+     * Waits (at most {@link #FINISH_REPLIES}; the window is gone by now) for the signed-out replies still being
+     * written: the server keeps nothing of those, so closing their connection would lose them. A signed-in reply is
+     * the server's to finish, and the next start fetches it.
+     */
+    private static void finishSignedOutReplies(ChatClient client) {
+        CompletableFuture<?>[] signedOut = client.liveExchanges().stream()
+                .filter(e -> e.userMessage().syncState() == SyncState.LOCAL).map(Exchange::outcome)
+                .toArray(CompletableFuture<?>[]::new);
+        if (signedOut.length == 0) {
+            return;
+        }
+        LOG.info("finishing {} signed-out replies before Parley closes", signedOut.length);
+        try {
+            CompletableFuture.allOf(signedOut).get(FINISH_REPLIES.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("a signed-out reply did not finish before Parley closed: {}", e.toString());
+        }
+    }
+
+    /** {@code PARLEY_LOCAL_MODEL_TOKEN_MS}: the built-in model's pause between pieces (none when unset). */
+    private Duration localModelTokenDelay() {
+        String value = environment.apply("PARLEY_LOCAL_MODEL_TOKEN_MS");
+        if (value == null || value.isBlank()) {
+            return Duration.ZERO;
+        }
+        try {
+            return Duration.ofMillis(Long.parseLong(value.strip()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("PARLEY_LOCAL_MODEL_TOKEN_MS must be a number of milliseconds, not '"
+                    + value + "'", e);
+        }
     }
 
     /** Hands {@code resource} to {@link #stop()}; closes it at once when the app stopped while it was opening. */

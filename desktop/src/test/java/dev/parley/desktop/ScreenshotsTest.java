@@ -126,6 +126,24 @@ class ScreenshotsTest {
     }
 
     @Test
+    void aReplyBeingWrittenShowsItsTextSoFarAndStop(FxRobot robot) throws Exception {
+        writeBackgroundConversations();
+        showWindow(robot, false);
+        robot.clickOn("#composer").write("A quick weeknight pasta, please").type(KeyCode.ENTER);
+        await("the reply being written", () -> messages(robot).size() == 2 && messages(robot).get(1).unfinished()
+                && messages(robot).get(1).message().content().equals(DemoModel.WRITING_SO_FAR));
+
+        assertThat(fx(() -> robot.lookup("#send").queryButton().getText())).isEqualTo("Stop");
+        assertThat(fx(() -> robot.lookup(".message-state").queryAllAs(Label.class).stream().map(Label::getText)
+                .toList())).containsExactly(dev.parley.desktop.viewmodel.ReplyLabels.WRITING);
+        assertIsAScreenshot(save(robot, stage.getScene(), "streaming.png"));
+
+        robot.clickOn("#send"); // Stop: what was written is kept
+        await("the stopped reply", () -> !messages(robot).get(1).unfinished() && messages(robot).get(1).stopped());
+        assertThat(messages(robot).get(1).message().content()).isEqualTo(DemoModel.WRITING_SO_FAR);
+    }
+
+    @Test
     void darkThemeShowsTheSameConversation(FxRobot robot) throws Exception {
         conversationWithMarkdownReply(robot, true);
 
@@ -462,8 +480,43 @@ class ScreenshotsTest {
     private static final List<String> NOTE_TITLES = List.of("Standup notes", "Reading list", "Recipe ideas",
             "Trip packing list", "Book club questions", "Garden plan", "Budget draft", "Gift ideas");
 
-    /** Markdown replies for the screenshot questions; a short generic one otherwise. */
+    /**
+     * Markdown replies for the screenshot questions; a short generic one otherwise. The pasta question's reply stops
+     * after its first part and waits there, being written, until it is stopped.
+     */
     private static final class DemoModel implements ModelProvider {
+        static final String WRITING_SO_FAR = """
+                A **15-minute** garlic and lemon spaghetti:
+
+                1. Boil the pasta in well-salted water.
+                2. Meanwhile, warm sliced garlic in olive oil over low heat.
+                3. Toss the drained pasta with the oil,""";
+
+        @Override
+        public dev.parley.server.ModelStream stream(CompletionRequest request,
+                                                    java.util.function.Consumer<String> pieces) {
+            List<ContextMessage> prompt = request.messages();
+            if (!prompt.get(prompt.size() - 1).content().contains("pasta")) {
+                return ModelProvider.super.stream(request, pieces);
+            }
+            for (String word : WRITING_SO_FAR.split("(?<=\\s)")) {
+                pieces.accept(word);
+            }
+            CompletableFuture<Completion> result = new CompletableFuture<>();
+            return new dev.parley.server.ModelStream() {
+                @Override
+                public CompletableFuture<Completion> result() {
+                    return result;
+                }
+
+                @Override
+                public void cancel() {
+                    result.complete(new Completion(WRITING_SO_FAR, 12, tokens(WRITING_SO_FAR), null, 900,
+                            dev.parley.protocol.FinishReason.STOPPED));
+                }
+            };
+        }
+
         private static final Map<String, String> REPLIES = Map.of(
                 "git commit", """
                         To undo the last commit **but keep your changes** staged:

@@ -49,6 +49,7 @@ public record ServerConfig(
         private String databasePassword;
         private int poolSize = 8;
         private ModelProvider modelProvider;
+        private Duration localModelTokenDelay = Duration.ZERO;
         private Clock clock = Clock.systemUTC();
         private Supplier<String> idGenerator = Uuids::next;
         private Duration accessTokenTtl = Duration.ofHours(1);
@@ -101,6 +102,12 @@ public record ServerConfig(
         /** The model to answer with; the offline {@code local} model when not set. */
         public Builder modelProvider(ModelProvider modelProvider) {
             this.modelProvider = modelProvider;
+            return this;
+        }
+
+        /** The pause between the built-in model's pieces, when no other provider is set (a slow model, for demos). */
+        public Builder localModelTokenDelay(Duration delay) {
+            this.localModelTokenDelay = delay;
             return this;
         }
 
@@ -171,9 +178,12 @@ public record ServerConfig(
             require(claimTtl.compareTo(Duration.ofMillis(500)) >= 0, "the claim lapse must be at least 500 ms");
             require(positive(streamKeepAlive) && streamKeepAlive.compareTo(Duration.ofSeconds(15)) <= 0,
                     "the stream keep-alive must be positive and at most 15 s");
+            require(localModelTokenDelay != null && !localModelTokenDelay.isNegative()
+                    && localModelTokenDelay.compareTo(Duration.ofSeconds(10)) <= 0,
+                    "--local-model-token-ms must be 0 to 10000");
             ModelProvider provider = modelProvider != null
                     ? modelProvider
-                    : new LocalModelProvider(Duration.ZERO, 0.0, new Random());
+                    : new LocalModelProvider(Duration.ZERO, localModelTokenDelay, 0.0, new Random());
             return new ServerConfig(host, port, databaseUrl, databaseUser, databasePassword, poolSize, provider,
                     Objects.requireNonNull(clock, "clock"), Objects.requireNonNull(idGenerator, "idGenerator"),
                     accessTokenTtl, refreshTokenTtl, signInAttemptsPerMinute, anonymousChatsPerMinute, claimTtl,
