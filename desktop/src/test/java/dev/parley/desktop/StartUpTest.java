@@ -4,14 +4,10 @@ import static dev.parley.desktop.FxWait.await;
 import static dev.parley.desktop.FxWait.fx;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.parley.desktop.view.MarkdownView;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
-import javafx.application.Application;
 import javafx.scene.control.Label;
 import javafx.scene.control.ProgressIndicator;
 import javafx.stage.Stage;
@@ -29,37 +25,26 @@ import org.testfx.framework.junit5.Start;
  */
 @ExtendWith(ApplicationExtension.class)
 class StartUpTest {
+    private WholeApp whole;
     private Stage stage;
-    private String userAgentStylesheet;
     private Path dir;
     private ParleyDesktop app;
 
     @Start
     void start(Stage stage) throws IOException {
+        this.whole = new WholeApp(stage, "parley-startup");
         this.stage = stage;
-        userAgentStylesheet = Application.getUserAgentStylesheet();
-        dir = Files.createTempDirectory("parley-startup");
+        this.dir = whole.dir;
     }
 
     @AfterEach
     void stop() throws Exception {
-        fx(() -> {
-            if (app != null) {
-                app.stop();
-            }
-            List.copyOf(Window.getWindows()).forEach(Window::hide);
-            Application.setUserAgentStylesheet(userAgentStylesheet);
-            MarkdownView.openLinksWith(null);
-            return null;
-        });
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        whole.close();
     }
 
     @Test
     void startShowsProgressWhileTheServerAndStoreOpenOffTheFxThreadThenTheMainWindow(FxRobot robot) throws Exception {
-        app = new ParleyDesktop(() -> dir.resolve("data"), variable -> null);
+        app = whole.app(dir.resolve("data"), variable -> null);
 
         List<String> whenStartReturned = fx(() -> {
             app.start(stage);
@@ -80,12 +65,9 @@ class StartUpTest {
     @Test
     void aFailedStartSaysWhyInsteadOfExiting(FxRobot robot) throws Exception {
         Path notADirectory = Files.writeString(dir.resolve("data"), "a file where the data directory should be");
-        app = new ParleyDesktop(() -> notADirectory, variable -> null);
+        app = whole.app(notADirectory, variable -> null);
 
-        fx(() -> {
-            app.start(stage);
-            return null;
-        });
+        whole.start();
 
         await("the start-up error", () -> robot.lookup("#startupError").tryQuery().isPresent());
         assertThat(fx(() -> robot.lookup("#startupError").queryAs(Label.class).getText()))

@@ -5,23 +5,16 @@ import static dev.parley.desktop.FxWait.fx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.LocalMessage;
-import dev.parley.desktop.view.MarkdownView;
 import dev.parley.desktop.viewmodel.ReplyLabels;
 import dev.parley.protocol.Role;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
-import javafx.application.Application;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
 import javafx.scene.image.Image;
 import javafx.scene.image.PixelReader;
 import javafx.scene.input.KeyCode;
 import javafx.stage.Stage;
-import javafx.stage.Window;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,42 +29,23 @@ import org.testfx.framework.junit5.Start;
  */
 @ExtendWith(ApplicationExtension.class)
 class StreamingWindowTest {
-    private Stage stage;
-    private String userAgentStylesheet;
-    private Path dir;
-    private ParleyDesktop app;
+    private WholeApp whole;
 
     @Start
     void start(Stage stage) throws IOException {
-        this.stage = stage;
-        userAgentStylesheet = Application.getUserAgentStylesheet();
-        dir = Files.createTempDirectory("parley-streaming");
+        whole = new WholeApp(stage, "parley-streaming");
     }
 
     @AfterEach
     void stop() throws Exception {
-        fx(() -> {
-            if (app != null) {
-                app.stop();
-            }
-            List.copyOf(Window.getWindows()).forEach(Window::hide);
-            Application.setUserAgentStylesheet(userAgentStylesheet);
-            MarkdownView.openLinksWith(null);
-            return null;
-        });
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        whole.close();
     }
 
     private void startApp(long tokenMs) throws Exception {
-        app = new ParleyDesktop(() -> dir.resolve("data"),
+        whole.app(whole.dir.resolve("data"),
                 variable -> variable.equals("PARLEY_LOCAL_MODEL_TOKEN_MS") ? Long.toString(tokenMs) : null);
-        fx(() -> {
-            app.start(stage);
-            return null;
-        });
-        await("the main window", 60, () -> stage.isShowing() && "Parley".equals(stage.getTitle()));
+        whole.start();
+        await("the main window", 60, () -> whole.stage.isShowing() && "Parley".equals(whole.stage.getTitle()));
     }
 
     @Test
@@ -81,10 +55,10 @@ class StreamingWindowTest {
 
         await("the reply's first words", () -> growingText(robot).length() > 10);
         String early = growingText(robot);
-        Image first = fx(() -> stage.getScene().snapshot(null));
+        Image first = fx(() -> whole.stage.getScene().snapshot(null));
         await("the reply to grow", () -> growingText(robot).length() > early.length() + 10);
         String later = growingText(robot);
-        Image second = fx(() -> stage.getScene().snapshot(null));
+        Image second = fx(() -> whole.stage.getScene().snapshot(null));
 
         assertThat(later).startsWith(early);
         assertThat(differingPixels(first, second)).as("the window shows the reply growing").isPositive();
@@ -108,12 +82,7 @@ class StreamingWindowTest {
         robot.clickOn("#composer").write("What is Parley?").type(KeyCode.ENTER);
         await("the reply's first words", () -> growingText(robot).length() > 10);
 
-        fx(() -> { // what closing the window does: the app stops
-            app.stop();
-            List.copyOf(Window.getWindows()).forEach(Window::hide);
-            return null;
-        });
-        app = null;
+        whole.stop(); // closing the window
 
         startApp(60);
         await("the conversation in the sidebar", () -> !fx(() -> robot.lookup("#sessions")
