@@ -226,6 +226,11 @@ public final class ExchangeRecords {
     private Recorded record(MessageRow sent, MessageRow outcomeUser, MessageRow outcomeReply, String serverTitle) {
         return db.inTransaction(c -> {
             Optional<MessageRow> current = messages.find(c, outcomeUser.id());
+            if (current.isPresent() && !messages.isSending(c, sent.id())) {
+                // Another run of this message stored its end already: that one stands.
+                return new Recorded(new Exchange.Outcome(current.get().toLocal(), null),
+                        change(List.of(), List.of(), Set.of()), false);
+            }
             // A sign-in may have adopted the row while it was being answered: it now belongs to that account.
             String owner = current.map(MessageRow::owner).orElse(outcomeUser.owner());
             MessageRow user = adopted(outcomeUser, owner);

@@ -236,9 +236,10 @@ public final class ExchangeRun implements Exchange {
             }
         } catch (RuntimeException e) {
             LOG.error("exchange of message {} failed unexpectedly", row.id(), e);
-            end(services.records().failed(row, dev.parley.client.LocalMessage.OFFLINE,
-                    "Sending failed unexpectedly. Try again.", true,
-                    row.owner() == null ? SyncState.LOCAL : SyncState.PENDING, null), Ending.FAILED);
+            if (claimEnd()) {
+                end(() -> services.records().failed(row, LocalMessage.OFFLINE, "Sending failed unexpectedly. Try again.",
+                        true, row.owner() == null ? SyncState.LOCAL : SyncState.PENDING, null), Ending.FAILED);
+            }
         }
     }
 
@@ -256,6 +257,9 @@ public final class ExchangeRun implements Exchange {
             }
         } catch (RuntimeException e) {
             LOG.error("resuming message {} failed unexpectedly", row.id(), e);
+            if (claimEnd()) {
+                finish(new Ended(new Outcome(userMessage, null), Ending.FAILED), null); // still under way: next start
+            }
         }
     }
 
@@ -294,10 +298,18 @@ public final class ExchangeRun implements Exchange {
             } catch (ServerError e) {
                 if (e.status() == 404) {
                     noAnswer(); // the server holds no trace of it: the request never arrived whole
-                } else {
-                    failWith(e);
+                    return;
                 }
-                return;
+                if (e.code().equals(ErrorCode.INTERRUPTED.wire()) || e.fromParley() && !e.retryable()) {
+                    failWith(e);
+                    return;
+                }
+                // A restart's 503, a proxy's 502, a 429: the reply is still the server's to finish. Again, later.
+                LOG.debug("re-attach {} to message {} refused for now: {}", attempt, row.id(), e.getMessage());
+                if (!everStarted) {
+                    noAnswer();
+                    return;
+                }
             } catch (IOException e) {
                 LOG.debug("re-attach {} to message {} broke: {}", attempt, row.id(), e.getMessage());
                 if (!everStarted) {
@@ -432,7 +444,7 @@ public final class ExchangeRun implements Exchange {
             how = Ending.FAILED; // an answer without a reply or a failure: treat it as none
         }
         if (claimEnd()) {
-            end(services.records().answered(row, response), how);
+            end(() -> services.records().answered(row, response), how);
         }
     }
 
@@ -449,7 +461,7 @@ public final class ExchangeRun implements Exchange {
             state = SyncState.REJECTED; // refused on its merits (e.g. the conversation was deleted elsewhere)
         }
         if (claimEnd()) {
-            end(services.records().failed(row, e.code(), e.getMessage(), e.retryable() || e.status() == 401, state,
+            end(() -> services.records().failed(row, e.code(), e.getMessage(), e.retryable() || e.status() == 401, state,
                     e.getMessage()), Ending.FAILED);
         }
     }
@@ -460,9 +472,9 @@ public final class ExchangeRun implements Exchange {
             return;
         }
         if (row.syncState() == SyncState.SYNCED && row.failed()) {
-            end(services.records().unchanged(row), Ending.FAILED); // tried again in vain: still as the server has it
+            end(() -> services.records().unchanged(row), Ending.FAILED); // tried again in vain: still as the server has it
         } else {
-            end(services.records().failed(row, LocalMessage.OFFLINE, NO_ANSWER, true,
+            end(() -> services.records().failed(row, LocalMessage.OFFLINE, NO_ANSWER, true,
                     row.owner() == null ? SyncState.LOCAL : SyncState.PENDING, null), Ending.FAILED);
         }
     }
@@ -489,7 +501,7 @@ public final class ExchangeRun implements Exchange {
                 }
                 if (claimEnd()) {
                     cancelCurrent();
-                    end(services.records().stoppedLocally(row, id, kept), Ending.STOPPED);
+                    end(() -> services.records().stoppedLocally(row, id, kept), Ending.STOPPED);
                 }
                 return;
             }
@@ -509,7 +521,7 @@ public final class ExchangeRun implements Exchange {
                     // delivers it as failed.
                     if (claimEnd()) {
                         cancelCurrent();
-                        end(services.records().failed(row, "stopped", ExchangeRecords.STOPPED_BEFORE_REPLY, true,
+                        end(() -> services.records().failed(row, "stopped", ExchangeRecords.STOPPED_BEFORE_REPLY, true,
                                 SyncState.PENDING, null), Ending.STOPPED);
                     }
                 } else {
@@ -566,7 +578,21 @@ public final class ExchangeRun implements Exchange {
         }
     }
 
-    private void end(ExchangeRecords.Recorded recorded, Ending how) {
+    /**
+     * Stores the end and tells everyone. When storing fails (the disk is full, the store is locked) the exchange still
+     * ends here — its outcome completes and it leaves the live ones — with the message left under way in the store,
+     * to be resumed at the next start.
+     */
+    private void end(java.util.function.Supplier<ExchangeRecords.Recorded> store, Ending how) {
+        ExchangeRecords.Recorded recorded;
+        try {
+            recorded = store.get();
+        } catch (RuntimeException e) {
+            LOG.error("the end of message {}'s exchange could not be stored; it is resumed at the next start",
+                    row.id(), e);
+            finish(new Ended(new Outcome(userMessage, null), Ending.FAILED), null);
+            return;
+        }
         finish(new Ended(recorded.outcome(), how), recorded);
     }
 
@@ -596,7 +622,7 @@ public final class ExchangeRun implements Exchange {
         AuthResponse account = services.tokens().load().filter(t -> t.user().id().equals(row.owner())).orElse(null);
         if (account == null && claimEnd()) {
             // Signed out (or another account) since writing it: it waits for its own account's sign-in.
-            end(services.records().failed(row, "unauthorized", "Sign in to send this message.", true,
+            end(() -> services.records().failed(row, "unauthorized", "Sign in to send this message.", true,
                     SyncState.PENDING, null), Ending.FAILED);
         }
         return account;

@@ -4,20 +4,27 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.client.ClientException;
 import dev.parley.client.Exchange;
 import dev.parley.protocol.Limits;
+import io.github.resilience4j.core.IntervalFunction;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The exchanges of this device: sending, trying again, stopping, and resuming after a restart every exchange a
  * previous run left under way. One {@link ExchangeRun} per message at a time. Thread-safe; the client closes it.
  */
 public final class Exchanges implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Exchanges.class);
     /** Live generations the server allows one user (SPEC §5.3). */
     static final int PARALLEL = 4;
 
@@ -29,6 +36,11 @@ public final class Exchanges implements AutoCloseable {
     /** One thread per live exchange (a handful: the server lets one user generate {@value #PARALLEL} at once). */
     private final ExecutorService runs = Executors.newCachedThreadPool(daemon("parley-exchange"));
     private final ExecutorService stops = Executors.newSingleThreadExecutor(daemon("parley-stop"));
+    /** Tries again, with backoff, what could not reach the server: a stop sent offline, an end not stored. */
+    private final ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor(daemon("parley-resume"));
+    private final Map<String, Integer> tries = new ConcurrentHashMap<>();
+    private static final IntervalFunction RESUME_BACKOFF =
+            IntervalFunction.ofExponentialRandomBackoff(Duration.ofSeconds(1), 2.0, 0.5, Duration.ofMinutes(1));
 
     /** @param ended hears every exchange that ended, after its outcome was stored */
     public Exchanges(ServerApi api, ExchangeRecords records, Conversations conversations, TokenStore tokens,
@@ -38,6 +50,11 @@ public final class Exchanges implements AutoCloseable {
         this.events = events;
         this.services = new ExchangeRun.Services(api, records, tokens, json, events, stops, done -> {
             live.remove(done.run().messageId(), done.run());
+            if (done.recorded() == null) {
+                resumeLater(done.run().messageId()); // it ended here, not on the server: a stop still to send
+            } else {
+                tries.remove(done.run().messageId());
+            }
             ended.accept(done);
         });
     }
@@ -103,17 +120,25 @@ public final class Exchanges implements AutoCloseable {
         live.values().forEach(ExchangeRun::wake);
         for (ExchangeRecords.Resumable left : records.resumable(owner)) {
             if (!live.containsKey(left.row().id())) {
-                start(new ExchangeRun(left.row(), null, services).resumedFrom(left.reply()), true);
+                // A stop still to send is no reply being written: it is sent quietly.
+                boolean onlyAStop = left.reply() != null && left.reply().stopRequested();
+                start(new ExchangeRun(left.row(), null, services).resumedFrom(left.reply()), true, !onlyAStop);
             }
         }
     }
 
     private Exchange start(ExchangeRun run, boolean resumed) {
+        return start(run, resumed, true);
+    }
+
+    private Exchange start(ExchangeRun run, boolean resumed, boolean announce) {
         ExchangeRun previous = live.putIfAbsent(run.messageId(), run);
         if (previous != null) {
             return previous; // followed already (a resumed exchange): the same one
         }
-        events.fire(l -> l.exchangeStarted(run));
+        if (announce) {
+            events.fire(l -> l.exchangeStarted(run));
+        }
         runs.execute(resumed ? run::resume : run::send);
         return run;
     }
@@ -122,8 +147,25 @@ public final class Exchanges implements AutoCloseable {
      * Lets go of every live exchange without ending it: its message stays under way, with the text kept so far,
      * and the next start resumes it (the server goes on generating meanwhile).
      */
+    /** Resumes the account's exchanges again after a backoff that grows with each try of {@code messageId}. */
+    private void resumeLater(String messageId) {
+        int attempt = tries.merge(messageId, 1, Integer::sum);
+        try {
+            later.schedule(() -> {
+                try {
+                    resume();
+                } catch (RuntimeException e) {
+                    LOG.warn("resuming the exchanges left under way failed", e);
+                }
+            }, RESUME_BACKOFF.apply(attempt), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // the client is closing: the next start resumes it
+        }
+    }
+
     @Override
     public void close() {
+        later.shutdownNow();
         stops.shutdown(); // a stop the user asked for is sent, or remembered, first
         try {
             stops.awaitTermination(5, TimeUnit.SECONDS);

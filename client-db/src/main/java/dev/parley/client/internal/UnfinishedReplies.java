@@ -24,28 +24,37 @@ public final class UnfinishedReplies {
                       boolean stopRequested) {
     }
 
-    /** Writes the reply's text so far (creating the row on the first write); keeps a stop already requested. */
+    /** Only while the message is under way: an exchange that has ended leaves nothing behind. */
+    private static final String WHILE_SENDING = " WHERE EXISTS (SELECT 1 FROM messages WHERE id = ? AND sending = 1)";
+
+    /**
+     * Writes the reply's text so far (creating the row on the first write), while the message is under way; keeps a
+     * stop already requested.
+     */
     public void write(Connection c, String messageId, String sessionId, String replyId, String content, Instant now)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO unfinished_replies (" + COLUMNS + ")"
-                + " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (message_id) DO UPDATE SET reply_id = excluded.reply_id,"
-                + " content = excluded.content")) {
+                + " SELECT ?, ?, ?, ?, ?, 0" + WHILE_SENDING
+                + " ON CONFLICT (message_id) DO UPDATE SET reply_id = excluded.reply_id, content = excluded.content")) {
             ps.setString(1, messageId);
             ps.setString(2, sessionId);
             ps.setString(3, replyId);
             ps.setString(4, content);
             Sql.instant(ps, 5, now);
+            ps.setString(6, messageId);
             ps.executeUpdate();
         }
     }
 
-    /** Marks the stop as requested (creating the row when no text had arrived yet). */
+    /** Marks the stop as requested (creating the row when no text had arrived yet), while the message is under way. */
     public void requestStop(Connection c, String messageId, String sessionId, Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO unfinished_replies (" + COLUMNS + ")"
-                + " VALUES (?, ?, NULL, '', ?, 1) ON CONFLICT (message_id) DO UPDATE SET stop_requested = 1")) {
+                + " SELECT ?, ?, NULL, '', ?, 1" + WHILE_SENDING
+                + " ON CONFLICT (message_id) DO UPDATE SET stop_requested = 1")) {
             ps.setString(1, messageId);
             ps.setString(2, sessionId);
             Sql.instant(ps, 3, now);
+            ps.setString(4, messageId);
             ps.executeUpdate();
         }
     }

@@ -446,9 +446,14 @@ public final class MainViewModel {
         int at = indexOfGrowing(exchange.messageId());
         if (at >= 0) {
             messages.set(at, shown);
-        } else if (!exchange.text().isEmpty()) {
-            upsert(shown);
+        } else if (!exchange.text().isEmpty() && !answered(exchange.messageId())) {
+            upsert(shown); // unless its stored reply got here first (a render queued just before the end)
         }
+    }
+
+    /** True when a finished reply to {@code userMessageId} is shown. */
+    private boolean answered(String userMessageId) {
+        return messages.stream().anyMatch(m -> !m.unfinished() && userMessageId.equals(m.message().userMessageId()));
     }
 
     /** An exchange ended: its outcome replaces what was growing, and Stop becomes Send again. */
@@ -461,11 +466,9 @@ public final class MainViewModel {
         upsert(outcome.userMessage());
         if (outcome.reply() != null) {
             upsert(outcome.reply());
-        } else {
-            int at = indexOfGrowing(exchange.messageId());
-            if (at >= 0) {
-                messages.remove(at);
-            }
+        }
+        if (outcome.reply() == null || !outcome.reply().unfinished()) {
+            messages.removeIf(m -> m.unfinished() && exchange.messageId().equals(m.message().userMessageId()));
         }
     }
 
