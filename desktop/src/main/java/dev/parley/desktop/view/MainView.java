@@ -374,6 +374,11 @@ public final class MainView {
 
     /** One message: who, the Markdown text, and time · model · tokens · reply time; failures with Try again. */
     private final class MessageCell extends ListCell<LocalMessage> {
+        /** The reply being written that this cell shows, if any: drawn again block by block as it grows. */
+        private MarkdownView.Growing growing;
+        private String growingFor;
+        private Label growingState;
+
         MessageCell() {
             setPrefWidth(0); // wrap to the list's width instead of widening it
         }
@@ -382,13 +387,29 @@ public final class MainView {
         protected void updateItem(LocalMessage message, boolean empty) {
             super.updateItem(message, empty);
             if (empty || message == null) {
+                growingFor = null;
                 setGraphic(null);
                 return;
             }
             var m = message.message();
+            if (message.unfinished() && m.userMessageId() != null && m.userMessageId().equals(growingFor)) {
+                // The same reply, grown: only its changed blocks are drawn, the rest keeps its nodes and styles.
+                growing.show(m.content());
+                growingState.setText(dev.parley.desktop.viewmodel.ReplyLabels.of(message));
+                return;
+            }
+            growingFor = null;
             Label who = new Label(m.role() == Role.USER ? "You" : m.role() == Role.ASSISTANT ? "Parley" : "System");
             who.getStyleClass().add("message-author");
-            VBox box = new VBox(4, who, MarkdownView.render(m.content()));
+            Node text;
+            if (message.unfinished()) {
+                growing = new MarkdownView.Growing();
+                growing.show(m.content());
+                text = growing.node();
+            } else {
+                text = MarkdownView.render(m.content());
+            }
+            VBox box = new VBox(4, who, text);
             StringBuilder meta = new StringBuilder(TIME.format(m.messageTimestamp()));
             if (m.model() != null) {
                 meta.append(" · ").append(m.model());
@@ -408,6 +429,10 @@ public final class MainView {
                 Label mark = new Label(state);
                 mark.getStyleClass().addAll("text-muted", "message-state");
                 box.getChildren().add(mark);
+                if (message.unfinished()) {
+                    growingFor = m.userMessageId();
+                    growingState = mark;
+                }
             }
             if (message.failed()) {
                 Label mark = new Label("● " + m.errorMessage());

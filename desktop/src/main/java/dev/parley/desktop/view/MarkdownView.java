@@ -44,7 +44,9 @@ import org.commonmark.node.ListItem;
 import org.commonmark.node.OrderedList;
 import org.commonmark.node.Paragraph;
 import org.commonmark.node.SoftLineBreak;
+import org.commonmark.node.SourceSpan;
 import org.commonmark.node.StrongEmphasis;
+import org.commonmark.parser.IncludeSourceSpans;
 import org.commonmark.parser.Parser;
 
 /**
@@ -90,9 +92,10 @@ public final class MarkdownView {
     /** Longest destination a tooltip or a label shows whole; the link's dialog shows any destination whole. */
     private static final int MAX_SHOWN_CHARS = 1_000;
 
-    private static final Parser PARSER = Parser.builder().build();
+    /** Blocks carry where they are in the input, so that a growing reply redraws only the blocks that changed. */
+    private static final Parser PARSER = Parser.builder().includeSourceSpans(IncludeSourceSpans.BLOCKS).build();
     /** Blocks only: each paragraph and heading keeps its text as written, in one text node. */
-    private static final Parser BLOCKS = Parser.builder()
+    private static final Parser BLOCKS = Parser.builder().includeSourceSpans(IncludeSourceSpans.BLOCKS)
             .inlineParserFactory(context -> (lines, block) ->
                     block.appendChild(new org.commonmark.node.Text(lines.getContent())))
             .build();
@@ -113,19 +116,64 @@ public final class MarkdownView {
 
     /** The nodes showing {@code markdown}; null shows nothing. */
     public static Node render(String markdown) {
-        VBox box = new VBox(6);
-        org.commonmark.node.Node document = parse(markdown == null ? "" : markdown);
-        for (org.commonmark.node.Node block = document.getFirstChild(); block != null; block = block.getNext()) {
-            box.getChildren().add(block(block, 0));
-        }
-        return box;
+        Growing drawn = new Growing();
+        drawn.show(markdown);
+        return drawn.node();
     }
 
-    /** The document of {@code markdown}; its paragraphs' text as written when inline parsing would cost too much. */
-    private static org.commonmark.node.Node parse(String markdown) {
-        String source = limitMarkersPerLine(markdown);
-        org.commonmark.node.Node blocks = BLOCKS.parse(source);
-        return inlineAffordable(blocks) ? PARSER.parse(source) : blocks;
+    /**
+     * Markdown drawn again and again as it grows — a reply being written: the top-level blocks whose source is as it
+     * was keep their nodes (no new styling or layout for them); only the blocks from the first that changed are
+     * drawn anew, which while a reply streams is its last one or two. FX thread only.
+     */
+    public static final class Growing {
+        private final VBox box = new VBox(6);
+        private List<String> shown = List.of();
+        private boolean inline = true;
+
+        public Node node() {
+            return box;
+        }
+
+        /** Shows {@code markdown} (null: nothing), redrawing the blocks that differ from what is shown. */
+        public void show(String markdown) {
+            String source = limitMarkersPerLine(markdown == null ? "" : markdown);
+            org.commonmark.node.Node blocks = BLOCKS.parse(source);
+            boolean affordable = inlineAffordable(blocks);
+            org.commonmark.node.Node document = affordable ? PARSER.parse(source) : blocks;
+            if (affordable != inline) { // drawn the other way now: nothing shown can stay
+                inline = affordable;
+                shown = List.of();
+            }
+            List<org.commonmark.node.Node> top = new ArrayList<>();
+            List<String> sources = new ArrayList<>();
+            for (org.commonmark.node.Node block = document.getFirstChild(); block != null; block = block.getNext()) {
+                top.add(block);
+                sources.add(sourceOf(block, source));
+            }
+            int same = 0;
+            while (same < shown.size() && same < sources.size() && sources.get(same) != null
+                    && sources.get(same).equals(shown.get(same))) {
+                same++;
+            }
+            box.getChildren().remove(Math.min(same, box.getChildren().size()), box.getChildren().size());
+            for (int i = same; i < top.size(); i++) {
+                box.getChildren().add(block(top.get(i), 0));
+            }
+            shown = sources;
+        }
+
+        /** The text {@code block} was parsed from, or null when the parser did not say. */
+        private static String sourceOf(org.commonmark.node.Node block, String source) {
+            List<SourceSpan> spans = block.getSourceSpans();
+            if (spans.isEmpty()) {
+                return null;
+            }
+            SourceSpan last = spans.get(spans.size() - 1);
+            int from = spans.get(0).getInputIndex();
+            int to = Math.min(source.length(), last.getInputIndex() + last.getLength());
+            return from < 0 || from > to ? null : source.substring(from, to);
+        }
     }
 
     /**
