@@ -18,6 +18,7 @@ import javafx.scene.control.TextArea;
 import javafx.scene.input.Clipboard;
 import javafx.scene.input.KeyCode;
 import javafx.scene.layout.StackPane;
+import javafx.scene.layout.VBox;
 import javafx.scene.text.Font;
 import javafx.scene.text.FontPosture;
 import javafx.scene.text.FontWeight;
@@ -60,6 +61,42 @@ class MarkdownViewTest {
             List.copyOf(Window.getWindows()).stream().filter(w -> w != stage).forEach(Window::hide);
             return null;
         });
+    }
+
+    // ------------------------------------------------------------------ a reply as it grows
+
+    @Test
+    void aGrowingReplyKeepsTheNodesOfItsUnchangedBlocksAndEndsAsARenderOfTheWhole() throws Exception {
+        fx(() -> {
+            MarkdownView.Growing growing = new MarkdownView.Growing();
+            growing.show("# Plan\n\nFirst **bold** para");
+            VBox box = (VBox) growing.node();
+            Node heading = box.getChildren().get(0);
+            Node paragraph = box.getChildren().get(1);
+
+            growing.show("# Plan\n\nFirst **bold** paragraph.\n\n- one\n- tw");
+            assertThat(box.getChildren()).hasSize(3);
+            assertThat(box.getChildren().get(0)).as("the unchanged heading keeps its node").isSameAs(heading);
+            assertThat(box.getChildren().get(1)).as("the paragraph that grew is drawn anew").isNotSameAs(paragraph);
+            Node list = box.getChildren().get(2);
+
+            String whole = "# Plan\n\nFirst **bold** paragraph.\n\n- one\n- two\n\nDone.";
+            growing.show(whole);
+            assertThat(box.getChildren()).hasSize(4);
+            assertThat(box.getChildren().get(2)).isNotSameAs(list);
+            assertThat(texts(growing.node())).isEqualTo(texts(MarkdownView.render(whole)));
+
+            growing.show("Another reply altogether");
+            assertThat(box.getChildren()).hasSize(1);
+            assertThat(texts(growing.node())).isEqualTo(List.of("Another reply altogether"));
+            return null;
+        });
+    }
+
+    /** The words drawn, in order. */
+    private static List<String> texts(Node root) {
+        return Drawn.all(root).stream().map(n -> n instanceof Text t ? t.getText()
+                : n instanceof Label l ? l.getText() : null).filter(t -> t != null && !t.isBlank()).toList();
     }
 
     // ------------------------------------------------------------------ ordinary Markdown
