@@ -89,11 +89,10 @@ class StreamingClientTest {
             reply.emit("lo, ").emit("wörld 😀");
             heard.awaitText("Hello, wörld 😀");
 
-            List<LocalMessage> during = client.messages(session.id());
-            assertThat(during).hasSize(2);
-            assertThat(during.get(1).unfinished()).as("the reply being written is shown").isTrue();
-            assertThat(during.get(1).message().content()).as("kept at a bounded rate: at least the first piece")
-                    .startsWith("Hel");
+            Backend.await(WAIT, "the reply being written, kept in the store", () -> client.messages(session.id())
+                    .size() == 2 && client.messages(session.id()).get(1).unfinished());
+            assertThat(client.messages(session.id()).get(1).message().content())
+                    .as("kept at a bounded rate, a period after the first piece").isEqualTo("Hello, wörld 😀");
             assertThat(backend.queryLong("SELECT count(*) FROM chat_messages")).as("nothing stored yet").isZero();
 
             reply.finish();

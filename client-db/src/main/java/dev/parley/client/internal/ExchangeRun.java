@@ -6,7 +6,6 @@ import dev.parley.client.ExchangeListener;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.SyncState;
 import dev.parley.protocol.AuthResponse;
-import dev.parley.protocol.ChatRequest;
 import dev.parley.protocol.ChatResponse;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.FinishReason;
@@ -22,6 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.Response;
@@ -51,7 +53,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExchangeRun implements Exchange {
     private static final Logger LOG = LoggerFactory.getLogger(ExchangeRun.class);
-    /** The reply's text is written to the local store at most this often (and at the end, whole). */
+    /**
+     * The reply's text is written to the local store at most this often: a period after the first piece it does
+     * not hold yet (and at the end, whole, with the outcome).
+     */
     static final long KEEP_TEXT_EVERY_MS = 250;
     private static final IntervalFunction ATTACH_BACKOFF =
             IntervalFunction.ofExponentialRandomBackoff(Duration.ofMillis(250), 2.0, 0.5, Duration.ofSeconds(8));
@@ -85,12 +90,11 @@ public final class ExchangeRun implements Exchange {
 
     /** What a run needs from its client. */
     public record Services(ServerApi api, ExchangeRecords records, TokenStore tokens, ObjectMapper json,
-                           Events events, Executor stopper, Consumer<EndedRun> ended) {
+                           Events events, Executor stopper, ScheduledExecutorService keeper,
+                           Consumer<EndedRun> ended) {
     }
 
     private final MessageRow row;
-    /** What {@link #send} sends; {@code null} for a run that resumes one a previous run sent. */
-    private final ChatRequest request;
     private final Services services;
     private final LocalMessage userMessage;
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
@@ -105,16 +109,15 @@ public final class ExchangeRun implements Exchange {
     private final StringBuilder text = new StringBuilder();
     private boolean stopRequested;
     private Call current;
-    private long keptAt;
+    private boolean keepScheduled;
     private boolean restartFromZero;
     /** Resumed after a restart: its server may hold a reply even though no stream was seen here. */
     private boolean resumed;
     private boolean wakeUp;
 
-    /** A run of the message {@code row}, marked under way in the local store, to send as {@code request}. */
-    ExchangeRun(MessageRow row, ChatRequest request, Services services) {
+    /** A run of the message {@code row}, marked under way in the local store. */
+    ExchangeRun(MessageRow row, Services services) {
         this.row = row;
-        this.request = request;
         this.services = services;
         this.userMessage = row.toLocal();
     }
@@ -206,7 +209,7 @@ public final class ExchangeRun implements Exchange {
                 return;
             }
             try {
-                Call call = track(services.api().chatStream(request, account));
+                Call call = track(services.api().chatStream(services.records().chatRequest(row), account));
                 try (Response response = services.api().open(call)) {
                     consume(response);
                 }
@@ -411,7 +414,7 @@ public final class ExchangeRun implements Exchange {
     }
 
     private void appended(String id, String piece) {
-        String keep = null;
+        boolean keep = false;
         synchronized (this) {
             if (over() || restartFromZero) {
                 return;
@@ -424,16 +427,41 @@ public final class ExchangeRun implements Exchange {
                 return;
             }
             text.append(piece);
-            long now = System.nanoTime();
-            if (now - keptAt >= KEEP_TEXT_EVERY_MS * 1_000_000) {
-                keptAt = now;
-                keep = text.toString();
+            if (!keepScheduled) {
+                keepScheduled = true;
+                keep = true;
             }
         }
-        if (keep != null) {
-            services.records().keepText(row, replyId, keep);
+        if (keep) {
+            try {
+                services.keeper().schedule(this::keepText, KEEP_TEXT_EVERY_MS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // the client is closing: what was kept last stands
+            }
         }
         publish();
+    }
+
+    /**
+     * Writes the text so far to the store, a period after the first piece it did not hold yet: a reply that ends
+     * sooner is stored whole with its outcome only. On the client's keeper thread.
+     */
+    private void keepText() {
+        String kept;
+        String id;
+        synchronized (this) {
+            keepScheduled = false;
+            if (over()) {
+                return;
+            }
+            kept = text.toString();
+            id = replyId;
+        }
+        try {
+            services.records().keepText(row, id, kept);
+        } catch (RuntimeException e) {
+            LOG.warn("the text of message {}'s reply could not be kept: {}", row.id(), e.getMessage());
+        }
     }
 
     private void answered(ChatResponse response) {

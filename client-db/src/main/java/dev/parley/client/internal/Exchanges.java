@@ -38,6 +38,8 @@ public final class Exchanges implements AutoCloseable {
     private final ExecutorService stops = Executors.newSingleThreadExecutor(daemon("parley-stop"));
     /** Tries again, with backoff, what could not reach the server: a stop sent offline, an end not stored. */
     private final ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor(daemon("parley-resume"));
+    /** Writes the growing replies' text to the store at a bounded rate. */
+    private final ScheduledExecutorService keeper = Executors.newSingleThreadScheduledExecutor(daemon("parley-keep"));
     private final Map<String, Integer> tries = new ConcurrentHashMap<>();
     private static final IntervalFunction RESUME_BACKOFF =
             IntervalFunction.ofExponentialRandomBackoff(Duration.ofSeconds(1), 2.0, 0.5, Duration.ofMinutes(1));
@@ -48,7 +50,7 @@ public final class Exchanges implements AutoCloseable {
         this.records = records;
         this.conversations = conversations;
         this.events = events;
-        this.services = new ExchangeRun.Services(api, records, tokens, json, events, stops, done -> {
+        this.services = new ExchangeRun.Services(api, records, tokens, json, events, stops, keeper, done -> {
             live.remove(done.run().messageId(), done.run());
             if (done.recorded() == null) {
                 resumeLater(done.run().messageId()); // it ended here, not on the server: a stop still to send
@@ -70,13 +72,13 @@ public final class Exchanges implements AutoCloseable {
         }
         ExchangeRecords.Begun begun = records.write(sessionId, content, model, conversations.owner());
         events.changed(begun.change());
-        return start(new ExchangeRun(begun.row(), begun.request(), services), false);
+        return start(new ExchangeRun(begun.row(), services), false);
     }
 
     /** Sends a failed message again, with the same id (so the server counts it once). */
     public Exchange retry(String messageId) {
         ExchangeRecords.Begun begun = records.retry(messageId);
-        return start(new ExchangeRun(begun.row(), begun.request(), services), false);
+        return start(new ExchangeRun(begun.row(), services), false);
     }
 
     /** Stops the reply to {@code messageId} if it is being written here; false when no exchange of it is live. */
@@ -122,7 +124,7 @@ public final class Exchanges implements AutoCloseable {
             if (!live.containsKey(left.row().id())) {
                 // A stop still to send is no reply being written: it is sent quietly.
                 boolean onlyAStop = left.reply() != null && left.reply().stopRequested();
-                start(new ExchangeRun(left.row(), null, services).resumedFrom(left.reply()), true, !onlyAStop);
+                start(new ExchangeRun(left.row(), services).resumedFrom(left.reply()), true, !onlyAStop);
             }
         }
     }
@@ -170,6 +172,7 @@ public final class Exchanges implements AutoCloseable {
         try {
             stops.awaitTermination(5, TimeUnit.SECONDS);
             live.values().forEach(ExchangeRun::abandon);
+            keeper.shutdown();
             runs.shutdown();
             runs.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
