@@ -89,6 +89,8 @@ public final class MarkdownView {
      * messages stay orders of magnitude below it.
      */
     private static final long MAX_INLINE_SCAN = 50_000_000L;
+    /** Longest text one flow lays out; a longer paragraph is drawn as consecutive flows (layout cost grows faster). */
+    static final int MAX_FLOW_CHARS = 4_000;
     /** Longest destination a tooltip or a label shows whole; the link's dialog shows any destination whole. */
     private static final int MAX_SHOWN_CHARS = 1_000;
 
@@ -296,9 +298,55 @@ public final class MarkdownView {
             quote.getStyleClass().add("md-quote");
             return quote;
         }
+        List<Node> inline = inline(block, block instanceof Heading);
+        if (characters(inline) <= MAX_FLOW_CHARS) {
+            Flow flow = new Flow();
+            flow.getChildren().addAll(inline);
+            return flow;
+        }
+        // Laying out one very long run of text costs far more than its length: draw it as consecutive pieces.
+        VBox pieces = new VBox();
         Flow flow = new Flow();
-        flow.getChildren().addAll(inline(block, block instanceof Heading));
-        return flow;
+        int inFlow = 0;
+        for (Node node : inline) {
+            List<Node> parts = node instanceof Text t && t.getText().length() > MAX_FLOW_CHARS
+                    ? split(t) : List.of(node);
+            for (Node part : parts) {
+                int length = part instanceof Text t ? t.getText().length() : 1;
+                if (inFlow > 0 && inFlow + length > MAX_FLOW_CHARS) {
+                    pieces.getChildren().add(flow);
+                    flow = new Flow();
+                    inFlow = 0;
+                }
+                flow.getChildren().add(part);
+                inFlow += length;
+            }
+        }
+        pieces.getChildren().add(flow);
+        return pieces;
+    }
+
+    /** The characters of the text nodes among {@code nodes}. */
+    private static long characters(List<Node> nodes) {
+        return nodes.stream().mapToLong(n -> n instanceof Text t ? t.getText().length() : 1).sum();
+    }
+
+    /** {@code text} as nodes of at most {@link #MAX_FLOW_CHARS} characters each, with its font and styles. */
+    private static List<Node> split(Text text) {
+        List<Node> parts = new ArrayList<>();
+        String whole = text.getText();
+        for (int from = 0; from < whole.length(); ) {
+            int to = Math.min(whole.length(), from + MAX_FLOW_CHARS);
+            if (to < whole.length() && Character.isHighSurrogate(whole.charAt(to - 1))) {
+                to--; // never between the halves of a surrogate pair
+            }
+            Text part = new Text(whole.substring(from, to));
+            part.setFont(text.getFont());
+            part.getStyleClass().setAll(text.getStyleClass());
+            parts.add(part);
+            from = to;
+        }
+        return parts;
     }
 
     /** The blocks inside a quote or list item, at {@code depth}: drawn, or past {@link #MAX_NESTING} plain text. */

@@ -23,6 +23,7 @@ import javafx.scene.text.Font;
 import javafx.scene.text.FontPosture;
 import javafx.scene.text.FontWeight;
 import javafx.scene.text.Text;
+import javafx.scene.text.TextFlow;
 import javafx.stage.Stage;
 import javafx.stage.Window;
 import org.junit.jupiter.api.AfterEach;
@@ -332,6 +333,20 @@ class MarkdownViewTest {
         assertThat(fx(() -> robot.lookup("#linkDestination").queryAs(TextArea.class).getText()))
                 .isEqualTo("file:///etc/passwd");
         assertThat(fx(() -> robot.lookup("#linkCopy").queryAs(Button.class).isDisabled())).isFalse();
+    }
+
+    @Test
+    void aVeryLongParagraphOfMixedScriptsIsDrawnInPiecesBeforeItCouldHang() throws Exception {
+        // Found by MarkdownFuzzTest: as one text run this took over a minute to lay out.
+        String unit = "javascript:alert(1)===:</div>\uFFFF===\u5653\uBB4F\uB606\u111E\u36BA![";
+        String markdown = unit.repeat(40_000 / unit.length() + 1).substring(0, 40_000);
+
+        Node drawn = renderedBeforeHang(markdown);
+
+        // All its text but the HTML tags (`</div>`, six characters of each forty), which are not drawn.
+        assertThat(Drawn.characters(drawn)).as("the text is all still drawn").isEqualTo(34_000);
+        assertThat(fx(() -> Drawn.all(drawn).stream().filter(n -> n instanceof TextFlow).count()))
+                .as("drawn as consecutive pieces").isGreaterThan(1);
     }
 
     // ------------------------------------------------------------------ helpers
