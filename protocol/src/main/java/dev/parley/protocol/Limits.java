@@ -12,6 +12,14 @@ public final class Limits {
     public static final int MAX_PUSH_ROWS = 500;
     /** Most context messages sent with one chat request. */
     public static final int MAX_CONTEXT_MESSAGES = 100;
+    /** Longest per-chat system prompt, in UTF-16 characters. */
+    public static final int MAX_SYSTEM_PROMPT_CHARS = 20_000;
+    /** Lowest sampling temperature a chat may ask for. */
+    public static final double MIN_TEMPERATURE = 0.0;
+    /** Highest sampling temperature a chat may ask for. */
+    public static final double MAX_TEMPERATURE = 2.0;
+    /** Most reply tokens a chat may ask for ({@code maxTokens}). */
+    public static final int MAX_REPLY_TOKENS = 200_000;
     /** Longest e-mail address. */
     public static final int MAX_EMAIL_CHARS = 254;
     /** Shortest accepted password. */

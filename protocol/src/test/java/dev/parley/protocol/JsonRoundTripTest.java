@@ -46,7 +46,7 @@ class JsonRoundTripTest {
     }
 
     private static Session sessionWithStatistics() {
-        return new Session(SESSION_ID, "SQLite questions", SENT, CREATED, null,
+        return new Session(SESSION_ID, "SQLite questions", SENT, null, null, CREATED, null,
                 2L, 46L, "parley-local", "Write-ahead logging.", REPLIED);
     }
 
@@ -147,17 +147,19 @@ class JsonRoundTripTest {
 
         @Test
         void sessionUsesTheSpecFieldNamesAndRoundTrips() throws Exception {
-            Session deleted = new Session(SESSION_ID, "Trip", SENT, CREATED, REPLIED,
+            Session deleted = new Session(SESSION_ID, "Trip", SENT, "Answer as a travel agent.", REPLIED, CREATED, REPLIED,
                     2L, 46L, "parley-local", "Write-ahead logging.", REPLIED);
 
             JsonNode json = roundTrip(deleted, Session.class);
 
-            assertThat(fieldNames(json)).containsExactlyInAnyOrder("id", "title", "titleUpdatedAt", "createdAt",
-                    "deletedAt", "messageCount", "totalTokens", "lastModel", "lastMessagePreview",
+            assertThat(fieldNames(json)).containsExactlyInAnyOrder("id", "title", "titleUpdatedAt", "systemPrompt",
+                    "systemPromptUpdatedAt", "createdAt", "deletedAt", "messageCount", "totalTokens", "lastModel", "lastMessagePreview",
                     "lastMessageTimestamp");
             assertThat(json.get("id").asText()).isEqualTo(SESSION_ID);
             assertThat(json.get("title").asText()).isEqualTo("Trip");
             assertThat(json.get("titleUpdatedAt").asText()).isEqualTo("2026-11-26T10:15:30.123Z");
+            assertThat(json.get("systemPrompt").asText()).isEqualTo("Answer as a travel agent.");
+            assertThat(json.get("systemPromptUpdatedAt").asText()).isEqualTo("2026-11-26T10:15:31.456Z");
             assertThat(json.get("createdAt").asText()).isEqualTo("2026-11-26T10:15:00.001Z");
             assertThat(json.get("deletedAt").asText()).isEqualTo("2026-11-26T10:15:31.456Z");
             assertThat(json.get("messageCount").asLong()).isEqualTo(2L);
@@ -229,7 +231,7 @@ class JsonRoundTripTest {
         @Test
         void chatRequestWithContextUsesTheSpecFieldNamesAndRoundTrips() throws Exception {
             ChatRequest request = new ChatRequest(SESSION_ID, USER_MESSAGE_ID, "And in PostgreSQL?", "parley-local",
-                    SENT, "SQLite questions", List.of(
+                    SENT, "SQLite questions", 0.7, 512, List.of(
                             new ChatRequest.ContextMessage(Role.SYSTEM, "Be brief."),
                             new ChatRequest.ContextMessage(Role.USER, "What is WAL mode?"),
                             new ChatRequest.ContextMessage(Role.ASSISTANT, "Write-ahead logging.")));
@@ -237,7 +239,9 @@ class JsonRoundTripTest {
             JsonNode json = roundTrip(request, ChatRequest.class);
 
             assertThat(fieldNames(json)).containsExactlyInAnyOrder("sessionId", "messageId", "content", "model",
-                    "messageTimestamp", "sessionTitle", "context");
+                    "messageTimestamp", "sessionTitle", "temperature", "maxTokens", "context");
+            assertThat(json.get("temperature").asDouble()).isEqualTo(0.7);
+            assertThat(json.get("maxTokens").asInt()).isEqualTo(512);
             assertThat(json.get("sessionId").asText()).isEqualTo(SESSION_ID);
             assertThat(json.get("messageId").asText()).isEqualTo(USER_MESSAGE_ID);
             assertThat(json.get("content").asText()).isEqualTo("And in PostgreSQL?");
@@ -261,6 +265,8 @@ class JsonRoundTripTest {
             JsonNode json = roundTrip(request, ChatRequest.class);
 
             assertAbsentOrNull(json, "sessionTitle");
+            assertAbsentOrNull(json, "temperature");
+            assertAbsentOrNull(json, "maxTokens");
             assertThat(json.get("context").isArray()).isTrue();
             assertThat(json.get("context").size()).isZero();
         }
@@ -308,7 +314,7 @@ class JsonRoundTripTest {
         @Test
         void sessionsPageUsesTheSpecFieldNamesAndRoundTrips() throws Exception {
             SessionsPage page = new SessionsPage(List.of(sessionWithStatistics(),
-                    new Session(OTHER_SESSION_ID, "Older", CREATED, CREATED, null, 0L, 0L, null, null, null)),
+                    new Session(OTHER_SESSION_ID, "Older", CREATED, null, null, CREATED, null, 0L, 0L, null, null, null)),
                     "s:2", false);
 
             JsonNode json = roundTrip(page, SessionsPage.class);
@@ -683,7 +689,7 @@ class JsonRoundTripTest {
             ChatRequest request = new ChatRequest(SESSION_ID, USER_MESSAGE_ID, hostile, "parley-local", SENT, hostile,
                     List.of(new ChatRequest.ContextMessage(Role.ASSISTANT, hostile)));
             Credentials credentials = new Credentials(hostile, hostile);
-            Session session = new Session(SESSION_ID, hostile, SENT, CREATED, null, 1L, 1L, hostile, hostile, SENT);
+            Session session = new Session(SESSION_ID, hostile, SENT, hostile, SENT, CREATED, null, 1L, 1L, hostile, hostile, SENT);
 
             assertThat(mapper.readValue(mapper.writeValueAsBytes(request), ChatRequest.class)).isEqualTo(request);
             assertThat(mapper.readValue(mapper.writeValueAsBytes(credentials), Credentials.class))

@@ -138,6 +138,8 @@ public final class SessionRepository {
                 rs.getString("id"),
                 rs.getString("title"),
                 Rows.instant(rs, "title_updated_at"),
+                null, // system prompt: not stored yet
+                null,
                 Rows.instant(rs, "created_at"),
                 Rows.instant(rs, "deleted_at"),
                 rs.getLong("message_count"),
