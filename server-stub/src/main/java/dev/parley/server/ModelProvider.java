@@ -8,8 +8,11 @@ import java.util.function.Consumer;
 /**
  * A language model the server answers with (SPEC §5.2). Implementations are thread-safe: the server calls
  * {@link #complete} and {@link #stream} from many threads at once, never while holding a database transaction.
+ *
+ * <p>Ownership: whoever makes a provider closes it, once nothing uses it any more (for a provider a running server
+ * was given and then replaced, when {@link ParleyServer#useModels}'s future completes). The server never closes one.
  */
-public interface ModelProvider {
+public interface ModelProvider extends AutoCloseable {
 
     /** The models this provider offers, in display order; never empty. */
     List<ModelInfo> models();
@@ -51,5 +54,13 @@ public interface ModelProvider {
             public void cancel() {
             }
         };
+    }
+
+    /**
+     * Releases what the provider holds, such as an HTTP client's threads and idle connections; do not call it
+     * afterwards. Idempotent. This default, for providers that hold nothing, does nothing.
+     */
+    @Override
+    default void close() {
     }
 }

@@ -9,6 +9,7 @@ import dev.parley.server.internal.chat.SessionService;
 import dev.parley.server.internal.chat.SyncService;
 import dev.parley.server.internal.chat.UsageService;
 import dev.parley.server.internal.http.Api;
+import dev.parley.server.internal.model.ActiveModels;
 import dev.parley.server.internal.store.Database;
 import dev.parley.server.internal.store.UsageRepository;
 import dev.parley.server.internal.signal.ChangeSignals;
@@ -17,12 +18,14 @@ import dev.parley.server.internal.signal.PostgresSignals;
 import dev.parley.server.internal.store.Dialect;
 import io.javalin.Javalin;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * A running Parley server: database migrated, HTTP listening. {@link #start} returns once requests are accepted.
- * Thread-safe. The caller owns it and closes it, which stops HTTP and closes the database pool.
+ * Thread-safe. The caller owns it and closes it, which stops HTTP and closes the database pool; it never closes a
+ * {@link ModelProvider}, which stays its maker's (see {@link #useModels}).
  */
 public final class ParleyServer implements AutoCloseable {
     /** How often a generation's new text is written where other processes read it. */
@@ -39,9 +42,10 @@ public final class ParleyServer implements AutoCloseable {
     private final ChangeSignals signals;
     private final ChatService chat;
     private final Api api;
+    private final ActiveModels models;
 
     private ParleyServer(Javalin http, Database db, String host, MeterRegistry meters, ChangeSignals signals,
-                         ChatService chat, Api api) {
+                         ChatService chat, Api api, ActiveModels models) {
         this.http = http;
         this.db = db;
         this.host = host;
@@ -49,6 +53,7 @@ public final class ParleyServer implements AutoCloseable {
         this.signals = signals;
         this.chat = chat;
         this.api = api;
+        this.models = models;
     }
 
     /** Opens the database, applies migrations and starts listening. */
@@ -59,19 +64,20 @@ public final class ParleyServer implements AutoCloseable {
         MeterRegistry meters = new SimpleMeterRegistry();
         ChangeSignals signals = db.dialect() == Dialect.POSTGRESQL
                 ? new PostgresSignals(db::openDedicated, NOTIFY_FALLBACK) : new PollingSignals(POLL_EVERY);
+        ActiveModels models = new ActiveModels(config.modelProvider());
         ChatService chat = null;
         Api api = null;
         try {
             AuthService auth = new AuthService(db, config.clock(), config.idGenerator(), config.accessTokenTtl(),
                     config.refreshTokenTtl(), config.signInAttemptsPerMinute(), config.signUpAllowed());
-            chat = new ChatService(db, config.modelProvider(), signals, config.clock(), config.idGenerator(),
+            chat = new ChatService(db, models, signals, config.clock(), config.idGenerator(),
                     config.claimTtl(), FLUSH_EVERY, config.anonymousChatsPerMinute(), json);
-            api = new Api(json, db, config.modelProvider(), auth, chat, new PushService(db, config.clock()),
+            api = new Api(json, db, models, auth, chat, new PushService(db, config.clock()),
                     new SyncService(db), new SessionService(db, config.clock()),
                     new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)), meters,
                     config.streamKeepAlive());
             Javalin http = Javalin.create(api::configure).start(config.host(), config.port());
-            return new ParleyServer(http, db, config.host(), meters, signals, chat, api);
+            return new ParleyServer(http, db, config.host(), meters, signals, chat, api, models);
         } catch (RuntimeException e) {
             if (api != null) {
                 api.close();
@@ -102,6 +108,23 @@ public final class ParleyServer implements AutoCloseable {
      */
     public MeterRegistry meters() {
         return meters;
+    }
+
+    /**
+     * Gives the running server other models, such as the ones a user just chose in the settings. From the moment
+     * this returns, every new exchange, {@code GET /api/models} and the check of a request's model id use
+     * {@code next}. An exchange that began before keeps its provider to the end: its reply goes on streaming from
+     * it and is stored once, as always. Callable from any thread; it does not block.
+     *
+     * <p>Ownership: the server closes neither provider. The returned future completes with the replaced provider
+     * once no reply that began on it is still being generated (at once when none is); the caller may then close
+     * it. It completes on the thread that ended the last such reply, so whatever runs on it should be quick.
+     *
+     * @param next the provider to answer with from now on; not the one in use
+     * @throws IllegalArgumentException when {@code next} is the provider in use already
+     */
+    public CompletableFuture<ModelProvider> useModels(ModelProvider next) {
+        return models.use(next);
     }
 
     /** Replies this process is generating now. */

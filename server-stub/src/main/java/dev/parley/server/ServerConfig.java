@@ -99,7 +99,10 @@ public record ServerConfig(
             return this;
         }
 
-        /** The model to answer with; the offline {@code local} model when not set. */
+        /**
+         * The model to answer with; the offline {@code local} model when not set. The server never closes it: its
+         * maker does, after the server is closed or has handed it back ({@link ParleyServer#useModels}).
+         */
         public Builder modelProvider(ModelProvider modelProvider) {
             this.modelProvider = modelProvider;
             return this;

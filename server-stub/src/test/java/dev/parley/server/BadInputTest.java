@@ -185,6 +185,17 @@ class BadInputTest {
                 chat("model with a space", b -> b.put("model", "parley local")),
                 chat("model with a quote", b -> b.put("model", "parley\"-local")),
                 chat("unknown model", b -> b.put("model", "no-such-model")),
+                chat("temperature over 2", b -> b.put("temperature", 2.5)),
+                chat("temperature below 0", b -> b.put("temperature", -1)),
+                chat("temperature as a string", b -> b.put("temperature", "warm")),
+                chat("maxTokens 0", b -> b.put("maxTokens", 0)),
+                chat("maxTokens over 200000", b -> b.put("maxTokens", Limits.MAX_REPLY_TOKENS + 1)),
+                chat("maxTokens as a float", b -> b.put("maxTokens", 12.5)),
+                chat("maxTokens as a string", b -> b.put("maxTokens", "100")),
+                chat("system prompt over 20000 characters", b -> ((ObjectNode) b.withArray("context").get(0))
+                        .put("role", "system").put("content", "p".repeat(Limits.MAX_SYSTEM_PROMPT_CHARS + 1))),
+                chat("system prompt with an unpaired surrogate", b -> ((ObjectNode) b.withArray("context").get(0))
+                        .put("role", "system").put("content", "a" + LONE_SURROGATE)),
                 chat("101 context messages", b -> {
                     ArrayNode context = b.putArray("context");
                     IntStream.range(0, Limits.MAX_CONTEXT_MESSAGES + 1)
@@ -331,7 +342,18 @@ class BadInputTest {
                 session("title with NUL", s -> s.put("title", "nul\u0000title")),
                 session("title blank", s -> s.put("title", " ")),
                 session("title missing", s -> s.remove("title")),
-                session("createdAt missing", s -> s.remove("createdAt")));
+                session("createdAt missing", s -> s.remove("createdAt")),
+                session("systemPrompt over 20000 characters", s -> s.put("systemPrompt",
+                        "p".repeat(Limits.MAX_SYSTEM_PROMPT_CHARS + 1)).put("systemPromptUpdatedAt", now())),
+                session("systemPrompt with NUL", s -> s.put("systemPrompt", "be\u0000brief")
+                        .put("systemPromptUpdatedAt", now())),
+                session("systemPrompt with an unpaired surrogate", s -> s.put("systemPrompt", "a" + LONE_SURROGATE)
+                        .put("systemPromptUpdatedAt", now())),
+                session("systemPrompt as a number", s -> s.put("systemPrompt", 5).put("systemPromptUpdatedAt", now())),
+                session("systemPromptUpdatedAt in the future", s -> s.put("systemPrompt", "Be brief.")
+                        .put("systemPromptUpdatedAt", Timestamps.format(server.now().plusSeconds(3600)))),
+                session("systemPromptUpdatedAt not a timestamp", s -> s.put("systemPrompt", "Be brief.")
+                        .put("systemPromptUpdatedAt", "yesterday")));
     }
 
     // ------------------------------------------------------------------ the limits themselves are allowed
@@ -354,6 +376,23 @@ class BadInputTest {
         IntStream.range(0, Limits.MAX_CONTEXT_MESSAGES).forEach(i -> context.addObject().put("role", "user")
                 .put("content", "m" + i));
         assertThat(BodyEndpoint.CHAT.send(bytes(hundredContext)).status()).as("100 context messages").isEqualTo(200);
+
+        ObjectNode chatOptions = BodyEndpoint.CHAT.validBody().put("temperature", Limits.MAX_TEMPERATURE)
+                .put("maxTokens", Limits.MAX_REPLY_TOKENS);
+        ((ObjectNode) chatOptions.withArray("context").get(0)).put("role", "system")
+                .put("content", "s".repeat(Limits.MAX_SYSTEM_PROMPT_CHARS));
+        assertThat(BodyEndpoint.CHAT.send(bytes(chatOptions)).status())
+                .as("temperature 2, maxTokens 200000 and a 20000-character system prompt").isEqualTo(200);
+
+        String prompted = TestIds.next();
+        ObjectNode longestPrompt = pushBody(prompted, "Longest prompt");
+        ((ObjectNode) longestPrompt.withArray("sessions").get(0))
+                .put("systemPrompt", "s".repeat(Limits.MAX_SYSTEM_PROMPT_CHARS)).put("systemPromptUpdatedAt", now());
+        Response promptPushed = server.api.send("POST", "/api/chat/messages", bytes(longestPrompt), token);
+        assertThat(promptPushed.json().path("sessions").path(0).path("result").asText())
+                .as("a 20000-character system prompt: %s", promptPushed).isEqualTo("inserted");
+        assertThat(server.queryLong("SELECT length(system_prompt) FROM chat_sessions WHERE id = '" + prompted + "'"))
+                .isEqualTo(Limits.MAX_SYSTEM_PROMPT_CHARS);
 
         String longest = "t".repeat(Limits.MAX_TITLE_CHARS);
         Response renamed = server.api.patch("/api/chat/sessions/" + session,
@@ -438,6 +477,31 @@ class BadInputTest {
         server.api.get("/api/chat/sessions?limit=500", userToken).json().path("sessions")
                 .forEach(s -> listed.put(s.path("id").asText(), s.path("title").textValue()));
         assertStoredVerbatim(listed, renamed);
+        assertDatabaseIntact();
+    }
+
+    @Test
+    void hostileSystemPromptsPushedAreStoredAndSyncedVerbatim() throws Exception {
+        String userToken = server.signUp("hostile-prompts@example.com").accessToken();
+        Instant at = server.now();
+        Map<String, String> pushed = new LinkedHashMap<>();
+        List<Session> sessions = new ArrayList<>();
+        List<String> prompts = hostileStrings().stream()
+                .filter(t -> t.length() <= Limits.MAX_SYSTEM_PROMPT_CHARS).toList();
+        assertThat(prompts).hasSizeGreaterThanOrEqualTo(20);
+        for (String prompt : prompts) {
+            Session session = Session.of(TestIds.next(), "Prompted", at, prompt, at, at, null);
+            sessions.add(session);
+            pushed.put(session.id(), prompt);
+        }
+
+        PushResponse response = server.push(userToken, sessions, List.of());
+
+        assertThat(response.sessions()).allSatisfy(r -> assertThat(r.result()).isEqualTo(RowResult.Outcome.INSERTED));
+        Map<String, String> synced = new HashMap<>();
+        server.api.get("/api/chat/sync?limit=500", userToken).as(SyncPage.class).sessions()
+                .forEach(s -> synced.put(s.id(), s.systemPrompt()));
+        assertStoredVerbatim(synced, pushed);
         assertDatabaseIntact();
     }
 
@@ -629,6 +693,10 @@ class BadInputTest {
         body.putArray("sessions").add(sessionNode(session, title));
         body.putArray("messages").add(messageNode(session, "Pushed question"));
         return body;
+    }
+
+    private static String now() {
+        return Timestamps.format(server.now());
     }
 
     private static ObjectNode sessionNode(String id, String title) {

@@ -16,6 +16,8 @@ import dev.parley.server.Completion;
 import dev.parley.server.ModelException;
 import dev.parley.server.ModelProvider;
 import dev.parley.server.ModelStream;
+import dev.parley.protocol.Role;
+import dev.parley.server.internal.model.ActiveModels;
 import dev.parley.server.internal.ApiException;
 import dev.parley.server.internal.auth.AttemptLimiter;
 import dev.parley.server.internal.chat.LiveReply.Outcome;
@@ -60,7 +62,7 @@ public final class ChatService implements AutoCloseable {
     public static final int MAX_LIVE_PER_USER = 4;
 
     private final Database db;
-    private final ModelProvider provider;
+    private final ActiveModels models;
     private final ChangeSignals signals;
     private final Clock clock;
     private final Supplier<String> ids;
@@ -79,15 +81,16 @@ public final class ChatService implements AutoCloseable {
     }
 
     /**
+     * @param models     the providers the exchanges answer with: each exchange keeps the one current when it began
      * @param claimLapse how long a claim lives unrenewed; the process running a generation renews it five times in
      *                   that time, so only a process that died lets one lapse
      * @param flushEvery how often a generation's new text is written where other processes read it
      */
-    public ChatService(Database db, ModelProvider provider, ChangeSignals signals, Clock clock, Supplier<String> ids,
+    public ChatService(Database db, ActiveModels models, ChangeSignals signals, Clock clock, Supplier<String> ids,
                        Duration claimLapse, Duration flushEvery, int anonymousChatsPerMinute, ObjectMapper json) {
         this.db = db;
         this.users = new UserRepository(db.dialect());
-        this.provider = provider;
+        this.models = models;
         this.signals = signals;
         this.clock = clock;
         this.ids = ids;
@@ -110,11 +113,16 @@ public final class ChatService implements AutoCloseable {
     public CompletableFuture<ChatResponse> chat(String userId, ChatRequest request, String clientAddress) {
         Instant now = clock.instant();
         Exchange exchange = validate(request, now);
-        if (userId == null) {
-            limitAnonymous(clientAddress);
-            return anonymous(exchange).reply().finished().thenApply(ChatService::responseOf);
+        try {
+            if (userId == null) {
+                limitAnonymous(clientAddress);
+                return anonymous(exchange).reply().finished().thenApply(ChatService::responseOf);
+            }
+            return begin(userId, exchange, now).finished().thenApply(ChatService::responseOf);
+        } catch (RuntimeException refused) {
+            exchange.models().release(); // refused before any generation began
+            throw refused;
         }
-        return begin(userId, exchange, now).finished().thenApply(ChatService::responseOf);
     }
 
     /**
@@ -124,11 +132,16 @@ public final class ChatService implements AutoCloseable {
     public Followed stream(String userId, ChatRequest request, String clientAddress) {
         Instant now = clock.instant();
         Exchange exchange = validate(request, now);
-        if (userId == null) {
-            limitAnonymous(clientAddress);
-            return anonymous(exchange);
+        try {
+            if (userId == null) {
+                limitAnonymous(clientAddress);
+                return anonymous(exchange);
+            }
+            return new Followed(begin(userId, exchange, now), () -> { });
+        } catch (RuntimeException refused) {
+            exchange.models().release(); // refused before any generation began
+            throw refused;
         }
-        return new Followed(begin(userId, exchange, now), () -> { });
     }
 
     /**
@@ -304,9 +317,11 @@ public final class ChatService implements AutoCloseable {
         generations.execute(() -> {
             ModelStream stream;
             try {
-                stream = provider.stream(exchange.prompt(), piece -> reply.append(ExchangeWriter.storable(piece)));
+                stream = exchange.models().provider().stream(exchange.prompt(),
+                        piece -> reply.append(ExchangeWriter.storable(piece)));
             } catch (RuntimeException e) {
                 LOG.error("the model call of an anonymous exchange failed unexpectedly", e);
+                exchange.models().release();
                 reply.finish(new Outcome.Failed(failureOf(e, false)));
                 return;
             }
@@ -315,6 +330,7 @@ public final class ChatService implements AutoCloseable {
                 stream.cancel();
             }
             stream.result().whenCompleteAsync((completion, failure) -> {
+                exchange.models().release();
                 if (failure != null) {
                     reply.finish(new Outcome.Failed(failureOf(failure, false)));
                 } else {
@@ -341,6 +357,7 @@ public final class ChatService implements AutoCloseable {
     private LiveReply begin(String userId, Exchange exchange, Instant now) {
         Begun begun = db.inTransaction(c -> claim(c, userId, exchange, clock.instant()));
         if (begun.replay() != null) {
+            exchange.models().release(); // the model is not called
             return finished(begun.replay());
         }
         LiveReply reply = new LiveReply(begun.start());
@@ -403,7 +420,7 @@ public final class ChatService implements AutoCloseable {
     private void generate(String userId, Exchange exchange, Generations.Running generation) {
         ModelStream stream;
         try {
-            stream = provider.stream(exchange.prompt(),
+            stream = exchange.models().provider().stream(exchange.prompt(),
                     piece -> generation.reply.append(ExchangeWriter.storable(piece)));
         } catch (RuntimeException e) {
             conclude(userId, exchange, generation, null, e);
@@ -415,8 +432,18 @@ public final class ChatService implements AutoCloseable {
                 failure), generations::execute);
     }
 
+    /** Stores the outcome of a generation, then lets go of its provider: a replaced one is done with it. */
     private void conclude(String userId, Exchange exchange, Generations.Running generation, Completion completion,
                           Throwable failure) {
+        try {
+            store(userId, exchange, generation, completion, failure);
+        } finally {
+            exchange.models().release();
+        }
+    }
+
+    private void store(String userId, Exchange exchange, Generations.Running generation, Completion completion,
+                       Throwable failure) {
         generations.ended(generation);
         LiveReply reply = generation.reply;
         if (generation.abandoned()) {
@@ -519,25 +546,37 @@ public final class ChatService implements AutoCloseable {
                 r.content() != null && r.content().isBlank() ? "content must not be empty" : null,
                 Validation.model(r.model()),
                 r.sessionTitle() == null ? null : Validation.title(r.sessionTitle()),
+                Validation.temperature(r.temperature()),
+                Validation.maxTokens(r.maxTokens()),
                 r.context().size() > Limits.MAX_CONTEXT_MESSAGES
                         ? "context holds at most " + Limits.MAX_CONTEXT_MESSAGES + " messages" : null);
         if (problem != null) {
             throw ApiException.badRequest(problem);
         }
-        for (ContextMessage m : r.context()) {
+        for (int i = 0; i < r.context().size(); i++) {
+            ContextMessage m = r.context().get(i);
+            // The chat's system prompt comes first, with role system (SPEC §5.0), and has the system prompt's limit.
+            boolean systemPrompt = i == 0 && m != null && m.role() == Role.SYSTEM;
             String contextProblem = m == null ? "context entries must be objects" : Validation.firstOf(
                     m.role() == null ? "context role is required" : null,
-                    Validation.text(m.content(), "context content", Limits.MAX_CONTENT_CHARS, true));
+                    systemPrompt
+                            ? Validation.text(m.content(), "the system prompt (context[0])",
+                                    Limits.MAX_SYSTEM_PROMPT_CHARS, true)
+                            : Validation.text(m.content(), "context content", Limits.MAX_CONTENT_CHARS, true));
             if (contextProblem != null) {
                 throw ApiException.badRequest(contextProblem);
             }
         }
+        // The exchange keeps this provider to its end, even when the server is given others meanwhile.
+        ActiveModels.Lease lease = models.lease();
+        ModelProvider provider = lease.provider();
         String model = r.model() == null ? provider.defaultModel() : r.model();
         if (provider.models().stream().map(ModelInfo::id).noneMatch(model::equals)) {
+            lease.release();
             throw ApiException.badRequest("unknown model '" + model + "'; GET /api/models lists the available ones");
         }
         Instant timestamp = r.messageTimestamp() == null ? now : Validation.clamp(r.messageTimestamp(), now);
-        return new Exchange(r, model, timestamp, ids.get(), ids.get());
+        return new Exchange(r, model, timestamp, ids.get(), ids.get(), lease);
     }
 
     @Override

@@ -6,15 +6,18 @@ import dev.parley.protocol.Message;
 import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
 import dev.parley.server.CompletionRequest;
+import dev.parley.server.internal.model.ActiveModels;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A validated chat request with its defaults applied: the model that answers, the user message's time, the token
- * of this request's claim and the id its reply is stored under.
+ * of this request's claim, the id its reply is stored under, and the hold on the provider the model belongs to,
+ * which the exchange keeps to its end and then releases.
  */
-record Exchange(ChatRequest request, String model, Instant timestamp, String claimToken, String replyId) {
+record Exchange(ChatRequest request, String model, Instant timestamp, String claimToken, String replyId,
+                ActiveModels.Lease models) {
 
     String sessionId() {
         return request.sessionId();
@@ -35,9 +38,10 @@ record Exchange(ChatRequest request, String model, Instant timestamp, String cla
                 timestamp, null);
     }
 
+    /** The context as sent (a system prompt first, when there is one), then the new message. */
     CompletionRequest prompt() {
         List<ContextMessage> prompt = new ArrayList<>(request.context());
         prompt.add(new ContextMessage(Role.USER, request.content()));
-        return new CompletionRequest(model, prompt);
+        return new CompletionRequest(model, prompt, request.temperature(), request.maxTokens());
     }
 }

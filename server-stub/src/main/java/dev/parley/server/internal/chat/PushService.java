@@ -107,7 +107,10 @@ public final class PushService {
         }
         Optional<StoredSession> stored = sessions.find(c, s.id());
         if (stored.isEmpty()) {
+            // A prompt without its time is no edit; a tombstone keeps none (deleting purges it, as it purges content).
+            boolean prompted = s.systemPromptUpdatedAt() != null && s.deletedAt() == null;
             sessions.insert(c, userId, Session.of(s.id(), s.title(), s.titleUpdatedAt(),
+                    prompted ? s.systemPrompt() : null, prompted ? s.systemPromptUpdatedAt() : null,
                     Validation.clamp(s.createdAt(), now), Validation.clamp(s.deletedAt(), now)), now);
             return RowResult.of(s.id(), Outcome.INSERTED);
         }
@@ -123,9 +126,13 @@ public final class PushService {
             sessions.tombstone(c, s.id(), Validation.clamp(s.deletedAt(), now), now);
             return RowResult.of(s.id(), Outcome.UPDATED);
         }
+        // The title and the system prompt are two last-writer-wins values, each ordered by its own time: a row may
+        // carry a newer title and an older prompt (or the reverse), and only the newer of each is applied.
         boolean renamed = s.titleUpdatedAt() != null
                 && sessions.renameIfNewer(c, s.id(), s.title(), s.titleUpdatedAt(), now);
-        return RowResult.of(s.id(), renamed ? Outcome.UPDATED : Outcome.UNCHANGED);
+        boolean prompted = s.systemPromptUpdatedAt() != null
+                && sessions.setSystemPromptIfNewer(c, s.id(), s.systemPrompt(), s.systemPromptUpdatedAt(), now);
+        return RowResult.of(s.id(), renamed || prompted ? Outcome.UPDATED : Outcome.UNCHANGED);
     }
 
     private RowResult applyMessage(Connection c, MessageRepository.Inserter inserter, String userId, Message m,

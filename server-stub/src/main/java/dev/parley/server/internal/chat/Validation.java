@@ -104,7 +104,10 @@ final class Validation {
         return null;
     }
 
-    /** First problem of a pushed session row, or {@code null}. */
+    /**
+     * First problem of a pushed session row, or {@code null}. A system prompt is checked even when it comes without
+     * its time (and so is not applied): a value no server can store is a client's bug, better seen at once.
+     */
     static String session(Session s, Instant now) {
         return firstOf(
                 id(s.id(), "id"),
@@ -112,7 +115,35 @@ final class Validation {
                 s.createdAt() == null ? "createdAt is required" : null,
                 time(s.createdAt(), "createdAt"),
                 time(s.deletedAt(), "deletedAt"),
-                titleTime(s.titleUpdatedAt(), now));
+                titleTime(s.titleUpdatedAt(), now),
+                systemPrompt(s.systemPrompt(), "systemPrompt"),
+                editTime(s.systemPromptUpdatedAt(), "systemPromptUpdatedAt", now));
+    }
+
+    /** A per-chat system prompt: text like a message's, at most {@link Limits#MAX_SYSTEM_PROMPT_CHARS}. */
+    static String systemPrompt(String value, String field) {
+        return text(value, field, Limits.MAX_SYSTEM_PROMPT_CHARS, false);
+    }
+
+    /** A sampling temperature the model is asked for, or {@code null} for the model's own. */
+    static String temperature(Double value) {
+        if (value == null) {
+            return null;
+        }
+        return value.isNaN() || value < Limits.MIN_TEMPERATURE || value > Limits.MAX_TEMPERATURE
+                ? "temperature must be a number from " + Limits.MIN_TEMPERATURE + " to " + Limits.MAX_TEMPERATURE
+                        + " (got " + value + ")"
+                : null;
+    }
+
+    /** The most tokens the reply may have, or {@code null} for the model's own limit. */
+    static String maxTokens(Integer value) {
+        if (value == null) {
+            return null;
+        }
+        return value < 1 || value > Limits.MAX_REPLY_TOKENS
+                ? "maxTokens must be a whole number from 1 to " + Limits.MAX_REPLY_TOKENS + " (got " + value + ")"
+                : null;
     }
 
     private static final Instant EARLIEST = Instant.EPOCH;
@@ -132,12 +163,17 @@ final class Validation {
      * win over every later one), so it is refused rather than clamped.
      */
     static String titleTime(Instant value, Instant now) {
-        String problem = time(value, "titleUpdatedAt");
+        return editTime(value, "titleUpdatedAt", now);
+    }
+
+    /** The time of a last-writer-wins edit (a title, a system prompt): refused, not clamped, past the skew. */
+    static String editTime(Instant value, String field, Instant now) {
+        String problem = time(value, field);
         if (problem != null) {
             return problem;
         }
         return value != null && value.isAfter(now.plusMillis(Limits.MAX_CLOCK_SKEW_MILLIS))
-                ? "titleUpdatedAt lies in the future; check this device's clock" : null;
+                ? field + " lies in the future; check this device's clock" : null;
     }
 
     /** A client time more than the allowed skew in the future becomes the server's time. */

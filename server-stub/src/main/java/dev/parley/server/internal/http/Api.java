@@ -36,6 +36,7 @@ import java.util.Map;
 import dev.parley.protocol.RefreshRequest;
 import dev.parley.protocol.RenameRequest;
 import dev.parley.server.ModelProvider;
+import dev.parley.server.internal.model.ActiveModels;
 import dev.parley.server.internal.ApiException;
 import dev.parley.server.internal.auth.AuthService;
 import dev.parley.server.internal.chat.ChatService;
@@ -64,7 +65,7 @@ public final class Api implements AutoCloseable {
 
     private final ObjectMapper json;
     private final Database db;
-    private final ModelProvider provider;
+    private final ActiveModels models;
     private final AuthService auth;
     private final ChatService chat;
     private final PushService push;
@@ -74,12 +75,12 @@ public final class Api implements AutoCloseable {
     private final MeterRegistry meters;
     private final ReplyStreams streams;
 
-    public Api(ObjectMapper json, Database db, ModelProvider provider, AuthService auth, ChatService chat,
+    public Api(ObjectMapper json, Database db, ActiveModels models, AuthService auth, ChatService chat,
                PushService push, SyncService sync, SessionService sessions, UsageService usage,
                MeterRegistry meters, java.time.Duration keepAlive) {
         this.json = json;
         this.db = db;
-        this.provider = provider;
+        this.models = models;
         this.auth = auth;
         this.chat = chat;
         this.push = push;
@@ -158,8 +159,10 @@ public final class Api implements AutoCloseable {
         });
         routes.get("/api/usage/daily", ctx -> send(ctx, 200,
                 usage.daily(user(ctx), ctx.queryParam("from"), ctx.queryParam("to"))));
-        routes.get("/api/models", ctx -> send(ctx, 200,
-                new ModelsResponse(provider.models(), provider.defaultModel())));
+        routes.get("/api/models", ctx -> {
+            ModelProvider provider = models.current(); // one provider for both fields, whatever is swapped meanwhile
+            send(ctx, 200, new ModelsResponse(provider.models(), provider.defaultModel()));
+        });
         routes.get("/health", ctx -> {
             boolean up = db.isReachable();
             send(ctx, up ? 200 : 503, new HealthResponse(up ? "ok" : "degraded", up ? "ok" : "unreachable"));

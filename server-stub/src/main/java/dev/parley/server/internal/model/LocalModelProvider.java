@@ -2,6 +2,7 @@ package dev.parley.server.internal.model;
 
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingResult;
 import com.knuddels.jtokkit.api.EncodingType;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.ErrorCode;
@@ -35,6 +36,10 @@ import java.util.random.RandomGenerator;
  * {@value #SCHEDULER_THREADS} daemon threads that only schedules pieces, so thousands of replies streaming at once
  * hold no thread each; a piece sink must therefore hand the piece on quickly and never block. {@link #complete}
  * waits the latency on the caller's thread and answers the same text whole, without the token delay.
+ *
+ * <p>A request's {@link CompletionRequest#maxTokens() maxTokens} is honoured as a real model does: a reply longer
+ * than that many tokens (cl100k_base) is cut there and ends with {@link FinishReason#LENGTH}. Its temperature changes
+ * nothing: the replies are deterministic.
  */
 public final class LocalModelProvider implements ModelProvider {
     private static final Encoding CL100K = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
@@ -112,10 +117,10 @@ public final class LocalModelProvider implements ModelProvider {
         if (failsThisTime()) {
             throw simulatedFailure();
         }
-        String reply = reply(question(request));
+        Reply reply = replyTo(request);
         long elapsedMs = (System.nanoTime() - started) / 1_000_000;
-        return new Completion(reply, inputTokens(request), countTokens(reply), "local-" + UUID.randomUUID(),
-                elapsedMs);
+        return new Completion(reply.text(), inputTokens(request), countTokens(reply.text()),
+                "local-" + UUID.randomUUID(), elapsedMs, reply.end());
     }
 
     /**
@@ -128,7 +133,8 @@ public final class LocalModelProvider implements ModelProvider {
     @Override
     public ModelStream stream(CompletionRequest request, Consumer<String> pieces) {
         Objects.requireNonNull(pieces, "pieces");
-        LocalStream stream = new LocalStream(pieces(reply(question(request))), pieces, inputTokens(request),
+        Reply reply = replyTo(request);
+        LocalStream stream = new LocalStream(pieces(reply.text()), reply.end(), pieces, inputTokens(request),
                 failsThisTime());
         stream.start();
         return stream;
@@ -171,6 +177,29 @@ public final class LocalModelProvider implements ModelProvider {
 
     private static ModelException simulatedFailure() {
         return new ModelException(ErrorCode.UPSTREAM_ERROR, "the local model failed (simulated failure)");
+    }
+
+    /** A reply's text and why it ends there: complete, or cut off at the request's token limit. */
+    private record Reply(String text, FinishReason end) {
+    }
+
+    /** The reply to {@code request}: the whole answer, or its first {@code maxTokens} tokens when it has more. */
+    private static Reply replyTo(CompletionRequest request) {
+        String whole = reply(question(request));
+        Integer maxTokens = request.maxTokens();
+        if (maxTokens == null) {
+            return new Reply(whole, FinishReason.STOP);
+        }
+        EncodingResult head = CL100K.encodeOrdinary(whole, maxTokens);
+        if (!head.isTruncated()) {
+            return new Reply(whole, FinishReason.STOP);
+        }
+        String cut = CL100K.decode(head.getTokens());
+        // A token may end inside a character (an emoji is several): the cut then ends before that character.
+        while (!cut.isEmpty() && (!whole.startsWith(cut) || countTokens(cut) > maxTokens)) {
+            cut = cut.substring(0, cut.offsetByCodePoints(cut.length(), -1));
+        }
+        return new Reply(cut, FinishReason.LENGTH);
     }
 
     private static String question(CompletionRequest request) {
@@ -222,6 +251,8 @@ public final class LocalModelProvider implements ModelProvider {
      */
     private final class LocalStream implements ModelStream {
         private final List<String> pieces;
+        /** Why the reply ends after its last piece: {@code stop}, or {@code length} when it was cut off. */
+        private final FinishReason end;
         private final Consumer<String> sink;
         private final long inputTokens;
         private final boolean fails;
@@ -234,8 +265,9 @@ public final class LocalModelProvider implements ModelProvider {
         private boolean ended;
         private ScheduledFuture<?> step;
 
-        LocalStream(List<String> pieces, Consumer<String> sink, long inputTokens, boolean fails) {
+        LocalStream(List<String> pieces, FinishReason end, Consumer<String> sink, long inputTokens, boolean fails) {
             this.pieces = pieces;
+            this.end = end;
             this.sink = sink;
             this.inputTokens = inputTokens;
             this.fails = fails;
@@ -291,7 +323,7 @@ public final class LocalModelProvider implements ModelProvider {
         private Object handOver() {
             while (!ended) {
                 if (next == pieces.size()) {
-                    return finish(FinishReason.STOP);
+                    return finish(end);
                 }
                 String piece = pieces.get(next++);
                 sent.append(piece); // before the sink sees it: a sink that cancels keeps the piece in the text
@@ -308,7 +340,7 @@ public final class LocalModelProvider implements ModelProvider {
                     return null; // the sink cancelled the stream
                 }
                 if (next == pieces.size()) {
-                    return finish(FinishReason.STOP);
+                    return finish(end);
                 }
                 if (!tokenDelay.isZero()) {
                     step = SCHEDULER.schedule(this::nextSteps, tokenDelay.toNanos(), TimeUnit.NANOSECONDS);

@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * API (OpenRouter, OpenAI, Ollama, LM Studio, llama.cpp, vLLM). Token counts come from the reply's {@code usage}; a
  * whole reply ({@link #complete}) without it counts as 0/0 tokens, a streamed one ({@link #stream}) is counted with
  * the tokenizer (cl100k_base) and logged at WARN. The offered models are the configured ones ({@code --models}), or
- * the upstream's {@code GET /models} list read once at start ({@link #withUpstreamModels}).
+ * the upstream's {@code GET /models} list read once at start ({@link #withUpstreamModels}, through
+ * {@link UpstreamModelList}).
  *
  * <p>{@link #stream} asks for {@code "stream": true} with {@code "stream_options": {"include_usage": true}} and reads
  * the server-sent events with okhttp-sse: each chunk's {@code choices[0].delta.content} is a piece, its
@@ -62,6 +63,11 @@ import org.slf4j.LoggerFactory;
  * retryable {@code upstream_error}, and one that sends nothing for longer than the timeout is
  * {@code upstream_timeout}. The timeout bounds the wait for the answer's head and then each silence of the stream,
  * not the whole stream.
+ *
+ * <p>A request's {@link CompletionRequest#temperature() temperature} and {@link CompletionRequest#maxTokens()
+ * maxTokens} go upstream as {@code temperature} and {@code max_tokens}, whole or streamed, only when set; absent,
+ * the upstream uses its own defaults. A reply cut off at the limit has the upstream's {@code finish_reason}
+ * {@code length}, which becomes {@link FinishReason#LENGTH}.
  *
  * <p>Failures become a {@link ModelException} whose {@code retryable} says whether the same request can succeed
  * later (SPEC §5): HTTP 429 is {@code rate_limited} (with the {@code Retry-After} seconds when given) and a timeout
@@ -97,6 +103,8 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
     /** What the settings are called when the provider comes from the single-provider options. */
     private static final Naming SINGLE = new Naming("--model-base-url", KEY_VARIABLE, true);
+    /** What the settings are called when an embedding application passes them (the desktop's settings). */
+    private static final Naming SETTINGS = new Naming("the base URL", "the API key", false);
     /** A provider name of {@code --provider NAME=BASE_URL}: it becomes part of model ids and of a variable name. */
     private static final Pattern PROVIDER_NAME = Pattern.compile("[A-Za-z0-9_-]{1,40}");
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
@@ -144,6 +152,17 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
             String baseUrl, List<String> modelIds, String apiKey, Duration timeout, OkHttpClient client) {
         this(baseUrl(baseUrl, SINGLE), configuredModels(modelIds), apiKey(apiKey, SINGLE), timeout(timeout),
                 Objects.requireNonNull(client, "client"), false);
+    }
+
+    /**
+     * A provider of an embedding application's settings: like
+     * {@link #OpenAiCompatibleProvider(String, List, String, Duration)}, but a message about a bad setting names it as
+     * a user sees it ("the base URL", "the API key") rather than as a command-line option.
+     */
+    public static OpenAiCompatibleProvider fromSettings(String baseUrl, List<String> modelIds, String apiKey,
+                                                        Duration timeout) {
+        return new OpenAiCompatibleProvider(baseUrl(baseUrl, SETTINGS), configuredModels(modelIds),
+                apiKey(apiKey, SETTINGS), timeout(timeout), ownedClient(), true);
     }
 
     private OpenAiCompatibleProvider(HttpUrl base, List<ModelInfo> models, String apiKey, Duration timeout,
@@ -206,10 +225,15 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
      * @throws IllegalArgumentException when the name is unusable
      */
     public static void checkProviderName(String name) {
-        if (name == null || !PROVIDER_NAME.matcher(name).matches()) {
+        if (!isProviderName(name)) {
             throw new IllegalArgumentException("--provider: '" + name + "' is not a provider name; a provider name"
                     + " is 1 to 40 letters, digits, - or _ (as in ollama=http://127.0.0.1:11434/v1)");
         }
+    }
+
+    /** Whether {@code name} can name a provider: 1 to 40 letters, digits, {@code -} or {@code _}. */
+    public static boolean isProviderName(String name) {
+        return name != null && PROVIDER_NAME.matcher(name).matches();
     }
 
     private static OpenAiCompatibleProvider withUpstreamModels(String baseUrl, String apiKey, Duration timeout,
@@ -294,6 +318,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
      * Releases the HTTP client's threads and idle connections when this provider created the client; does nothing
      * when the client was passed in. Idempotent; do not call {@link #complete} afterwards.
      */
+    @Override
     public void close() {
         if (ownsClient) {
             release(client);
@@ -329,6 +354,13 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
             root.put("stream", true);
             root.putObject("stream_options").put("include_usage", true);
         }
+        // Sent only when asked for: absent, every server uses its own default (some refuse a field they lack).
+        if (request.temperature() != null) {
+            root.put("temperature", request.temperature());
+        }
+        if (request.maxTokens() != null) {
+            root.put("max_tokens", request.maxTokens());
+        }
         ArrayNode messages = root.putArray("messages");
         for (ContextMessage message : request.messages()) {
             messages.addObject()
@@ -345,7 +377,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         return authorized(builder, stream ? "text/event-stream" : "application/json", apiKey);
     }
 
-    private static Request authorized(Request.Builder builder, String accept, String apiKey) {
+    static Request authorized(Request.Builder builder, String accept, String apiKey) {
         builder.header("Accept", accept);
         if (apiKey != null) {
             builder.header("Authorization", "Bearer " + apiKey);
@@ -499,7 +531,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     }
 
     /** {@code text} on one line, without control characters, cut to {@code maxChars}; {@code null} when empty. */
-    private static String shortened(String text, int maxChars) {
+    static String shortened(String text, int maxChars) {
         String line = text.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
         if (line.isEmpty()) {
             return null;
@@ -511,7 +543,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     }
 
     /** The parsed body, or {@code null} when it is not JSON. */
-    private static JsonNode parse(byte[] body) {
+    static JsonNode parse(byte[] body) {
         try {
             return MAPPER.readTree(body);
         } catch (IOException e) {
@@ -519,7 +551,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         }
     }
 
-    private static byte[] readCapped(ResponseBody body) throws IOException, ModelException {
+    static byte[] readCapped(ResponseBody body) throws IOException, ModelException {
         BufferedSource source = body.source();
         if (source.request(MAX_BODY_BYTES + 1)) {
             throw ModelException.notRetryable(
@@ -546,7 +578,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         return ModelException.notRetryable("the model provider sent a reply that is not an OpenAI chat completion");
     }
 
-    private static String describe(Duration duration) {
+    static String describe(Duration duration) {
         return duration.toMillis() < 1000 ? duration.toMillis() + " ms" : duration.toSeconds() + " s";
     }
 
@@ -815,78 +847,41 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
 
     // ----------------------------------------------------------------- the model list read at start
 
+    /** The upstream's model list (read by {@link UpstreamModelList}), or its failure in an operator's words. */
     private static List<ModelInfo> upstreamModels(OkHttpClient client, HttpUrl base, String apiKey,
                                                   Duration timeout, Naming naming) throws ModelException {
-        HttpUrl url = base.newBuilder().addPathSegment("models").build();
+        UpstreamModelList.Result list = UpstreamModelList.read(client, base, apiKey);
         String upstream = "the model provider at " + shown(base);
         String instead = naming.modelsOption() ? "; or name the models with --models" : "";
-        Request request = authorized(new Request.Builder().url(url).get(), "application/json", apiKey);
-        try (Response response = client.newCall(request).execute()) {
-            int status = response.code();
-            if (status == 401 || status == 403) {
-                throw ModelException.notRetryable(apiKey == null
-                        ? upstream + " wants an API key (HTTP " + status + " to GET /models); set "
-                                + naming.keyVariable()
-                        : upstream + " refused the API key (HTTP " + status + " to GET /models); check "
-                                + naming.keyVariable());
-            }
-            if (status == 404 || status == 405) {
-                throw ModelException.notRetryable(upstream + " has no GET /models (HTTP " + status + "), so it is"
-                        + " not an OpenAI-compatible API; check " + naming.baseUrlSetting()
-                        + " (it usually ends in /v1)" + instead);
-            }
-            if (!response.isSuccessful()) {
-                throw new ModelException(ErrorCode.UPSTREAM_ERROR, upstream + " answered HTTP " + status
-                        + " to GET /models; try again later" + instead, retryableStatus(status), null, null);
-            }
-            JsonNode root = parse(readCapped(response.body()));
-            JsonNode data = root == null ? MissingNode.getInstance() : root.path("data");
-            if (!data.isArray()) {
-                throw ModelException.notRetryable(upstream + " did not answer GET /models with an OpenAI model list"
-                        + " ({\"data\":[{\"id\":…}]}), so it is not an OpenAI-compatible API; check "
-                        + naming.baseUrlSetting() + instead);
-            }
-            return listedModels(data, upstream, naming);
-        } catch (InterruptedIOException e) {
-            throw new ModelException(ErrorCode.UPSTREAM_TIMEOUT, upstream + " did not answer GET /models within "
-                    + describe(timeout) + instead, null, e);
-        } catch (IOException e) {
-            throw new ModelException(ErrorCode.UPSTREAM_ERROR, "cannot reach " + upstream + " ("
-                    + withoutKey(e.getClass().getSimpleName() + ": " + e.getMessage(), apiKey)
-                    + "); check " + naming.baseUrlSetting() + " and that the server is running" + instead, null, e);
+        if (list.ok()) {
+            LOG.info("{} lists {} model(s); the default is {}{}", upstream, list.models().size(),
+                    list.models().get(0).id(), naming.modelsOption() ? " (--models chooses others)" : "");
+            return list.models();
         }
-    }
-
-    /** The usable models of a {@code data} array, in its order: invalid ids are left out (and named), repeats once. */
-    private static List<ModelInfo> listedModels(JsonNode data, String upstream, Naming naming)
-            throws ModelException {
-        List<ModelInfo> infos = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        List<String> unusable = new ArrayList<>();
-        for (JsonNode entry : data) {
-            JsonNode idNode = entry.path("id");
-            String id = idNode.isTextual() ? idNode.textValue().strip() : null;
-            if (!ModelIds.isValid(id)) {
-                unusable.add(id == null ? String.valueOf(idNode) : "'" + shortened(id, 60) + "'");
-            } else if (seen.add(id)) {
-                JsonNode name = entry.path("name");
-                String shownName = name.isTextual() ? shortened(name.textValue(), Limits.MAX_MODEL_CHARS) : null;
-                infos.add(new ModelInfo(id, shownName == null ? id : shownName));
-            }
-        }
-        if (!unusable.isEmpty()) {
-            LOG.warn("{} lists {} model id(s) Parley cannot offer (a model id is {}), left out: {}", upstream,
-                    unusable.size(), ModelIds.RULE, String.join(", ", unusable.subList(0, Math.min(10,
-                            unusable.size()))) + (unusable.size() > 10 ? ", …" : ""));
-        }
-        if (infos.isEmpty()) {
-            throw ModelException.notRetryable(upstream + " lists no model" + (unusable.isEmpty() ? "" : " Parley can"
-                    + " offer") + " at GET /models; load or install one there"
-                    + (naming.modelsOption() ? ", or name the models with --models" : ""));
-        }
-        LOG.info("{} lists {} model(s); the default is {}{}", upstream, infos.size(), infos.get(0).id(),
-                naming.modelsOption() ? " (--models chooses others)" : "");
-        return List.copyOf(infos);
+        int status = list.status();
+        throw switch (list.problem()) {
+            case KEY_WANTED -> ModelException.notRetryable(upstream + " wants an API key (HTTP " + status
+                    + " to GET /models); set " + naming.keyVariable());
+            case KEY_REFUSED -> ModelException.notRetryable(upstream + " refused the API key (HTTP " + status
+                    + " to GET /models); check " + naming.keyVariable());
+            case NO_ENDPOINT -> ModelException.notRetryable(upstream + " has no GET /models (HTTP " + status + "), so"
+                    + " it is not an OpenAI-compatible API; check " + naming.baseUrlSetting()
+                    + " (it usually ends in /v1)" + instead);
+            case STATUS -> new ModelException(ErrorCode.UPSTREAM_ERROR, upstream + " answered HTTP " + status
+                    + " to GET /models; try again later" + instead, retryableStatus(status), null, null);
+            case NOT_A_LIST -> ModelException.notRetryable(upstream + " did not answer GET /models with an OpenAI"
+                    + " model list ({\"data\":[{\"id\":…}]}), so it is not an OpenAI-compatible API; check "
+                    + naming.baseUrlSetting() + instead);
+            case TIMEOUT -> new ModelException(ErrorCode.UPSTREAM_TIMEOUT, upstream + " did not answer GET /models"
+                    + " within " + describe(timeout) + instead, null, list.cause());
+            case UNREACHABLE -> new ModelException(ErrorCode.UPSTREAM_ERROR, "cannot reach " + upstream + " ("
+                    + withoutKey(list.cause().getClass().getSimpleName() + ": " + list.cause().getMessage(), apiKey)
+                    + "); check " + naming.baseUrlSetting() + " and that the server is running" + instead, null,
+                    list.cause());
+            case EMPTY -> ModelException.notRetryable(upstream + " lists no model"
+                    + (list.unusable().isEmpty() ? "" : " Parley can offer") + " at GET /models; load or install one"
+                    + " there" + (naming.modelsOption() ? ", or name the models with --models" : ""));
+        };
     }
 
     // ----------------------------------------------------------------- settings, checked at start
@@ -903,14 +898,14 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
 
 
     /** A client of this provider's own, whose dispatcher lets {@value #MAX_LIVE_CALLS} streams run at once. */
-    private static OkHttpClient ownedClient() {
+    static OkHttpClient ownedClient() {
         Dispatcher dispatcher = new Dispatcher();
         dispatcher.setMaxRequests(MAX_LIVE_CALLS);
         dispatcher.setMaxRequestsPerHost(MAX_LIVE_CALLS);
         return new OkHttpClient.Builder().dispatcher(dispatcher).build();
     }
 
-    private static OkHttpClient configured(OkHttpClient client, Duration timeout) {
+    static OkHttpClient configured(OkHttpClient client, Duration timeout) {
         // A redirect would turn the POST into a GET; an explicit "answered HTTP 301" is easier to act on.
         return client.newBuilder()
                 .callTimeout(timeout)
@@ -920,7 +915,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
                 .build();
     }
 
-    private static void release(OkHttpClient client) {
+    static void release(OkHttpClient client) {
         client.dispatcher().executorService().shutdown();
         client.connectionPool().evictAll();
     }
@@ -979,7 +974,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         return key;
     }
 
-    private static Duration timeout(Duration timeout) {
+    static Duration timeout(Duration timeout) {
         if (timeout == null || timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0) {
             throw new IllegalArgumentException(
                     "the model request timeout must be more than 0 and at most " + MAX_TIMEOUT.toMinutes()
@@ -991,7 +986,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
     // ----------------------------------------------------------------- what an operator may read
 
     /** A URL fit for a log: no user name, password, query or fragment, which may hold credentials. */
-    private static String shown(HttpUrl url) {
+    static String shown(HttpUrl url) {
         return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
     }
 
@@ -1008,7 +1003,7 @@ public final class OpenAiCompatibleProvider implements ModelProvider {
         return withoutKey(cause.getClass().getSimpleName() + ": " + cause.getMessage(), apiKey);
     }
 
-    private static String withoutKey(String text, String apiKey) {
+    static String withoutKey(String text, String apiKey) {
         return apiKey == null ? text : text.replace(apiKey, "***");
     }
 }

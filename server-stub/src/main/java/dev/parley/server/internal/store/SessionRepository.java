@@ -13,8 +13,9 @@ import java.util.Optional;
 /** SQL for {@code chat_sessions}. Statistics columns are written by triggers only. Stateless and thread-safe. */
 public final class SessionRepository {
     private final ClaimRepository claims = new ClaimRepository();
-    private static final String COLUMNS = "id, user_id, title, title_updated_at, created_at, deleted_at, message_count,"
-            + " total_tokens, last_model, last_message_preview, last_message_timestamp, change_seq";
+    private static final String COLUMNS = "id, user_id, title, title_updated_at, system_prompt,"
+            + " system_prompt_updated_at, created_at, deleted_at, message_count, total_tokens, last_model,"
+            + " last_message_preview, last_message_timestamp, change_seq";
 
     public Optional<StoredSession> find(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_sessions WHERE id = ?")) {
@@ -25,18 +26,23 @@ public final class SessionRepository {
         }
     }
 
-    /** Inserts a new session owned by {@code userId}; a tombstoned session is inserted as such. */
+    /**
+     * Inserts a new session owned by {@code userId}, with its system prompt and that prompt's time as given (an
+     * empty prompt is stored as none); a tombstoned session is inserted as such.
+     */
     public void insert(Connection c, String userId, Session s, Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO chat_sessions"
-                + " (id, user_id, title, title_updated_at, created_at, updated_at, deleted_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                + " (id, user_id, title, title_updated_at, system_prompt, system_prompt_updated_at, created_at,"
+                + " updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, s.id());
             ps.setString(2, userId);
             ps.setString(3, s.title());
             Rows.setInstant(ps, 4, s.titleUpdatedAt());
-            Rows.setInstant(ps, 5, s.createdAt());
-            Rows.setInstant(ps, 6, now);
-            Rows.setInstant(ps, 7, s.deletedAt());
+            ps.setString(5, noneIfEmpty(s.systemPrompt()));
+            Rows.setInstant(ps, 6, s.systemPromptUpdatedAt());
+            Rows.setInstant(ps, 7, s.createdAt());
+            Rows.setInstant(ps, 8, now);
+            Rows.setInstant(ps, 9, s.deletedAt());
             ps.executeUpdate();
         }
     }
@@ -56,13 +62,37 @@ public final class SessionRepository {
     }
 
     /**
-     * Tombstones a session and purges its messages' content, and removes its claims (SPEC §5.3) with the text they
-     * held; accounting fields stay. True when the session was live.
+     * Sets the system prompt when {@code updatedAt} is newer than the stored prompt's time, independently of the
+     * title; an empty or {@code null} prompt clears it. True when it did. The time is kept when the prompt is cleared,
+     * so that an older edit arriving later cannot bring the prompt back.
+     */
+    public boolean setSystemPromptIfNewer(Connection c, String id, String systemPrompt, Instant updatedAt,
+                                          Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE chat_sessions SET system_prompt = ?,"
+                + " system_prompt_updated_at = ?, updated_at = ? WHERE id = ?"
+                + " AND (system_prompt_updated_at IS NULL OR system_prompt_updated_at < ?)")) {
+            ps.setString(1, noneIfEmpty(systemPrompt));
+            Rows.setInstant(ps, 2, updatedAt);
+            Rows.setInstant(ps, 3, now);
+            ps.setString(4, id);
+            Rows.setInstant(ps, 5, updatedAt);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    private static String noneIfEmpty(String systemPrompt) {
+        return systemPrompt == null || systemPrompt.isEmpty() ? null : systemPrompt;
+    }
+
+    /**
+     * Tombstones a session and purges its messages' content and its system prompt (the text its model was told
+     * first, as much the user's writing as a message), and removes its claims (SPEC §5.3) with the text they held;
+     * accounting fields stay. True when the session was live.
      */
     public boolean tombstone(Connection c, String id, Instant deletedAt, Instant now) throws SQLException {
         int changed;
         try (PreparedStatement ps = c.prepareStatement("UPDATE chat_sessions SET deleted_at = ?, updated_at = ?,"
-                + " last_message_preview = '' WHERE id = ? AND deleted_at IS NULL")) {
+                + " last_message_preview = '', system_prompt = NULL WHERE id = ? AND deleted_at IS NULL")) {
             Rows.setInstant(ps, 1, deletedAt);
             Rows.setInstant(ps, 2, now);
             ps.setString(3, id);
@@ -138,8 +168,8 @@ public final class SessionRepository {
                 rs.getString("id"),
                 rs.getString("title"),
                 Rows.instant(rs, "title_updated_at"),
-                null, // system prompt: not stored yet
-                null,
+                rs.getString("system_prompt"),
+                Rows.instant(rs, "system_prompt_updated_at"),
                 Rows.instant(rs, "created_at"),
                 Rows.instant(rs, "deleted_at"),
                 rs.getLong("message_count"),

@@ -194,6 +194,96 @@ class CombinedModelProviderTest {
     }
 
     @Test
+    void anUnprefixedProviderKeepsItsIdsAndIsListedInItsPlace() throws Exception {
+        CombinedModelProvider combined = CombinedModelProvider.builder().addUnprefixed(local)
+                .add("ollama", ollamaProvider).build();
+
+        assertThat(combined.models()).extracting(ModelInfo::id)
+                .containsExactly("parley-local", "ollama/llama3.1:8b", "ollama/qwen2.5:7b");
+        assertThat(combined.defaultModel()).isEqualTo("parley-local");
+        Completion own = combined.complete(new CompletionRequest("parley-local", PROMPT));
+        assertThat(own.completionId()).startsWith("local-");
+        assertThat(ollama.getRequestCount()).isZero();
+
+        ollama.enqueue(reply("Paris."));
+        combined.complete(new CompletionRequest("ollama/qwen2.5:7b", PROMPT, 0.4, 32));
+        JsonNode sent = Json.newMapper().readTree(ollama.takeRequest(1, TimeUnit.SECONDS).getBody().utf8());
+        assertThat(sent.path("model").asText()).isEqualTo("qwen2.5:7b");
+        assertThat(sent.path("temperature").asDouble()).isEqualTo(0.4);
+        assertThat(sent.path("max_tokens").asInt()).isEqualTo(32);
+    }
+
+    @Test
+    void anIdOfTheUnprefixedProviderGoesToItBeforeAnyPrefixIsLookedAt() throws Exception {
+        // An unprefixed provider whose id looks like a named one's: the name would claim it, its owner keeps it.
+        OpenAiCompatibleProvider lookalike = new OpenAiCompatibleProvider(openrouter.url("/api/v1").toString(),
+                List.of("ollama/llama3.1:8b"), null, TIMEOUT);
+        try {
+            CombinedModelProvider combined = CombinedModelProvider.builder().add("ollama", ollamaProvider)
+                    .addUnprefixed(lookalike).build();
+
+            assertThat(combined.models()).extracting(ModelInfo::id)
+                    .containsExactly("ollama/qwen2.5:7b", "ollama/llama3.1:8b");
+            assertThat(combined.defaultModel()).isEqualTo("ollama/qwen2.5:7b");
+            openrouter.enqueue(reply("Rome."));
+            assertThat(combined.complete(new CompletionRequest("ollama/llama3.1:8b", PROMPT)).content())
+                    .isEqualTo("Rome.");
+            assertThat(ollama.getRequestCount()).isZero();
+            assertThat(Json.newMapper().readTree(openrouter.takeRequest(1, TimeUnit.SECONDS).getBody().utf8())
+                    .path("model").asText()).isEqualTo("ollama/llama3.1:8b");
+        } finally {
+            lookalike.close();
+        }
+    }
+
+    @Test
+    void onlyOneProviderCanBeUnprefixed() {
+        CombinedModelProvider.Builder builder = CombinedModelProvider.builder().addUnprefixed(local);
+
+        assertThatThrownBy(() -> builder.addUnprefixed(ollamaProvider)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void closeClosesTheMembersOnceOnlyWhenTheyAreOwned() {
+        ClosingModel member = new ClosingModel();
+        CombinedModelProvider borrowing = CombinedModelProvider.builder().add("a", member).build();
+        CombinedModelProvider owning = CombinedModelProvider.builder().addUnprefixed(member).add("b", member)
+                .closingMembers().build();
+
+        borrowing.close();
+        assertThat(member.closed).isZero();
+        owning.close();
+        owning.close();
+        assertThat(member.closed).isEqualTo(1);
+    }
+
+    /** The local model, counting how often it was closed. */
+    private static final class ClosingModel implements ModelProvider {
+        private final LocalModelProvider local = new LocalModelProvider(Duration.ZERO, 0.0, new Random());
+        int closed;
+
+        @Override
+        public List<ModelInfo> models() {
+            return local.models();
+        }
+
+        @Override
+        public String defaultModel() {
+            return local.defaultModel();
+        }
+
+        @Override
+        public Completion complete(CompletionRequest request) throws dev.parley.server.ModelException {
+            return local.complete(request);
+        }
+
+        @Override
+        public void close() {
+            closed++;
+        }
+    }
+
+    @Test
     void keyVariableIsUpperCaseWithUnderscores() {
         assertThat(OpenAiCompatibleProvider.keyVariable("ollama")).isEqualTo("PARLEY_OLLAMA_API_KEY");
         assertThat(OpenAiCompatibleProvider.keyVariable("my-llm_2")).isEqualTo("PARLEY_MY_LLM_2_API_KEY");

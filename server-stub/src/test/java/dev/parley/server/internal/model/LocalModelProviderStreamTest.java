@@ -56,6 +56,21 @@ class LocalModelProviderStreamTest {
     }
 
     @Test
+    void aStreamCutAtMaxTokensEndsWithTheTextOfCompleteAndFinishReasonLength() throws Exception {
+        LocalModelProvider model = new LocalModelProvider(Duration.ZERO, Duration.ofMillis(1), 0.0, new Random());
+        CompletionRequest limited = new CompletionRequest("parley-local", ask(QUESTION).messages(), null, 9);
+        List<String> pieces = new CopyOnWriteArrayList<>();
+
+        Completion streamed = resultOf(model.stream(limited, pieces::add));
+        Completion whole = model.complete(limited);
+
+        assertThat(streamed.finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(String.join("", pieces)).isEqualTo(streamed.content()).isEqualTo(whole.content());
+        assertThat(streamed.outputTokens()).isEqualTo(whole.outputTokens()).isLessThanOrEqualTo(9);
+        assertThat(pieces).hasSizeGreaterThan(1);
+    }
+
+    @Test
     void piecesAreWordsWithTheirWhitespaceAndNeverSplitASurrogatePair() {
         assertThat(LocalModelProvider.pieces("a\uD83D\uDE00 b\n\n\uD83D\uDE80c  d"))
                 .containsExactly("a\uD83D\uDE00 ", "b\n\n", "\uD83D\uDE80c  ", "d");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.ErrorCode;
+import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Role;
 import dev.parley.server.Completion;
 import dev.parley.server.CompletionRequest;
@@ -42,6 +43,43 @@ class LocalModelProviderTest {
         assertThat(LocalModelProvider.countTokens("Hello, world!")).isEqualTo(4);
         assertThat(reply.inputTokens()).isEqualTo(6);
         assertThat(reply.outputTokens()).isEqualTo(LocalModelProvider.countTokens(reply.content()));
+    }
+
+    @Test
+    void maxTokensCutsTheReplyThereWithFinishReasonLength() throws Exception {
+        LocalModelProvider model = new LocalModelProvider(Duration.ZERO, 0.0, new Random());
+        CompletionRequest question = ask("What is an outbox?");
+        Completion whole = model.complete(question);
+
+        Completion cut = model.complete(new CompletionRequest("parley-local", question.messages(), null, 7));
+        Completion roomy = model.complete(new CompletionRequest("parley-local", question.messages(), null,
+                (int) whole.outputTokens()));
+
+        assertThat(whole.outputTokens()).isGreaterThan(7);
+        assertThat(cut.finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(whole.content()).startsWith(cut.content());
+        assertThat(cut.content()).isNotEmpty().hasSizeLessThan(whole.content().length());
+        assertThat(cut.outputTokens()).isEqualTo(LocalModelProvider.countTokens(cut.content())).isBetween(6L, 7L);
+        assertThat(cut.inputTokens()).isEqualTo(whole.inputTokens());
+        assertThat(roomy.finishReason()).isEqualTo(FinishReason.STOP);
+        assertThat(roomy.content()).isEqualTo(whole.content());
+    }
+
+    /** Emoji take several tokens each: a limit that falls inside one ends the reply before it, never inside it. */
+    @Test
+    void everyLimitCutsAtACharacterBoundaryWithinTheLimit() throws Exception {
+        LocalModelProvider model = new LocalModelProvider(Duration.ZERO, 0.0, new Random());
+        CompletionRequest question = ask("\uD83D\uDC69\u200D\uD83D\uDC69\u200D\uD83D\uDC67 ñandú 漢字"
+                + " 🏳️‍🌈");
+        Completion whole = model.complete(question);
+
+        for (int limit = 1; limit < whole.outputTokens(); limit++) {
+            Completion cut = model.complete(new CompletionRequest("parley-local", question.messages(), 0.7, limit));
+            assertThat(whole.content()).as("limit %d", limit).startsWith(cut.content());
+            assertThat(cut.content()).as("limit %d", limit).doesNotContain("\uFFFD");
+            assertThat(cut.outputTokens()).as("limit %d", limit).isLessThanOrEqualTo(limit);
+            assertThat(cut.finishReason()).isEqualTo(FinishReason.LENGTH);
+        }
     }
 
     @Test

@@ -135,6 +135,27 @@ class OpenAiCompatibleProviderStreamTest {
     }
 
     @Test
+    void streamedRequestCarriesTemperatureAndMaxTokensOnlyWhenSet() throws Exception {
+        server.enqueue(sse(events(chunk("\"Par\"", "length"), USAGE, "[DONE]")));
+        server.enqueue(sse(events(chunk("\"Paris.\"", "stop"), USAGE, "[DONE]")));
+
+        Completion cut = resultOf(provider.stream(new CompletionRequest(MODEL, REQUEST.messages(), 1.5, 1),
+                piece -> { }));
+        resultOf(provider.stream(REQUEST, piece -> { }));
+
+        assertThat(cut.finishReason()).isEqualTo(FinishReason.LENGTH);
+        JsonNode asked = Json.newMapper().readTree(server.takeRequest(1, TimeUnit.SECONDS).getBody().utf8());
+        assertThat(asked.path("stream").asBoolean()).isTrue();
+        assertThat(asked.path("temperature").asDouble()).isEqualTo(1.5);
+        assertThat(asked.path("max_tokens").isInt()).isTrue();
+        assertThat(asked.path("max_tokens").asInt()).isEqualTo(1);
+        JsonNode plain = Json.newMapper().readTree(server.takeRequest(1, TimeUnit.SECONDS).getBody().utf8());
+        assertThat(plain.path("stream").asBoolean()).isTrue();
+        assertThat(plain.has("temperature")).isFalse();
+        assertThat(plain.has("max_tokens")).isFalse();
+    }
+
+    @Test
     void streamWithoutUsageIsCountedWithTheTokenizerAndWarned() throws Exception {
         server.enqueue(sse(events(chunk("\"Paris\"", null), chunk("\" it is.\"", "stop"), "[DONE]")));
         Completion[] completion = new Completion[1];

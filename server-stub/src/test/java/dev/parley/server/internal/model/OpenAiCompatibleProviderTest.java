@@ -128,6 +128,26 @@ class OpenAiCompatibleProviderTest {
     }
 
     @Test
+    void temperatureAndMaxTokensAreSentOnlyWhenSet() throws Exception {
+        server.enqueue(json(200, OPENROUTER_REPLY));
+        server.enqueue(json(200, OPENROUTER_REPLY));
+        OpenAiCompatibleProvider configured = provider(KEY);
+
+        configured.complete(new CompletionRequest(MODEL, REQUEST.messages(), 0.25, 300));
+        configured.complete(REQUEST);
+
+        JsonNode asked = Json.newMapper().readTree(server.takeRequest(1, TimeUnit.SECONDS).getBody().utf8());
+        assertThat(asked.path("temperature").isNumber()).isTrue();
+        assertThat(asked.path("temperature").asDouble()).isEqualTo(0.25);
+        assertThat(asked.path("max_tokens").isInt()).isTrue();
+        assertThat(asked.path("max_tokens").asInt()).isEqualTo(300);
+        JsonNode plain = Json.newMapper().readTree(server.takeRequest(1, TimeUnit.SECONDS).getBody().utf8());
+        assertThat(plain.has("temperature")).isFalse();
+        assertThat(plain.has("max_tokens")).isFalse();
+        assertThat(plain.path("messages")).hasSize(4);
+    }
+
+    @Test
     void baseUrlWithTrailingSlashPostsToTheSameEndpoint() throws Exception {
         server.enqueue(json(200, OPENROUTER_REPLY));
         provider = new OpenAiCompatibleProvider(server.url("/v1/").toString(), List.of(MODEL), null, TIMEOUT);
