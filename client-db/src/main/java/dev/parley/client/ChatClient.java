@@ -15,9 +15,12 @@ import dev.parley.client.internal.SyncEngine;
 import dev.parley.client.internal.SyncEngine.PushReport;
 import dev.parley.client.internal.SyncStatusReporter;
 import dev.parley.client.internal.TokenStore;
+import dev.parley.client.internal.UsageReports;
 import dev.parley.protocol.Json;
+import dev.parley.protocol.Limits;
 import dev.parley.protocol.ModelsResponse;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -29,8 +32,8 @@ import java.util.concurrent.CompletableFuture;
  * everything stays local until a sign-in adopts it.
  *
  * <p>A thin façade over parts with one job each: {@link Conversations}, {@link Exchanges} (the send and stream
- * state machine), {@link AccountSession}, {@link ModelCatalogue}, the {@link SyncEngine} and its
- * {@link SyncStatusReporter}.
+ * state machine), {@link ExchangeRecords}, {@link AccountSession}, {@link ModelCatalogue}, {@link UsageReports},
+ * the {@link SyncEngine} and its {@link SyncStatusReporter}.
  *
  * <p>Thread-safe. Methods block on local I/O and, where they say so, on the network: call them off any UI thread.
  * Listener callbacks arrive on the client's own event thread (see {@link ChatListener}). The caller owns the client
@@ -48,6 +51,8 @@ public final class ChatClient implements AutoCloseable {
     private final Exchanges exchanges;
     private final AccountSession account;
     private final ModelCatalogue models;
+    private final ExchangeRecords records;
+    private final UsageReports usage;
 
     private ChatClient(ClientConfig config) {
         ObjectMapper json = Json.newMapper();
@@ -58,10 +63,11 @@ public final class ChatClient implements AutoCloseable {
                 config.backoffMax(), this::uploadProgress, this::signInExpired);
         this.status = new SyncStatusReporter(db, this::owner, engine, events);
         this.conversations = new Conversations(db, tokens, config.ids(), config.clock(), events, this::queued);
-        ExchangeRecords records = new ExchangeRecords(db, conversations, config.ids(), config.clock());
+        this.records = new ExchangeRecords(db, conversations, config.ids(), config.clock());
         this.exchanges = new Exchanges(api, records, conversations, tokens, json, events, this::exchangeEnded);
         this.account = new AccountSession(api, tokens, db, engine, events, this::signedIn);
         this.models = new ModelCatalogue(api, db, json);
+        this.usage = new UsageReports(api, tokens, db);
     }
 
     /**
@@ -127,6 +133,65 @@ public final class ChatClient implements AutoCloseable {
     /** Deletes locally at once (the conversation disappears); the delete is pushed like any unsent row. */
     public void delete(String sessionId) {
         conversations.delete(sessionId);
+    }
+
+    /**
+     * Sets the conversation's system prompt locally at once; it is pushed like a rename (the conversation only, no
+     * message is sent again) and resolves last-writer-wins on its own, apart from the title. Every later request of
+     * the chat sends it as the first context entry. Blocks on local I/O.
+     *
+     * @param prompt the prompt, or {@code null}, empty or blank to clear it
+     * @throws ClientException {@code bad_request} when it is longer than {@value Limits#MAX_SYSTEM_PROMPT_CHARS}
+     *                         characters or holds a NUL character, {@code not_found} when the conversation is gone
+     */
+    public void setSystemPrompt(String sessionId, String prompt) {
+        conversations.setSystemPrompt(sessionId, prompt);
+    }
+
+    /**
+     * Sets the conversation's own temperature and reply length on this device (never synced); a field left
+     * {@code null} falls back to {@link #setDefaultParameters the defaults}. Blocks on local I/O.
+     *
+     * @param parameters not {@code null}; {@link ChatParameters#NONE} to use the defaults only
+     * @throws ClientException {@code not_found} when the conversation is gone
+     */
+    public void setChatParameters(String sessionId, ChatParameters parameters) {
+        conversations.setChatParameters(sessionId, parameters);
+    }
+
+    /** The conversation's own parameters on this device, never {@code null}: {@link ChatParameters#NONE} for none. */
+    public ChatParameters chatParameters(String sessionId) {
+        return conversations.chatParameters(sessionId);
+    }
+
+    /**
+     * Sets the parameters of every request whose chat leaves them unset, from the next request on. Kept in memory
+     * only: the desktop sets them from its settings at start and whenever they change. Any thread; does not block.
+     *
+     * @param parameters not {@code null}; {@link ChatParameters#NONE} leaves them to the model
+     */
+    public void setDefaultParameters(ChatParameters parameters) {
+        records.defaultParameters(parameters);
+    }
+
+    /**
+     * The model of the conversation's newest message that names one (a question or a reply), to select it again when
+     * the conversation opens; empty when none does. One indexed read.
+     */
+    public Optional<String> lastModel(String sessionId) {
+        return conversations.lastModel(sessionId);
+    }
+
+    /**
+     * Daily usage from {@code from} to {@code to} (inclusive, UTC dates), days without activity left out: signed in
+     * and the server answering, the account's figures as the server keeps them ({@link UsageReport.Source#SERVER});
+     * signed out or the server unreachable, the same figures counted from this device's store
+     * ({@link UsageReport.Source#THIS_DEVICE}). Blocks on the network: call it off any UI thread.
+     *
+     * @throws ClientException {@code bad_request} when {@code from} is after {@code to}
+     */
+    public UsageReport usage(LocalDate from, LocalDate to) {
+        return usage.usage(from, to);
     }
 
     // ------------------------------------------------------------------------------------------ exchanges

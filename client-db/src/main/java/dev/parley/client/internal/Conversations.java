@@ -1,5 +1,6 @@
 package dev.parley.client.internal;
 
+import dev.parley.client.ChatParameters;
 import dev.parley.client.ClientException;
 import dev.parley.client.LocalChange;
 import dev.parley.client.LocalMessage;
@@ -24,8 +25,9 @@ import java.util.function.Supplier;
 
 /**
  * The conversations of the account signed in (or of nobody, signed out): listing them, reading their messages with
- * the replies being written, renaming and deleting — each change one local transaction, told as one
- * {@link LocalChange}. Thread-safe.
+ * the replies being written, renaming, deleting and their settings (the synced system prompt, this device's own
+ * chat parameters) — each change one local transaction, told as one {@link LocalChange} when it changes what a
+ * {@link LocalSession} or {@link LocalMessage} shows. Thread-safe.
  */
 public final class Conversations {
     public static final String NEW_CHAT = "New chat";
@@ -145,6 +147,59 @@ public final class Conversations {
         queued.run();
     }
 
+    /**
+     * Sets the conversation's system prompt locally at once, or clears it ({@code null}, empty or blank); the change
+     * is pushed like a rename (the session row only, last writer wins on the server by its own time). Setting the
+     * prompt it has already changes nothing.
+     */
+    public void setSystemPrompt(String sessionId, String prompt) {
+        if (prompt != null && prompt.length() > Limits.MAX_SYSTEM_PROMPT_CHARS) {
+            throw new ClientException("bad_request", "A system prompt can be at most "
+                    + Limits.MAX_SYSTEM_PROMPT_CHARS + " characters long.", false, null);
+        }
+        if (prompt != null && !isStorableText(prompt)) {
+            // The server refuses such a prompt, and with it the rest of the conversation's row.
+            throw new ClientException("bad_request", "A system prompt can hold only text; remove the invisible"
+                    + " characters it contains.", false, null);
+        }
+        String newPrompt = SessionRow.promptOrNull(prompt);
+        Instant now = now();
+        SessionRow changed = db.inTransaction(c -> {
+            SessionRow row = liveSession(c, sessionId);
+            if (Objects.equals(row.systemPrompt(), newPrompt)) {
+                return null;
+            }
+            SessionRow queued = queuedChange(c, row.withSystemPrompt(newPrompt, now));
+            sessions.put(c, queued);
+            return queued;
+        });
+        if (changed != null) {
+            events.changed(LocalChange.ofSessions(changed.toLocal()));
+            queued.run();
+        }
+    }
+
+    /** Stores this device's own parameters of the conversation; they are never pushed. */
+    public void setChatParameters(String sessionId, ChatParameters parameters) {
+        Objects.requireNonNull(parameters, "parameters");
+        db.inTransaction(c -> {
+            liveSession(c, sessionId);
+            sessions.setParameters(c, sessionId, parameters);
+            return null;
+        });
+    }
+
+    /** The conversation's own parameters on this device; {@link ChatParameters#NONE} for none, or no such chat. */
+    public ChatParameters chatParameters(String sessionId) {
+        return db.inTransaction(c -> visible(c, sessionId) ? sessions.parameters(c, sessionId) : ChatParameters.NONE);
+    }
+
+    /** The model of the conversation's newest message that names one; empty for none, or no such chat. */
+    public Optional<String> lastModel(String sessionId) {
+        return db.inTransaction(c -> visible(c, sessionId) ? messages.lastModel(c, sessionId)
+                : Optional.<String>empty());
+    }
+
     /** Deletes locally at once (the conversation disappears); the delete is pushed like any unsent row. */
     public void delete(String sessionId) {
         Instant now = now();
@@ -171,6 +226,12 @@ public final class Conversations {
                         null));
     }
 
+    /** Whether the conversation belongs to whoever is signed in (or, signed out, to nobody). */
+    private boolean visible(Connection c, String sessionId) throws SQLException {
+        String owner = owner();
+        return sessions.find(c, sessionId).filter(s -> Objects.equals(s.owner(), owner)).isPresent();
+    }
+
     /** Marks a changed session as unsent again (signed out: local), at the end of the outbox. */
     private SessionRow queuedChange(Connection c, SessionRow row) throws SQLException {
         SyncState state = row.owner() == null ? SyncState.LOCAL : SyncState.PENDING;
@@ -187,6 +248,21 @@ public final class Conversations {
             throw new ClientException("bad_request", "A title is 1 to " + Limits.MAX_TITLE_CHARS
                     + " characters on one line.", false, null);
         }
+    }
+
+    /** Text without NUL characters or broken surrogate pairs: what the server accepts as a prompt. */
+    private static boolean isStorableText(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            boolean pair = Character.isHighSurrogate(ch) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            if (pair) {
+                i++;
+            } else if (ch == 0 || Character.isSurrogate(ch)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A conversation's name from its first message: the first line, at most 60 characters. */

@@ -1,5 +1,6 @@
 package dev.parley.client.internal;
 
+import dev.parley.client.ChatParameters;
 import dev.parley.client.ClientException;
 import dev.parley.client.Exchange;
 import dev.parley.client.LocalChange;
@@ -13,6 +14,7 @@ import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.Role;
+import dev.parley.protocol.Session;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -44,6 +46,7 @@ public final class ExchangeRecords {
     private final LocalMessages messages = new LocalMessages();
     private final UnfinishedReplies unfinished = new UnfinishedReplies();
     private final Settings settings = new Settings();
+    private volatile ChatParameters defaults = ChatParameters.NONE;
 
     public ExchangeRecords(LocalDatabase db, Conversations conversations, Supplier<String> ids, Clock clock) {
         this.db = db;
@@ -103,20 +106,34 @@ public final class ExchangeRecords {
     }
 
     /**
-     * The request of a message under way: its conversation's earlier answered messages as context, newest kept. Read
-     * on the exchange's thread, not in the transaction that writes the message: the caller of a send waits only for
+     * Sets the parameters of every chat that leaves them to the client (in memory; the desktop sets them from its
+     * settings). Any thread.
+     */
+    public void defaultParameters(ChatParameters parameters) {
+        defaults = Objects.requireNonNull(parameters, "parameters");
+    }
+
+    /**
+     * The request of a message under way (sent, or tried again): the conversation's system prompt, when it has one,
+     * as the first context entry, then its earlier answered messages, newest kept, within the context limit counting
+     * the prompt; the chat's own temperature and reply length, each falling back to the client's default. Read on
+     * the exchange's thread, not in the transaction that writes the message: the caller of a send waits only for
      * the write (the {@code enqueue} benchmark).
      */
     public ChatRequest chatRequest(MessageRow row) {
-        return db.inTransaction(c -> chatRequest(c, row));
+        ChatParameters fallback = defaults;
+        return db.inTransaction(c -> chatRequest(c, row, fallback));
     }
 
-    private ChatRequest chatRequest(Connection c, MessageRow row) throws SQLException {
+    private ChatRequest chatRequest(Connection c, MessageRow row, ChatParameters fallback) throws SQLException {
         Message m = row.message();
         SessionRow session = sessions.find(c, m.sessionId()).orElseThrow();
-        List<MessageRow> earlier = messages.context(c, m.sessionId(), row, Limits.MAX_CONTEXT_MESSAGES);
+        String prompt = session.systemPrompt();
+        List<MessageRow> earlier = messages.context(c, m.sessionId(), row,
+                Limits.MAX_CONTEXT_MESSAGES - (prompt == null ? 0 : 1));
         List<ContextMessage> context = new ArrayList<>();
-        int budget = CONTEXT_BYTES - m.content().getBytes(StandardCharsets.UTF_8).length;
+        int budget = CONTEXT_BYTES - m.content().getBytes(StandardCharsets.UTF_8).length
+                - (prompt == null ? 0 : prompt.getBytes(StandardCharsets.UTF_8).length + 64);
         for (int i = earlier.size() - 1; i >= 0; i--) {
             Message previous = earlier.get(i).message();
             budget -= previous.content().getBytes(StandardCharsets.UTF_8).length + 64;
@@ -125,9 +142,13 @@ public final class ExchangeRecords {
             }
             context.add(0, new ContextMessage(previous.role(), previous.content()));
         }
+        if (prompt != null) {
+            context.add(0, new ContextMessage(Role.SYSTEM, prompt));
+        }
+        ChatParameters parameters = sessions.parameters(c, m.sessionId()).orElse(fallback);
         String title = session.syncState() == SyncState.SYNCED ? null : session.title();
         return new ChatRequest(m.sessionId(), m.id(), m.content(), m.model(), m.messageTimestamp(), title,
-                context);
+                parameters.temperature(), parameters.maxTokens(), context);
     }
 
     /** Keeps the reply's text so far, so that a crash loses none of what was shown. */
@@ -187,7 +208,7 @@ public final class ExchangeRecords {
         }
         MessageRow reply = response.assistantMessage() == null ? null
                 : new MessageRow(response.assistantMessage(), owner, state, null, false, null, null, null);
-        return record(row, user, reply, response.persisted() ? response.session().title() : null);
+        return record(row, user, reply, response.persisted() ? response.session() : null);
     }
 
     /**
@@ -230,7 +251,7 @@ public final class ExchangeRecords {
     }
 
     /** Stores an outcome in one transaction, replacing the unfinished reply. */
-    private Recorded record(MessageRow sent, MessageRow outcomeUser, MessageRow outcomeReply, String serverTitle) {
+    private Recorded record(MessageRow sent, MessageRow outcomeUser, MessageRow outcomeReply, Session serverSession) {
         return db.inTransaction(c -> {
             Optional<MessageRow> current = messages.find(c, outcomeUser.id());
             if (current.isPresent() && !messages.isSending(c, sent.id())) {
@@ -263,8 +284,8 @@ public final class ExchangeRecords {
                 session = session.withActivity(reply.message().messageTimestamp(),
                         Conversations.preview(reply.message().content()));
             }
-            if (serverTitle != null && session.syncState() == SyncState.PENDING && session.deletedAt() == null
-                    && serverTitle.equals(session.title())) {
+            if (serverSession != null && session.syncState() == SyncState.PENDING && session.deletedAt() == null
+                    && holds(serverSession, session)) {
                 session = session.withSync(SyncState.SYNCED, null, null, null); // the exchange created it there
             }
             sessions.put(c, session);
@@ -279,6 +300,16 @@ public final class ExchangeRecords {
                     storedReply == null ? null : storedReply.toLocal()),
                     change(List.of(session), written, removed), queued);
         });
+    }
+
+    /**
+     * Whether the server's copy of a session, as an exchange answered it, holds what the local row would push: its
+     * title, and its system prompt when one was set or cleared here (a chat request does not carry it).
+     */
+    private static boolean holds(Session server, SessionRow local) {
+        return Objects.equals(server.title(), local.title()) && (local.systemPromptUpdatedAt() == null
+                || Objects.equals(server.systemPromptUpdatedAt(), local.systemPromptUpdatedAt())
+                && Objects.equals(SessionRow.promptOrNull(server.systemPrompt()), local.systemPrompt()));
     }
 
     /** {@code row} as owned by {@code owner}: a row adopted by a sign-in becomes that account's unsent row. */

@@ -11,14 +11,16 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * Merges a page of the server's history into the local store, by id. The server's copy of a message wins (a
  * success there is final, a purge there is a delete), except over a local success not yet pushed. For a session,
- * a delete always wins, and a title wins when its {@code titleUpdatedAt} is newer (last writer wins); a local
- * change not yet pushed is kept for its push.
+ * a delete always wins, and the title and the system prompt each win when their own time ({@code titleUpdatedAt},
+ * {@code systemPromptUpdatedAt}) is newer (last writer wins per field); a local change not yet pushed is kept for
+ * its push.
  */
 final class HistoryMerge {
     private HistoryMerge() {
@@ -53,27 +55,39 @@ final class HistoryMerge {
             throws SQLException {
         Instant activity = s.lastMessageTimestamp() != null ? s.lastMessageTimestamp() : s.createdAt();
         String preview = s.lastMessagePreview() == null ? "" : s.lastMessagePreview();
+        String serverPrompt = SessionRow.promptOrNull(s.systemPrompt());
         Optional<SessionRow> local = sessions.find(c, s.id());
         if (local.isEmpty()) {
-            sessions.put(c, new SessionRow(s.id(), owner, s.title(), s.titleUpdatedAt(), s.createdAt(), s.deletedAt(),
-                    activity, preview, SyncState.SYNCED, null, null, null));
+            sessions.put(c, new SessionRow(s.id(), owner, s.title(), s.titleUpdatedAt(), serverPrompt,
+                    s.systemPromptUpdatedAt(), s.createdAt(), s.deletedAt(), activity, preview, SyncState.SYNCED,
+                    null, null, null));
             return;
         }
         SessionRow row = local.get();
         boolean unsent = row.syncState() == SyncState.PENDING || row.syncState() == SyncState.REJECTED;
+        // Each field on its own: an unsent local edit stands unless the server's is newer.
         String title = row.title();
         Instant titleAt = row.titleUpdatedAt();
         if (!unsent || isNewer(s.titleUpdatedAt(), row.titleUpdatedAt())) {
             title = s.title();
             titleAt = s.titleUpdatedAt();
         }
+        String prompt = row.systemPrompt();
+        Instant promptAt = row.systemPromptUpdatedAt();
+        // A server that never had a prompt for this session (or does not keep prompts) says nothing about it.
+        if (unsent ? isNewer(s.systemPromptUpdatedAt(), promptAt) : s.systemPromptUpdatedAt() != null) {
+            prompt = serverPrompt;
+            promptAt = s.systemPromptUpdatedAt();
+        }
         Instant deletedAt = row.deletedAt() != null ? row.deletedAt() : s.deletedAt();
-        SessionRow merged = new SessionRow(row.id(), owner, title, titleAt, row.createdAt(), deletedAt,
-                activity.isAfter(row.lastActivityAt()) ? activity : row.lastActivityAt(),
+        SessionRow merged = new SessionRow(row.id(), owner, title, titleAt, prompt, promptAt, row.createdAt(),
+                deletedAt, activity.isAfter(row.lastActivityAt()) ? activity : row.lastActivityAt(),
                 activity.isAfter(row.lastActivityAt()) || !unsent ? preview : row.preview(),
                 row.syncState(), row.outboxSeq(), row.rejectCode(), row.rejectReason());
+        // Nothing left to push when the server already holds what the local row would send.
         boolean settled = !unsent || (s.deletedAt() != null)
-                || (java.util.Objects.equals(title, s.title()) && row.deletedAt() == null);
+                || (Objects.equals(title, s.title()) && row.deletedAt() == null
+                && (promptAt == null || Objects.equals(prompt, serverPrompt)));
         sessions.put(c, settled && unsent ? merged.withSync(SyncState.SYNCED, null, null, null) : merged);
     }
 

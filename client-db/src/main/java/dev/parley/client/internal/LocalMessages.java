@@ -134,6 +134,22 @@ public final class LocalMessages {
         return oldestFirst;
     }
 
+    /**
+     * The model of the session's newest message that names one (a question or a reply). Walks the
+     * {@code messages_session_time} index from the newest row, so it reads a row or two, whatever the history.
+     */
+    public Optional<String> lastModel(Connection c, String sessionId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(LAST_MODEL)) {
+            ps.setString(1, sessionId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    static final String LAST_MODEL = "SELECT model FROM messages WHERE session_id = ? AND model IS NOT NULL"
+            + " AND role IN ('user', 'assistant') ORDER BY message_timestamp DESC, id DESC LIMIT 1";
+
     /** Pending rows of {@code owner}, oldest first (the outbox order); reads only the outbox index. */
     public List<MessageRow> pending(Connection c, String owner, int limit) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages"

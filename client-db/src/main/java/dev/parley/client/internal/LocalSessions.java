@@ -1,10 +1,12 @@
 package dev.parley.client.internal;
 
+import dev.parley.client.ChatParameters;
 import dev.parley.client.SyncState;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,17 +16,21 @@ import java.util.Optional;
 /** SQL for the local {@code sessions} table. Stateless and thread-safe. */
 public final class LocalSessions {
     private static final String COLUMNS = "id, owner, title, title_updated_at, created_at, deleted_at,"
-            + " last_activity_at, last_preview, sync_state, outbox_seq, reject_code, reject_reason";
+            + " last_activity_at, last_preview, sync_state, outbox_seq, reject_code, reject_reason, system_prompt,"
+            + " system_prompt_updated_at";
 
-    /** Inserts or replaces the row with this id. */
+    /** Inserts or replaces the row with this id; this device's chat parameters of the row stay as they are. */
     public void put(Connection c, SessionRow r) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO sessions (" + COLUMNS + ")"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner,"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                + " owner = excluded.owner,"
                 + " title = excluded.title, title_updated_at = excluded.title_updated_at,"
                 + " created_at = excluded.created_at, deleted_at = excluded.deleted_at,"
                 + " last_activity_at = excluded.last_activity_at, last_preview = excluded.last_preview,"
                 + " sync_state = excluded.sync_state, outbox_seq = excluded.outbox_seq,"
-                + " reject_code = excluded.reject_code, reject_reason = excluded.reject_reason")) {
+                + " reject_code = excluded.reject_code, reject_reason = excluded.reject_reason,"
+                + " system_prompt = excluded.system_prompt,"
+                + " system_prompt_updated_at = excluded.system_prompt_updated_at")) {
             ps.setString(1, r.id());
             ps.setString(2, r.owner());
             ps.setString(3, r.title());
@@ -37,6 +43,44 @@ public final class LocalSessions {
             Sql.longOrNull(ps, 10, r.outboxSeq());
             ps.setString(11, r.rejectCode());
             ps.setString(12, r.rejectReason());
+            ps.setString(13, r.systemPrompt());
+            Sql.instant(ps, 14, r.systemPromptUpdatedAt());
+            ps.executeUpdate();
+        }
+    }
+
+    /** This device's own chat parameters of the session ({@link ChatParameters#NONE} when it has none). */
+    public ChatParameters parameters(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT temperature, max_tokens FROM sessions WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return ChatParameters.NONE;
+                }
+                double temperature = rs.getDouble(1);
+                Double t = rs.wasNull() ? null : temperature;
+                int maxTokens = rs.getInt(2);
+                Integer m = rs.wasNull() ? null : maxTokens;
+                return new ChatParameters(t, m);
+            }
+        }
+    }
+
+    /** Stores this device's own chat parameters of the session; they are never pushed. */
+    public void setParameters(Connection c, String id, ChatParameters parameters) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE sessions SET temperature = ?, max_tokens = ?"
+                + " WHERE id = ?")) {
+            if (parameters.temperature() == null) {
+                ps.setNull(1, Types.REAL);
+            } else {
+                ps.setDouble(1, parameters.temperature());
+            }
+            if (parameters.maxTokens() == null) {
+                ps.setNull(2, Types.INTEGER);
+            } else {
+                ps.setInt(2, parameters.maxTokens());
+            }
+            ps.setString(3, id);
             ps.executeUpdate();
         }
     }
@@ -136,7 +180,9 @@ public final class LocalSessions {
 
     private static SessionRow map(ResultSet rs) throws SQLException {
         return new SessionRow(rs.getString("id"), rs.getString("owner"), rs.getString("title"),
-                Sql.instant(rs, "title_updated_at"), Sql.instant(rs, "created_at"), Sql.instant(rs, "deleted_at"),
+                Sql.instant(rs, "title_updated_at"), rs.getString("system_prompt"),
+                Sql.instant(rs, "system_prompt_updated_at"), Sql.instant(rs, "created_at"),
+                Sql.instant(rs, "deleted_at"),
                 Sql.instant(rs, "last_activity_at"), rs.getString("last_preview"),
                 SyncState.valueOf(rs.getString("sync_state").toUpperCase(Locale.ROOT)), Sql.longOrNull(rs, "outbox_seq"),
                 rs.getString("reject_code"), rs.getString("reject_reason"));

@@ -13,8 +13,10 @@ import dev.parley.protocol.PushResponse;
 import dev.parley.protocol.RefreshRequest;
 import dev.parley.protocol.StreamEvents;
 import dev.parley.protocol.SyncPage;
+import dev.parley.protocol.UsageResponse;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.Optional;
 import okhttp3.Authenticator;
 import okhttp3.Call;
@@ -36,6 +38,8 @@ public final class ServerApi {
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
     /** The longest a stream may stay silent: three of the server's keep-alive periods. */
     public static final Duration STREAM_SILENCE = Duration.ofSeconds(45);
+    /** The most days one usage query may span. */
+    public static final int MAX_USAGE_DAYS = 366;
 
     private final HttpUrl base;
     private final ObjectMapper json;
@@ -141,6 +145,16 @@ public final class ServerApi {
         HttpUrl url = url("/api/chat/sync").newBuilder().addQueryParameter("cursor", cursor == null ? "" : cursor)
                 .addQueryParameter("limit", Integer.toString(limit)).build();
         return call(authorized(new Request.Builder().url(url).get(), account), SyncPage.class);
+    }
+
+    /**
+     * The account's daily usage from {@code from} to {@code to}, both inclusive (SPEC §5 {@code GET /api/usage/daily};
+     * the server answers at most {@value #MAX_USAGE_DAYS} days a call).
+     */
+    public UsageResponse usage(LocalDate from, LocalDate to, AuthResponse account) throws IOException, ServerError {
+        HttpUrl url = url("/api/usage/daily").newBuilder().addQueryParameter("from", from.toString())
+                .addQueryParameter("to", to.toString()).build();
+        return call(authorized(new Request.Builder().url(url).get(), account), UsageResponse.class);
     }
 
     public ModelsResponse models() throws IOException, ServerError {

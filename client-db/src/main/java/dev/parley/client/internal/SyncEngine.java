@@ -328,6 +328,8 @@ public final class SyncEngine implements AutoCloseable {
     private static boolean sameSessionAsSent(SessionRow current, SessionRow sent) {
         return current.syncState() == SyncState.PENDING && java.util.Objects.equals(current.title(), sent.title())
                 && java.util.Objects.equals(current.titleUpdatedAt(), sent.titleUpdatedAt())
+                && java.util.Objects.equals(current.systemPrompt(), sent.systemPrompt())
+                && java.util.Objects.equals(current.systemPromptUpdatedAt(), sent.systemPromptUpdatedAt())
                 && java.util.Objects.equals(current.deletedAt(), sent.deletedAt());
     }
 

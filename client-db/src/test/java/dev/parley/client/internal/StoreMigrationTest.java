@@ -2,7 +2,9 @@ package dev.parley.client.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.parley.client.ChatParameters;
 import dev.parley.client.SyncState;
+import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.Role;
 import java.nio.file.Path;
@@ -11,13 +13,15 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A store written by the release before streamed replies (schema V2) is migrated in place when it is opened, and
- * what that release wrote reads back identically: no finish reason on its replies, no reply being written.
+ * A store written by an earlier release is migrated in place when it is opened, and what that release wrote reads
+ * back identically: from before streamed replies (schema V2), no finish reason on its replies and no reply being
+ * written; from before per-chat settings (schema V3), no system prompt and no chat parameters.
  */
 class StoreMigrationTest {
     @TempDir
@@ -54,6 +58,48 @@ class StoreMigrationTest {
             List<String> underWay = db.inTransaction(c -> new LocalMessages().sending(c, "u1"));
             assertThat(growing).isEmpty();
             assertThat(underWay).isEmpty();
+        }
+    }
+
+    @Test
+    void aStoreOfTheStreamingReleaseReadsBackIdenticallyWithNoChatSettings() throws Exception {
+        Path file = dir.resolve("parley-client.db");
+        String url = "jdbc:sqlite:" + file;
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/client").target("3").load().migrate();
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO sessions (id, owner, title, title_updated_at, created_at, last_activity_at,"
+                    + " last_preview, sync_state, outbox_seq) VALUES ('s1', 'u1', 'Lisbon', 1000, 1000, 3000,"
+                    + " 'Pack light', 'pending', 6)");
+            s.execute("INSERT INTO messages (id, session_id, owner, role, content, model, input_tokens,"
+                    + " output_tokens, message_timestamp, sync_state) VALUES ('m1', 's1', 'u1', 'user',"
+                    + " 'What to pack?', 'parley-local', 4, 0, 2000, 'synced')");
+            s.execute("INSERT INTO messages (id, session_id, owner, role, content, model, input_tokens,"
+                    + " output_tokens, user_message_id, message_timestamp, elapsed_ms, completion_id, sync_state,"
+                    + " finish_reason) VALUES ('r1', 's1', 'u1', 'assistant', 'Pack light', 'parley-local', 0, 9,"
+                    + " 'm1', 3000, 120, 'cmpl-1', 'synced', 'stopped')");
+            s.execute("INSERT INTO messages (id, session_id, owner, role, content, model, message_timestamp,"
+                    + " sync_state, outbox_seq, sending) VALUES ('m2', 's1', 'u1', 'user', 'And shoes?',"
+                    + " 'parley-other', 4000, 'pending', 8, 1)");
+            s.execute("INSERT INTO unfinished_replies (message_id, session_id, reply_id, content, started_at)"
+                    + " VALUES ('m2', 's1', 'r2', 'Comfortable', 4100)");
+        }
+
+        try (LocalDatabase db = LocalDatabase.open(file)) {
+            SessionRow session = db.inTransaction(c -> new LocalSessions().find(c, "s1")).orElseThrow();
+            List<MessageRow> rows = db.inTransaction(c -> new LocalMessages().ofSession(c, "s1"));
+            List<UnfinishedReplies.Row> growing = db.inTransaction(c -> new UnfinishedReplies().ofSession(c, "s1"));
+            assertThat(session).isEqualTo(new SessionRow("s1", "u1", "Lisbon", Instant.ofEpochMilli(1000), null, null,
+                    Instant.ofEpochMilli(1000), null, Instant.ofEpochMilli(3000), "Pack light", SyncState.PENDING, 6L,
+                    null, null));
+            assertThat(session.toWire().systemPrompt()).as("no prompt edit to push").isNull();
+            ChatParameters parameters = db.inTransaction(c -> new LocalSessions().parameters(c, "s1"));
+            Optional<String> lastModel = db.inTransaction(c -> new LocalMessages().lastModel(c, "s1"));
+            assertThat(parameters).isEqualTo(ChatParameters.NONE);
+            assertThat(rows).extracting(MessageRow::id).containsExactly("m1", "r1", "m2");
+            assertThat(rows.get(1).message().finishReason()).isEqualTo(FinishReason.STOPPED);
+            assertThat(growing).containsExactly(new UnfinishedReplies.Row("m2", "s1", "r2", "Comfortable",
+                    Instant.ofEpochMilli(4100), false));
+            assertThat(lastModel).contains("parley-other");
         }
     }
 }

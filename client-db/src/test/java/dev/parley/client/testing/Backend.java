@@ -15,7 +15,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -64,10 +67,30 @@ public final class Backend implements AutoCloseable {
     }
 
     public ClientConfig config(String name, FaultProxy via) {
+        return config(name, via, Clock.systemUTC());
+    }
+
+    /** A client's settings as {@link #config(String, FaultProxy)}, its message times from {@code clock}. */
+    public ClientConfig config(String name, FaultProxy via, Clock clock) {
         return ClientConfig.builder(dir.resolve(name), via.url())
                 .backoff(Duration.ofMillis(50), Duration.ofMillis(400))
                 .httpTimeout(Duration.ofSeconds(20))
+                .clock(clock)
                 .build();
+    }
+
+    /**
+     * A clock that runs at the pace of real time from the latest noon (UTC) that has passed, so that what a test
+     * writes in a few seconds falls on one UTC date, however close to midnight it runs. For a server and its clients
+     * alike.
+     */
+    public static Clock fromLastNoon() {
+        Instant now = Instant.now();
+        Instant noon = now.truncatedTo(ChronoUnit.DAYS).plus(Duration.ofHours(12));
+        if (noon.isAfter(now)) {
+            noon = noon.minus(Duration.ofDays(1));
+        }
+        return Clock.offset(Clock.systemUTC(), Duration.between(now, noon));
     }
 
     /**
