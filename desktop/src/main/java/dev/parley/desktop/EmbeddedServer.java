@@ -1,5 +1,7 @@
 package dev.parley.desktop;
 
+import dev.parley.desktop.models.EmbeddedModels;
+import dev.parley.server.ModelProviders;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
 import java.io.IOException;
@@ -12,36 +14,60 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The server the app starts for itself when no server URL is configured: loopback only, a random free port, a
- * SQLite file in the data directory and the offline model, so that a first run needs no setup. Closing it lets the
- * replies being written finish first (the window is gone by then), so that a reply is never lost to closing the app:
- * the next start shows it.
+ * SQLite file in the data directory and the models the user set up (the offline model at least), so that a first
+ * run needs no setup. Its models can be changed while it runs ({@link #useModels}); a reply being written keeps the
+ * model it started with. Closing it lets the replies being written finish first (the window is gone by then), so
+ * that a reply is never lost to closing the app: the next start shows it. Thread-safe.
  */
 public final class EmbeddedServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServer.class);
 
     private final ParleyServer server;
+    /** The models in use, closed when the server closes; guarded by this. */
+    private EmbeddedModels.Built models;
 
-    private EmbeddedServer(ParleyServer server) {
+    private EmbeddedServer(ParleyServer server, EmbeddedModels.Built models) {
         this.server = server;
+        this.models = models;
     }
 
+    /** The built-in model only. */
     public static EmbeddedServer start(Path dataDir) {
         return start(dataDir, Duration.ZERO);
     }
 
     /** @param tokenDelay the pause between the built-in model's pieces (a slow model, to watch replies grow) */
     public static EmbeddedServer start(Path dataDir, Duration tokenDelay) {
+        return start(dataDir, new EmbeddedModels.Built(ModelProviders.builtIn(tokenDelay)));
+    }
+
+    /** A server offering {@code models}, which it owns from now on and closes when it no longer uses them. */
+    public static EmbeddedServer start(Path dataDir, EmbeddedModels.Built models) {
         try {
             Files.createDirectories(dataDir);
+            return new EmbeddedServer(ParleyServer.start(ServerConfig.builder()
+                    .host("127.0.0.1")
+                    .port(0)
+                    .databaseUrl("jdbc:sqlite:" + dataDir.resolve("embedded-server.db").toAbsolutePath())
+                    .modelProvider(models.provider())
+                    .build()), models);
         } catch (IOException e) {
+            models.close();
             throw new UncheckedIOException("cannot create the data directory " + dataDir, e);
+        } catch (RuntimeException e) {
+            models.close();
+            throw e;
         }
-        return new EmbeddedServer(ParleyServer.start(ServerConfig.builder()
-                .host("127.0.0.1")
-                .port(0)
-                .databaseUrl("jdbc:sqlite:" + dataDir.resolve("embedded-server.db").toAbsolutePath())
-                .localModelTokenDelay(tokenDelay)
-                .build()));
+    }
+
+    /**
+     * Offers {@code next} from now on, without a restart: the replies being written finish with the models they
+     * started with, which are closed once the last of them has ended. The server owns {@code next} from now on.
+     */
+    public synchronized void useModels(EmbeddedModels.Built next) {
+        EmbeddedModels.Built previous = models;
+        models = next;
+        server.useModels(next.provider()).whenComplete((retired, e) -> previous.close());
     }
 
     public String url() {
@@ -67,5 +93,8 @@ public final class EmbeddedServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         server.close();
+        synchronized (this) {
+            models.close();
+        }
     }
 }

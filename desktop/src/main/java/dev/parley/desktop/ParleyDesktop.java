@@ -7,6 +7,10 @@ import dev.parley.client.ClientConfig;
 import dev.parley.client.DataDirectory;
 import dev.parley.client.Exchange;
 import dev.parley.client.SyncState;
+import dev.parley.desktop.models.EmbeddedModels;
+import dev.parley.desktop.models.LocalServers;
+import dev.parley.desktop.models.ModelSetup;
+import dev.parley.desktop.settings.ProviderKeys;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.desktop.settings.SettingsStore;
 import dev.parley.desktop.view.MainView;
@@ -48,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * The Parley desktop app. The server comes from {@code PARLEY_SERVER_URL}, else from Settings; with neither it
  * starts an embedded server on a loopback port, so a first run needs no setup, and stops it on exit.
  * {@code PARLEY_THEME=dark|light} overrides the saved theme; {@code PARLEY_LOCAL_MODEL_TOKEN_MS} slows the embedded
- * server's built-in model down, to watch replies grow. Start-up does its I/O off the FX thread behind a
+ * server's built-in model down, to watch replies grow; {@code PARLEY_KEYS=file} keeps API keys in an owner-only file
+ * instead of the system keyring. Start-up does its I/O off the FX thread behind a
  * "Starting Parley…" window, which shows the reason instead when start-up fails.
  */
 public final class ParleyDesktop extends Application {
@@ -88,7 +93,8 @@ public final class ParleyDesktop extends Application {
         ui = new FxUiExecutor();
         ui.run(() -> open(dataDir), started -> {
             try {
-                show(stage, started.client(), ui, started.serverLabel(), started.store(), started.settings());
+                show(stage, started.client(), ui, started.serverLabel(), started.store(), started.settings(),
+                        started.models(), MainView.ExportTarget.fileChooser());
             } catch (RuntimeException e) {
                 showFailure(splash, dataDir, e);
                 return;
@@ -98,7 +104,8 @@ public final class ParleyDesktop extends Application {
     }
 
     /** What the main window needs, opened off the FX thread. */
-    private record Started(ChatClient client, String serverLabel, SettingsStore store, Settings settings) {
+    private record Started(ChatClient client, String serverLabel, SettingsStore store, Settings settings,
+                           ModelSetup models) {
     }
 
     private Started open(Path dataDir) {
@@ -106,16 +113,23 @@ public final class ParleyDesktop extends Application {
         Settings settings = store.load();
         String theme = environment.apply("PARLEY_THEME");
         if (theme != null && !theme.isBlank()) {
-            settings = new Settings(settings.serverUrl(), settings.defaultModel(), "dark".equalsIgnoreCase(theme));
+            settings = settings.withDark("dark".equalsIgnoreCase(theme));
         }
         String configured = environment.apply("PARLEY_SERVER_URL");
         String serverUrl = configured != null && !configured.isBlank() ? configured : settings.serverUrl();
         String label;
+        ModelSetup models;
         if (serverUrl == null) {
-            EmbeddedServer embedded = keep(EmbeddedServer.start(dataDir, localModelTokenDelay()));
+            // The models the user set up: the built-in one, Ollama / LM Studio if they answer, the added providers.
+            ProviderKeys keys = ProviderKeys.open(dataDir, environment.apply("PARLEY_KEYS"));
+            LocalServers localServers = new LocalServers(LocalServers.DEFAULT);
+            EmbeddedModels embeddedModels = new EmbeddedModels(keys, localServers, localModelTokenDelay());
+            EmbeddedServer embedded = keep(EmbeddedServer.start(dataDir, embeddedModels.build(settings)));
+            models = ModelSetup.embedded(keys, localServers, embeddedModels, embedded::useModels);
             serverUrl = embedded.url();
             label = "embedded (" + serverUrl + ")";
         } else {
+            models = ModelSetup.remote();
             label = serverUrl;
         }
         ChatClient client = ChatClient.open(ClientConfig.builder(dataDir, serverUrl).build());
@@ -123,7 +137,7 @@ public final class ParleyDesktop extends Application {
             finishSignedOutReplies(client);
             client.close();
         });
-        return new Started(client, label, store, settings);
+        return new Started(client, label, store, settings, models);
     }
 
     /**
@@ -234,7 +248,7 @@ public final class ParleyDesktop extends Application {
 
     /**
      * Builds and shows the main window over {@code client} with {@code settings} in use, saving changes to
-     * {@code store}; used by the app and by UI tests. Call on the FX thread.
+     * {@code store}; used by UI tests, whose Settings leave models to the server. Call on the FX thread.
      */
     public static MainView show(Stage stage, ChatClient client, FxUiExecutor ui, String serverLabel,
                                 SettingsStore store, Settings settings) {
@@ -244,6 +258,16 @@ public final class ParleyDesktop extends Application {
     /** As {@link #show(Stage, ChatClient, FxUiExecutor, String, SettingsStore, Settings)}, choosing export files. */
     public static MainView show(Stage stage, ChatClient client, FxUiExecutor ui, String serverLabel,
                                 SettingsStore store, Settings settings, MainView.ExportTarget exportTarget) {
+        return show(stage, client, ui, serverLabel, store, settings, ModelSetup.remote(), exportTarget);
+    }
+
+    /**
+     * Builds and shows the main window; Settings sets up models through {@code models} (the embedded server's, or
+     * nothing for a remote server). Call on the FX thread.
+     */
+    public static MainView show(Stage stage, ChatClient client, FxUiExecutor ui, String serverLabel,
+                                SettingsStore store, Settings settings, ModelSetup models,
+                                MainView.ExportTarget exportTarget) {
         applyTheme(settings.dark());
         MainViewModel vm = new MainViewModel(client, ui, serverLabel);
         vm.applySettings(settings);
@@ -253,10 +277,11 @@ public final class ParleyDesktop extends Application {
                 return;
             }
             SettingsDialog.open(stage, new SettingsViewModel(store, ui, current.get(),
-                    vm.models().stream().map(ModelInfo::id).toList(), store.file().getParent(), saved -> {
+                    vm.models().stream().map(ModelInfo::id).toList(), store.file().getParent(), models, saved -> {
                         Settings before = current.getAndSet(saved);
                         applyTheme(saved.dark());
                         vm.applySettings(saved);
+                        vm.reloadModels(); // the embedded server took the new models as Settings saved
                         if (!Objects.equals(before.serverUrl(), saved.serverUrl())) {
                             vm.notify("Saved. Parley uses " + (saved.embedded() ? "the embedded server"
                                     : saved.serverUrl()) + " from its next start.");

@@ -33,7 +33,7 @@ class LayersTest {
 
     @Test
     void settingsAndExportKnowNothingOfJavaFx() {
-        noClasses().that().resideInAnyPackage("..desktop.settings..", "..desktop.export..")
+        noClasses().that().resideInAnyPackage("..desktop.settings..", "..desktop.export..", "..desktop.models..")
                 .should().dependOnClassesThat().resideInAPackage("javafx..")
                 .check(DESKTOP);
     }
@@ -42,6 +42,13 @@ class LayersTest {
     void clientDbIsUsedThroughItsPublicApiOnly() {
         noClasses().should().dependOnClassesThat().resideInAPackage("dev.parley.client.internal..")
                 .because("client-db's internal package is client-db's own (and the bench's)")
+                .check(DESKTOP);
+    }
+
+    @Test
+    void theServerIsUsedThroughItsPublicApiOnly() {
+        noClasses().should().dependOnClassesThat().resideInAPackage("dev.parley.server.internal..")
+                .because("the embedded server's models are built through dev.parley.server.ModelProviders")
                 .check(DESKTOP);
     }
 

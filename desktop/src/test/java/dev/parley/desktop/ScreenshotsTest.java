@@ -11,6 +11,12 @@ import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
+import dev.parley.desktop.models.EmbeddedModels;
+import dev.parley.desktop.models.LocalServers;
+import dev.parley.desktop.models.ModelSetup;
+import dev.parley.desktop.settings.ProviderKeys;
+import dev.parley.desktop.settings.ProviderPreset;
+import dev.parley.desktop.settings.ProviderSettings;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.desktop.settings.SettingsStore;
 import dev.parley.protocol.ChatRequest.ContextMessage;
@@ -222,7 +228,8 @@ class ScreenshotsTest {
         assertThat(fx(dialog::getOwner)).as("the dialog's window").isSameAs(stage);
         checkOnFx(() -> {
             assertThat(shownTexts(dialog)).as("the dialog's headings")
-                    .contains("Server", "Default model", "Appearance", "Data directory");
+                    .contains("Server", "Models", "Default model and parameters", "Appearance", "Data directory",
+                            "The models are the server's: it offers what its operator set up.");
             assertThat(shown(dialog, "#settingsEmbedded", RadioButton.class).isSelected())
                     .as("the embedded server is chosen").isTrue();
             assertThat(shown(dialog, "#settingsRemote", RadioButton.class).isSelected()).isFalse();
@@ -236,6 +243,123 @@ class ScreenshotsTest {
             assertThat(shown(dialog, "#settingsSave", Button.class).getText()).isEqualTo("Save");
             assertThat(shown(dialog, "#settingsCancel", Button.class).getText()).isEqualTo("Cancel");
         });
+    }
+
+    @Test
+    void settingsModelsSectionShowsALocalServerAndAnAddedProvider(FxRobot robot) throws Exception {
+        try (mockwebserver3.MockWebServer ollama = new mockwebserver3.MockWebServer()) {
+            ollama.enqueue(new mockwebserver3.MockResponse.Builder().code(200)
+                    .addHeader("Content-Type", "application/json")
+                    .body("{\"data\":[{\"id\":\"llama3.1:8b\"},{\"id\":\"qwen2.5:7b\"},"
+                            + "{\"id\":\"mistral-nemo:12b\"}]}")
+                    .build());
+            ollama.start();
+            ProviderKeys keys = ProviderKeys.open(dir, "file");
+            LocalServers local = new LocalServers(List.of(
+                    new LocalServers.Candidate("ollama", "Ollama", ollama.url("/v1").toString())));
+            ModelSetup setup = ModelSetup.embedded(keys, local, new EmbeddedModels(keys, local, Duration.ZERO),
+                    EmbeddedModels.Built::close);
+            Settings settings = new Settings(null, null, false, List.of(new ProviderSettings("openrouter",
+                    ProviderPreset.OPENROUTER, "https://openrouter.ai/api/v1", List.of("openai/gpt-4o-mini",
+                    "anthropic/claude-3.5-haiku", "google/gemini-2.0-flash-001"))), 0.7, null);
+            robot.interact(() -> ParleyDesktop.show(stage, client, ui, "embedded (" + server.url() + ")",
+                    new SettingsStore(dir), settings, setup, dev.parley.desktop.view.MainView.ExportTarget
+                            .fileChooser()));
+            robot.clickOn("#settings");
+            await("the local server listed", () -> fx(() -> robot.lookup("#localServers").tryQuery()
+                    .map(n -> ((ListView<?>) n).getItems().size() == 1).orElse(false)));
+
+            Stage dialog = dialog(robot, "Settings");
+            robot.interact(() -> { // the models section at the top of the scrolling part, as a user scrolls to it
+                javafx.scene.control.ScrollPane scroll = (javafx.scene.control.ScrollPane) dialog.getScene()
+                        .lookup(".scroll-pane");
+                Node models = dialog.getScene().lookup("#localServers").getParent();
+                double y = models.localToScene(0, 0).getY() - scroll.getContent().localToScene(0, 0).getY() - 40;
+                double range = scroll.getContent().getBoundsInLocal().getHeight()
+                        - scroll.getViewportBounds().getHeight();
+                scroll.setVvalue(Math.max(0, Math.min(1, y / range)));
+            });
+            assertIsAScreenshot(save(robot, dialog.getScene(), "settings-models.png"));
+            checkOnFx(() -> {
+                assertThat(shown(dialog, "#localServers", ListView.class).getItems()).singleElement()
+                        .asString().startsWith("Ollama — 3 models: llama3.1:8b");
+                assertThat(shown(dialog, "#providers", ListView.class).getItems()).hasSize(1);
+                assertThat(shown(dialog, "#settingsTemperature", TextField.class).getText()).isEqualTo("0.7");
+                assertThat(shown(dialog, "#providerAdd", Button.class).isDisabled())
+                        .as("Add waits for a test").isTrue();
+            });
+        }
+    }
+
+    @Test
+    void usagePanelShowsTheLastThirtyDays(FxRobot robot) throws Exception {
+        String token = pushThreeWeeksOfHistory();
+        assertThat(token).isNotBlank();
+        client.signIn("grace@example.com", PASSWORD);
+        showWindow(robot, false);
+        robot.clickOn("#usage");
+        await("the usage panel's figures", () -> fx(() -> robot.lookup("#usageModels").tryQuery()
+                .map(n -> !((javafx.scene.control.TableView<?>) n).getItems().isEmpty()).orElse(false)));
+
+        Stage dialog = dialog(robot, "Usage");
+        assertIsAScreenshot(write(dialogOverWindow(dialog), "usage.png"));
+        checkOnFx(() -> {
+            assertThat(shown(dialog, "#usageSource", Label.class).getText()).startsWith("Exact: every message counted"
+                    + " once");
+            assertThat(((javafx.scene.control.TableView<?>) shown(dialog, "#usageModels", Node.class)).getItems())
+                    .hasSize(3);
+        });
+    }
+
+    /**
+     * A user with three weeks of chats, pushed through the direct-write endpoint as another device would: a few
+     * exchanges a day with three models. Returns the access token.
+     */
+    private String pushThreeWeeksOfHistory() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = dev.parley.protocol.Json.newMapper();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> signUp = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(server.url() + "/api/auth/signup"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"email\":\"grace@example.com\",\"password\":\"" + PASSWORD + "\"}"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(signUp.statusCode()).isEqualTo(201);
+        String token = json.readTree(signUp.body()).get("accessToken").asText();
+        List<String> models = List.of("ollama/llama3.1:8b", "openrouter/openai/gpt-4o-mini", "parley-local");
+        List<dev.parley.protocol.Session> sessions = new java.util.ArrayList<>();
+        List<dev.parley.protocol.Message> rows = new java.util.ArrayList<>();
+        java.time.Instant now = java.time.Instant.now();
+        for (int day = 20; day >= 0; day--) {
+            int exchanges = (day * 7) % 5 + (day % 3 == 0 ? 0 : 2);
+            if (exchanges == 0) {
+                continue;
+            }
+            java.time.Instant at = now.minus(Duration.ofDays(day)).minus(Duration.ofHours(1));
+            String sessionId = com.fasterxml.uuid.Generators.timeBasedEpochGenerator().generate().toString();
+            sessions.add(dev.parley.protocol.Session.of(sessionId, "Day " + day, at, at, null));
+            for (int i = 0; i < exchanges; i++) {
+                String model = models.get((day + i) % models.size());
+                String question = com.fasterxml.uuid.Generators.timeBasedEpochGenerator().generate().toString();
+                java.time.Instant asked = at.plusSeconds(60L * i);
+                rows.add(dev.parley.protocol.Message.builder(question, sessionId, dev.parley.protocol.Role.USER)
+                        .content("Question " + i).model(model).tokens(40 + 13L * i, 0).messageTimestamp(asked)
+                        .build());
+                rows.add(dev.parley.protocol.Message.builder(com.fasterxml.uuid.Generators.timeBasedEpochGenerator().generate().toString(), sessionId,
+                                dev.parley.protocol.Role.ASSISTANT)
+                        .content("Answer " + i).model(model).tokens(0, 180 + 37L * i).userMessageId(question)
+                        .messageTimestamp(asked.plusSeconds(5)).elapsedMs(2_400L + 300L * i).build());
+            }
+        }
+        java.net.http.HttpResponse<String> pushed = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(server.url() + "/api/chat/messages"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json.writeValueAsString(
+                        new dev.parley.protocol.PushRequest(sessions, rows))))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(pushed.statusCode()).as(pushed.body()).isEqualTo(200);
+        assertThat(pushed.body()).doesNotContain("rejected");
+        return token;
     }
 
     /** The showing window titled {@code title}. */

@@ -5,6 +5,8 @@ import javafx.beans.value.ObservableStringValue;
 import javafx.scene.Parent;
 import javafx.scene.Scene;
 import javafx.scene.control.Label;
+import javafx.scene.control.TextField;
+import javafx.scene.layout.GridPane;
 import javafx.scene.input.KeyCode;
 import javafx.stage.Modality;
 import javafx.stage.Stage;
@@ -38,6 +40,23 @@ final class Dialogs {
         });
         stage.show();
         return stage;
+    }
+
+    /** The temperature and longest-reply fields, one per row with what each takes. */
+    static GridPane parameters(TextField temperature, TextField maxTokens) {
+        GridPane grid = new GridPane();
+        grid.setHgap(8);
+        grid.setVgap(6);
+        Label temperatureRange = new Label("0 to 2: lower is more focused");
+        temperatureRange.getStyleClass().add("text-muted");
+        Label tokensRange = new Label("tokens, 1 to 200,000");
+        tokensRange.getStyleClass().add("text-muted");
+        grid.addRow(0, new Label("Temperature"), temperature, temperatureRange);
+        grid.addRow(1, new Label("Longest reply"), maxTokens, tokensRange);
+        javafx.scene.layout.ColumnConstraints labels = new javafx.scene.layout.ColumnConstraints();
+        labels.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE); // never "Tempera…"
+        grid.getColumnConstraints().add(labels);
+        return grid;
     }
 
     /** A wrapping label showing {@code text}, taking no room while it is empty. */

@@ -5,6 +5,7 @@ import dev.parley.client.LocalSession;
 import dev.parley.desktop.export.ConversationExport;
 import dev.parley.desktop.export.ConversationExport.Format;
 import dev.parley.desktop.viewmodel.MainViewModel;
+import dev.parley.desktop.viewmodel.ModelPicker;
 import dev.parley.protocol.Role;
 import java.io.File;
 import java.nio.file.Path;
@@ -130,8 +131,12 @@ public final class MainView {
         settings.setId("settings");
         settings.setTooltip(new Tooltip("Settings (Ctrl+,)"));
         settings.setOnAction(e -> openSettings.run());
+        Button usage = new Button(null, new FontIcon(Feather.BAR_CHART_2));
+        usage.setId("usage");
+        usage.setTooltip(new Tooltip("Usage: messages and tokens of the last 30 days"));
+        usage.setOnAction(e -> UsageDialog.open(root.getScene().getWindow(), vm.usage()));
         HBox.setHgrow(newChat, Priority.ALWAYS);
-        HBox top = new HBox(6, newChat, settings);
+        HBox top = new HBox(6, newChat, usage, settings);
         ListView<LocalSession> list = new ListView<>(vm.sessions());
         list.setId("sessions");
         list.setCellFactory(v -> new SessionCell());
@@ -193,12 +198,13 @@ public final class MainView {
                 composer.insertText(composer.getCaretPosition(), "\n");
             }
         });
-        ComboBox<String> model = new ComboBox<>();
-        model.setId("model");
-        vm.models().addListener((javafx.collections.ListChangeListener<
-                dev.parley.protocol.ModelsResponse.ModelInfo>) c -> model.getItems().setAll(
-                vm.models().stream().map(dev.parley.protocol.ModelsResponse.ModelInfo::id).toList()));
-        model.valueProperty().bindBidirectional(vm.modelProperty());
+        ComboBox<ModelPicker.Choice> model = modelPicker(vm.modelPicker());
+        Button chatSettings = new Button(null, new FontIcon(Feather.SLIDERS));
+        chatSettings.setId("chatSettings");
+        chatSettings.setTooltip(new Tooltip("This conversation's system prompt and parameters"));
+        chatSettings.disableProperty().bind(vm.selectedProperty().isNull());
+        chatSettings.setOnAction(e -> vm.chatSettings().ifPresent(
+                c -> ChatSettingsDialog.open(root.getScene().getWindow(), c)));
         // Send becomes Stop while a reply is being written here (Escape stops too).
         Button send = new Button("Send");
         send.setId("send");
@@ -213,11 +219,62 @@ public final class MainView {
             }
         });
         HBox.setHgrow(composer, Priority.ALWAYS);
-        VBox controls = new VBox(6, model, send);
+        VBox controls = new VBox(6, new HBox(4, model, chatSettings), send);
         HBox composerRow = new HBox(8, composer, controls);
         VBox box = new VBox(8, messages, thinking, notice, error, composerRow);
         box.setPadding(new Insets(8));
         return box;
+    }
+
+    /**
+     * The composer's model list: models under their provider's heading (headings cannot be picked), a model the
+     * conversation used that is gone shown as unavailable.
+     */
+    private static ComboBox<ModelPicker.Choice> modelPicker(ModelPicker picker) {
+        ComboBox<ModelPicker.Choice> box = new ComboBox<>(picker.choices());
+        box.setId("model");
+        box.setCellFactory(v -> new ModelCell());
+        box.setButtonCell(new ModelCell());
+        Runnable show = () -> {
+            String id = picker.modelProperty().get();
+            ModelPicker.Choice now = box.getValue();
+            if (now == null || !java.util.Objects.equals(now.id(), id)) {
+                box.setValue(picker.choices().stream().filter(c -> !c.heading() && c.id().equals(id)).findFirst()
+                        .orElse(null));
+            }
+        };
+        picker.modelProperty().addListener((obs, old, now) -> show.run());
+        picker.choices().addListener((javafx.collections.ListChangeListener<ModelPicker.Choice>) c -> show.run());
+        box.valueProperty().addListener((obs, old, now) -> {
+            if (now != null && now.heading()) {
+                show.run(); // a heading is not a model: back to the chosen one
+            } else if (now != null) {
+                picker.choose(now.id());
+            }
+        });
+        show.run();
+        return box;
+    }
+
+    /** A heading in small capitals, or a model (muted when unavailable). */
+    private static final class ModelCell extends ListCell<ModelPicker.Choice> {
+        @Override
+        protected void updateItem(ModelPicker.Choice item, boolean empty) {
+            super.updateItem(item, empty);
+            getStyleClass().removeAll("model-heading", "model-unavailable");
+            setDisable(false);
+            if (empty || item == null) {
+                setText(null);
+                return;
+            }
+            setText(item.heading() ? item.group().toUpperCase(java.util.Locale.ROOT) : item.label());
+            if (item.heading()) {
+                getStyleClass().add("model-heading");
+                setDisable(true);
+            } else if (!item.available()) {
+                getStyleClass().add("model-unavailable");
+            }
+        }
     }
 
     private Node statusBar() {

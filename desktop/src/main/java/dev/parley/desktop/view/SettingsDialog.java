@@ -7,14 +7,20 @@ import javafx.scene.control.CheckBox;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.RadioButton;
+import javafx.scene.control.ScrollPane;
 import javafx.scene.control.TextField;
 import javafx.scene.control.ToggleGroup;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
 import javafx.stage.Window;
 
-/** Settings: the server, the default model, the theme, and where the data lives. Escape or Cancel closes it. */
+/**
+ * Settings: the server, its models, the default model and chat parameters, the theme, and where the data lives.
+ * Escape or Cancel closes it. Opening it looks for local model servers.
+ */
 public final class SettingsDialog {
     private SettingsDialog() {
     }
@@ -40,6 +46,17 @@ public final class SettingsDialog {
         ComboBox<String> model = new ComboBox<>(vm.models());
         model.setId("settingsModel");
         model.valueProperty().bindBidirectional(vm.defaultModelProperty());
+        TextField temperature = new TextField();
+        temperature.setId("settingsTemperature");
+        temperature.setPromptText("model's own");
+        temperature.setPrefColumnCount(6);
+        temperature.textProperty().bindBidirectional(vm.temperatureProperty());
+        TextField maxTokens = new TextField();
+        maxTokens.setId("settingsMaxTokens");
+        maxTokens.setPromptText("model's own");
+        maxTokens.setPrefColumnCount(8);
+        maxTokens.textProperty().bindBidirectional(vm.maxTokensProperty());
+        GridPane parameters = Dialogs.parameters(temperature, maxTokens);
         CheckBox dark = new CheckBox("Dark theme");
         dark.setId("settingsDark");
         dark.selectedProperty().bindBidirectional(vm.darkProperty());
@@ -60,13 +77,22 @@ public final class SettingsDialog {
 
         VBox box = new VBox(10,
                 heading("Server"), embedded, remote, url, restart,
-                heading("Default model"), model,
+                heading("Models"), ProvidersSection.of(vm.providers()),
+                heading("Default model and parameters"), model, parameters,
                 heading("Appearance"), dark,
-                heading("Data directory"), dataDir,
-                error, new HBox(8, save, cancel));
+                heading("Data directory"), dataDir);
         box.setPadding(new Insets(16));
-        box.setPrefWidth(460);
-        return Dialogs.show(owner, "Settings", box, vm.doneProperty());
+        ScrollPane scroll = new ScrollPane(box);
+        scroll.setFitToWidth(true);
+        scroll.setPrefViewportHeight(600);
+        scroll.setPrefViewportWidth(580);
+        // Save and Cancel stay in sight below the scrolling part, with the error that keeps Save from closing.
+        VBox bottom = new VBox(8, error, new HBox(8, save, cancel));
+        bottom.setPadding(new Insets(10, 16, 16, 16));
+        BorderPane pane = new BorderPane(scroll);
+        pane.setBottom(bottom);
+        vm.providers().findLocalServers();
+        return Dialogs.show(owner, "Settings", pane, vm.doneProperty());
     }
 
     private static Label heading(String text) {

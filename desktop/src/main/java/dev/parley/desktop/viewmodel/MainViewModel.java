@@ -3,6 +3,7 @@ package dev.parley.desktop.viewmodel;
 import dev.parley.client.Account;
 import dev.parley.client.ChatClient;
 import dev.parley.client.ChatListener;
+import dev.parley.client.ChatParameters;
 import dev.parley.client.ClientException;
 import dev.parley.client.Exchange;
 import dev.parley.client.LocalChange;
@@ -13,7 +14,6 @@ import dev.parley.desktop.export.ConversationExport;
 import dev.parley.desktop.files.WholeFile;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.protocol.Message;
-import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -66,18 +67,18 @@ public final class MainViewModel {
 
     private final ObservableList<LocalSession> sessions = FXCollections.observableArrayList();
     private final ObservableList<LocalMessage> messages = FXCollections.observableArrayList();
-    private final ObservableList<ModelInfo> models = FXCollections.observableArrayList();
     /*
      * The read-only views handed out, made once: a view listens to its list only weakly, so a view made per call
      * (and not kept by its caller) is garbage collected and silently takes the caller's listeners with it.
      */
     private final ObservableList<LocalSession> sessionsView = FXCollections.unmodifiableObservableList(sessions);
     private final ObservableList<LocalMessage> messagesView = FXCollections.unmodifiableObservableList(messages);
-    private final ObservableList<ModelInfo> modelsView = FXCollections.unmodifiableObservableList(models);
     private final ObjectProperty<LocalSession> selected = new SimpleObjectProperty<>();
     private final StringProperty search = new SimpleStringProperty("");
     private final StringProperty draft = new SimpleStringProperty("");
-    private final ObjectProperty<String> model = new SimpleObjectProperty<>();
+    private final ModelPicker picker = new ModelPicker();
+    /** The default chat parameters of Settings. */
+    private ChatParameters defaults = ChatParameters.NONE;
     private final BooleanProperty thinking = new SimpleBooleanProperty();
     private final BooleanProperty writing = new SimpleBooleanProperty();
     private final GrowingReplies growing;
@@ -93,8 +94,6 @@ public final class MainViewModel {
     /** Whether the sidebar may hold more conversations than it has loaded; false while a page is on its way. */
     private boolean moreToLoad;
     private boolean loadingMore;
-    /** The model chosen in Settings, preselected once the server's list is known. */
-    private String preferredModel;
 
     public MainViewModel(ChatClient client, UiExecutor ui, String serverLabel) {
         this.client = client;
@@ -105,6 +104,7 @@ public final class MainViewModel {
         selected.addListener((obs, old, now) -> {
             if (old == null || now == null || !old.id().equals(now.id())) {
                 refreshMessages(); // another conversation; the same one with a new title keeps its messages
+                showConversationModel();
             }
             updateWriting();
         });
@@ -134,7 +134,7 @@ public final class MainViewModel {
     /** Loads the first state: account, conversations, models, sync status. */
     public void start() {
         ui.run(client::account, account -> showAccount(account.orElse(null)), this::showError);
-        ui.run(client::models, this::showModels, e -> { });
+        reloadModels();
         ui.run(client::syncStatus, this::showStatus, e -> { });
         // Replies a previous run left being written were resumed when the client opened, before this listened.
         ui.run(client::liveExchanges, live -> live.forEach(growing::follow), e -> { });
@@ -155,10 +155,15 @@ public final class MainViewModel {
         if (text.isEmpty() || writing.get()) {
             return;
         }
+        LocalSession current = selected.get();
+        String unavailable = picker.unavailableProblem();
+        if (unavailable != null) {
+            error.set(unavailable);
+            return; // the draft stays in the composer
+        }
         draft.set("");
         error.set("");
-        LocalSession current = selected.get();
-        String chosenModel = model.get();
+        String chosenModel = picker.modelProperty().get();
         ui.run(() -> {
             LocalSession session = current != null ? current : client.newSession(null);
             return new Sent(session, client.send(session.id(), text, chosenModel));
@@ -228,12 +233,49 @@ public final class MainViewModel {
                 "Could not export \"" + session.title() + "\" to " + file + ": " + describe(e)));
     }
 
-    /** Takes saved settings into use: the default model now (when the server offers it); the theme is the view's. */
+    /**
+     * Takes saved settings into use: the default model now (when the server offers it and no conversation's own
+     * model is shown) and the default chat parameters; the theme is the view's.
+     */
     public void applySettings(Settings settings) {
-        preferredModel = settings.defaultModel();
-        if (preferredModel != null && models.stream().anyMatch(m -> m.id().equals(preferredModel))) {
-            model.set(preferredModel);
+        picker.preferred(settings.defaultModel());
+        ChatParameters chosen = new ChatParameters(settings.temperature(), settings.maxTokens());
+        defaults = chosen;
+        ui.run(() -> {
+            client.setDefaultParameters(chosen);
+            return null;
+        }, done -> { }, this::showError);
+    }
+
+    /** The open conversation's own settings (system prompt, parameters), or empty when none is open. */
+    public Optional<ChatSettingsViewModel> chatSettings() {
+        LocalSession current = selected.get();
+        return current == null ? Optional.empty()
+                : Optional.of(new ChatSettingsViewModel(client, ui, current, defaults));
+    }
+
+    /** The usage panel over this client: the last 30 UTC days. */
+    public UsageViewModel usage() {
+        return new UsageViewModel(client, ui, java.time.Clock.systemUTC());
+    }
+
+    /** Asks the server for its models again (after Settings gave the embedded server new ones). */
+    public void reloadModels() {
+        ui.run(client::models, picker::offered, e -> { });
+    }
+
+    /** Selects the model the open conversation last used, or the default for a new one. */
+    private void showConversationModel() {
+        LocalSession current = selected.get();
+        if (current == null) {
+            picker.conversationOpened(Optional.empty());
+            return;
         }
+        ui.run(() -> client.lastModel(current.id()), last -> {
+            if (selected.get() != null && selected.get().id().equals(current.id())) {
+                picker.conversationOpened(last);
+            }
+        }, e -> { });
     }
 
     /** Shows a short message in the window, e.g. that a restart is needed; empty hides it. */
@@ -493,15 +535,6 @@ public final class MainViewModel {
         refreshSessions();
     }
 
-    private void showModels(ModelsResponse response) {
-        models.setAll(response.models());
-        if (preferredModel != null && response.models().stream().anyMatch(m -> m.id().equals(preferredModel))) {
-            model.set(preferredModel);
-        } else if (model.get() == null) {
-            model.set(response.defaultModel());
-        }
-    }
-
     private void showError(Throwable e) {
         error.set(describe(e));
     }
@@ -542,7 +575,12 @@ public final class MainViewModel {
 
     /** The models the server offers, read-only; always the same list. */
     public ObservableList<ModelInfo> models() {
-        return modelsView;
+        return picker.models();
+    }
+
+    /** The composer's model choice, grouped by provider. */
+    public ModelPicker modelPicker() {
+        return picker;
     }
 
     public ObjectProperty<LocalSession> selectedProperty() {
@@ -558,7 +596,7 @@ public final class MainViewModel {
     }
 
     public ObjectProperty<String> modelProperty() {
-        return model;
+        return picker.modelProperty();
     }
 
     /** True while a reply in the selected conversation has been asked for and has no text yet. */

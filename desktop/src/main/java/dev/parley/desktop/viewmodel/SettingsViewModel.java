@@ -1,5 +1,7 @@
 package dev.parley.desktop.viewmodel;
 
+import dev.parley.desktop.models.LocalServers;
+import dev.parley.desktop.models.ModelSetup;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.desktop.settings.SettingsStore;
 import java.net.URI;
@@ -7,6 +9,8 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
@@ -18,9 +22,12 @@ import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 
 /**
- * The Settings dialog: server (embedded or a URL), default model, theme, and where the data lives. Validates inline
- * and saves off the UI thread; the theme and model take effect at once, a new server at the next start (the open
- * local store and its sign-in belong to the server it was opened with). Properties are used on the UI thread only.
+ * The Settings dialog: server (embedded or a URL), the embedded server's models ({@link ProvidersViewModel}), the
+ * default model and chat parameters, theme, and where the data lives. Validates inline and saves off the UI thread:
+ * API keys to {@link dev.parley.desktop.settings.ProviderKeys}, the rest to the settings file, then the embedded
+ * server takes the new models without a restart. The theme, model, parameters and models take effect at once, a new
+ * server at the next start (the open local store and its sign-in belong to the server it was opened with).
+ * Properties are used on the UI thread only.
  */
 public final class SettingsViewModel {
     /** The model choice that means "whatever the server suggests". */
@@ -36,18 +43,27 @@ public final class SettingsViewModel {
     private final StringProperty defaultModel = new SimpleStringProperty(SERVER_DEFAULT);
     private final BooleanProperty dark = new SimpleBooleanProperty();
     private final ObservableList<String> models = FXCollections.observableArrayList();
+    private final StringProperty temperature = new SimpleStringProperty("");
+    private final StringProperty maxTokens = new SimpleStringProperty("");
+    private final ProvidersViewModel providers;
+    private final ModelSetup setup;
     private final StringProperty error = new SimpleStringProperty("");
     private final BooleanProperty done = new SimpleBooleanProperty();
 
     /**
      * @param current  the settings in use
      * @param models   the ids of the models the server offers
-     * @param onSaved  called on the UI thread with the new settings once they are on disk
+     * @param setup    what can be done about models here (the embedded server's, or nothing for a remote one)
+     * @param onSaved  called on the UI thread with the new settings once they are on disk and in use
      */
     public SettingsViewModel(SettingsStore store, UiExecutor ui, Settings current, List<String> models,
-                             Path dataDir, Consumer<Settings> onSaved) {
+                             Path dataDir, ModelSetup setup, Consumer<Settings> onSaved) {
         this.store = store;
         this.ui = ui;
+        this.setup = setup;
+        this.providers = new ProvidersViewModel(setup, ui, current.providers());
+        temperature.set(current.temperature() == null ? "" : ChatParameterText.temperature(current.temperature()));
+        maxTokens.set(current.maxTokens() == null ? "" : Integer.toString(current.maxTokens()));
         this.saved = current;
         this.onSaved = onSaved;
         this.dataDir = dataDir.toAbsolutePath().toString();
@@ -66,6 +82,10 @@ public final class SettingsViewModel {
 
     /** The first problem with the inputs, or empty when they may be saved. */
     public String validate() {
+        String parameters = ChatParameterText.problem(temperature.get(), maxTokens.get());
+        if (parameters != null) {
+            return parameters;
+        }
         if (embedded.get()) {
             return "";
         }
@@ -96,7 +116,8 @@ public final class SettingsViewModel {
         String url = embedded.get() ? null : stripTrailingSlash(serverUrl.get().strip());
         String model = defaultModel.get() == null || defaultModel.get().equals(SERVER_DEFAULT) ? null
                 : defaultModel.get();
-        return new Settings(url, model, dark.get());
+        return new Settings(url, model, dark.get(), providers.providersToSave(),
+                ChatParameterText.temperatureOf(temperature.get()), ChatParameterText.maxTokensOf(maxTokens.get()));
     }
 
     /** Whether saving changes the server, which takes a restart to use. */
@@ -111,8 +132,17 @@ public final class SettingsViewModel {
             return;
         }
         Settings chosen = settings();
+        Map<String, String> keys = providers.keysToSave();
+        Set<String> forget = providers.keysToForget();
+        List<LocalServers.Found> found = providers.found();
         ui.run(() -> {
+            if (setup.embedded()) {
+                setup.saveKeys(keys, forget);
+            }
             store.save(chosen);
+            if (setup.embedded()) {
+                setup.apply(chosen, found); // the embedded server takes the models now; a reply in flight goes on
+            }
             return chosen;
         }, written -> {
             onSaved.accept(written);
@@ -134,6 +164,21 @@ public final class SettingsViewModel {
 
     public StringProperty defaultModelProperty() {
         return defaultModel;
+    }
+
+    /** The default temperature as typed; blank leaves it to the model. */
+    public StringProperty temperatureProperty() {
+        return temperature;
+    }
+
+    /** The default reply length limit as typed; blank leaves it to the model. */
+    public StringProperty maxTokensProperty() {
+        return maxTokens;
+    }
+
+    /** The models section. */
+    public ProvidersViewModel providers() {
+        return providers;
     }
 
     public BooleanProperty darkProperty() {

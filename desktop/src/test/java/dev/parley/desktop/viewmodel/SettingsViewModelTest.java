@@ -2,6 +2,7 @@ package dev.parley.desktop.viewmodel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.parley.desktop.models.ModelSetup;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.desktop.settings.SettingsStore;
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ class SettingsViewModelTest {
 
     private SettingsViewModel open(Settings current) {
         return new SettingsViewModel(new SettingsStore(dir), ui, current, List.of("local-small", "local-large"), dir,
-                applied::add);
+                ModelSetup.remote(), applied::add);
     }
 
     @Test

@@ -1,0 +1,151 @@
+package dev.parley.desktop.viewmodel;
+
+import dev.parley.protocol.ModelsResponse;
+import dev.parley.protocol.ModelsResponse.ModelInfo;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+/**
+ * The composer's model choice: the server's models grouped by provider (the part of the id before its first
+ * {@code /}: {@code ollama/llama3.1:8b} is llama3.1:8b under Ollama; an id without one is built in), the model of
+ * the conversation that is open (its newest message's), else the default from Settings, else the server's. A model
+ * a conversation used that the server no longer offers is shown as unavailable, never silently replaced; sending
+ * with it is refused in words ({@link #unavailableProblem()}). Used on the UI thread only.
+ */
+public final class ModelPicker {
+    /** One line of the list: a group's heading, or a model. */
+    public record Choice(String id, String label, String group, boolean heading, boolean available) {
+        static Choice heading(String group) {
+            return new Choice(null, group, group, true, true);
+        }
+    }
+
+    private final ObservableList<ModelInfo> models = FXCollections.observableArrayList();
+    private final ObservableList<Choice> choices = FXCollections.observableArrayList();
+    private final ObservableList<ModelInfo> modelsView = FXCollections.unmodifiableObservableList(models);
+    private final ObservableList<Choice> choicesView = FXCollections.unmodifiableObservableList(choices);
+    private final ObjectProperty<String> model = new SimpleObjectProperty<>();
+    private String defaultModel;
+    private String preferred;
+    /** The open conversation's model, or {@code null} for a new one or one without a model yet. */
+    private String conversationModel;
+
+    ModelPicker() {
+        model.addListener((obs, old, now) -> rebuild(now));
+    }
+
+    /** The server's list arrived (at start, or after Settings changed the embedded server's models). */
+    void offered(ModelsResponse response) {
+        models.setAll(response.models());
+        defaultModel = response.defaultModel();
+        String keep = model.get();
+        // A model the open conversation used stays, shown as unavailable; any other missing one is replaced.
+        String next = keep == null || (!offers(keep) && !keep.equals(conversationModel)) ? initial() : keep;
+        if (Objects.equals(next, keep)) {
+            rebuild(keep);
+        } else {
+            model.set(next);
+        }
+    }
+
+    /** The default model from Settings; chosen now unless a conversation's model is shown. */
+    void preferred(String id) {
+        preferred = id;
+        if (conversationModel == null && id != null && offers(id)) {
+            model.set(id);
+        }
+    }
+
+    /** A conversation opened whose newest model is {@code id} (empty: none yet, or a new chat). */
+    void conversationOpened(Optional<String> id) {
+        conversationModel = id.orElse(null);
+        model.set(conversationModel != null ? conversationModel : initial());
+    }
+
+    /** The user picked {@code id} in the list; a heading ({@code null}) changes nothing. */
+    public void choose(String id) {
+        if (id != null) {
+            model.set(id);
+        }
+    }
+
+    /** Why the chosen model cannot be sent to, in words, or {@code null} when it can. */
+    public String unavailableProblem() {
+        String chosen = model.get();
+        if (chosen == null || models.isEmpty() || offers(chosen)) {
+            return null;
+        }
+        return "The model " + chosen + " is not available now (its provider is not running or was removed in"
+                + " Settings). Pick another model for this conversation.";
+    }
+
+    private String initial() {
+        if (preferred != null && offers(preferred)) {
+            return preferred;
+        }
+        return defaultModel;
+    }
+
+    private boolean offers(String id) {
+        return models.stream().anyMatch(m -> m.id().equals(id));
+    }
+
+    /** Lists the models under their groups' headings, in the server's order, and {@code chosen} if it is missing. */
+    private void rebuild(String chosen) {
+        Map<String, List<Choice>> groups = new LinkedHashMap<>();
+        for (ModelInfo info : models) {
+            int slash = info.id().indexOf('/');
+            String group = slash < 0 ? "Built in" : groupName(info.id().substring(0, slash));
+            String label = slash < 0 ? info.name() : info.id().substring(slash + 1);
+            groups.computeIfAbsent(group, g -> new ArrayList<>()).add(new Choice(info.id(), label, group, false,
+                    true));
+        }
+        List<Choice> list = new ArrayList<>();
+        if (chosen != null && !offers(chosen) && !models.isEmpty()) {
+            list.add(Choice.heading("Not available now"));
+            list.add(new Choice(chosen, chosen + " (unavailable)", "Not available now", false, false));
+        }
+        groups.forEach((group, entries) -> {
+            list.add(Choice.heading(group));
+            list.addAll(entries);
+        });
+        if (!list.equals(choices)) {
+            choices.setAll(list);
+        }
+    }
+
+    /** How a provider's name reads as a heading. */
+    static String groupName(String provider) {
+        return switch (provider) {
+            case "ollama" -> "Ollama";
+            case "lmstudio" -> "LM Studio";
+            case "openrouter" -> "OpenRouter";
+            case "openai" -> "OpenAI";
+            case "groq" -> "Groq";
+            default -> provider;
+        };
+    }
+
+    /** The models the server offers, in its order. */
+    public ObservableList<ModelInfo> models() {
+        return modelsView; // made once: a view listens to its list only weakly
+    }
+
+    /** The grouped list the composer shows. */
+    public ObservableList<Choice> choices() {
+        return choicesView;
+    }
+
+    /** The chosen model's id; {@code null} until the server's list is known. */
+    public ObjectProperty<String> modelProperty() {
+        return model;
+    }
+}
