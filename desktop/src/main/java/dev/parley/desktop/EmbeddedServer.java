@@ -25,6 +25,7 @@ public final class EmbeddedServer implements AutoCloseable {
     private final ParleyServer server;
     /** The models in use, closed when the server closes; guarded by this. */
     private EmbeddedModels.Built models;
+    private boolean closed;
 
     private EmbeddedServer(ParleyServer server, EmbeddedModels.Built models) {
         this.server = server;
@@ -65,6 +66,10 @@ public final class EmbeddedServer implements AutoCloseable {
      * started with, which are closed once the last of them has ended. The server owns {@code next} from now on.
      */
     public synchronized void useModels(EmbeddedModels.Built next) {
+        if (closed) {
+            next.close(); // the app is closing: nothing will use them
+            return;
+        }
         EmbeddedModels.Built previous = models;
         models = next;
         server.useModels(next.provider()).whenComplete((retired, e) -> previous.close());
@@ -91,6 +96,9 @@ public final class EmbeddedServer implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            closed = true;
         }
         server.close();
         synchronized (this) {

@@ -124,8 +124,11 @@ public final class ParleyDesktop extends Application {
             ProviderKeys keys = ProviderKeys.open(dataDir, environment.apply("PARLEY_KEYS"));
             LocalServers localServers = new LocalServers(LocalServers.DEFAULT);
             EmbeddedModels embeddedModels = new EmbeddedModels(keys, localServers, localModelTokenDelay());
-            EmbeddedServer embedded = keep(EmbeddedServer.start(dataDir, embeddedModels.build(settings)));
+            List<LocalServers.Found> found = localServers.find();
+            EmbeddedModels.Built built = embeddedModels.build(settings, found);
+            EmbeddedServer embedded = keep(EmbeddedServer.start(dataDir, built));
             models = ModelSetup.embedded(keys, localServers, embeddedModels, embedded::useModels);
+            models.started(settings, found, built.problems());
             serverUrl = embedded.url();
             label = "embedded (" + serverUrl + ")";
         } else {
@@ -276,7 +279,8 @@ public final class ParleyDesktop extends Application {
             if (isOpen(stage, "Settings")) {
                 return;
             }
-            SettingsDialog.open(stage, new SettingsViewModel(store, ui, current.get(),
+            AtomicReference<SettingsViewModel> dialog = new AtomicReference<>();
+            dialog.set(new SettingsViewModel(store, ui, current.get(),
                     vm.models().stream().map(ModelInfo::id).toList(), store.file().getParent(), models, saved -> {
                         Settings before = current.getAndSet(saved);
                         applyTheme(saved.dark());
@@ -285,8 +289,11 @@ public final class ParleyDesktop extends Application {
                         if (!Objects.equals(before.serverUrl(), saved.serverUrl())) {
                             vm.notify("Saved. Parley uses " + (saved.embedded() ? "the embedded server"
                                     : saved.serverUrl()) + " from its next start.");
+                        } else if (!dialog.get().modelProblems().isEmpty()) {
+                            vm.notify(String.join(" ", dialog.get().modelProblems()));
                         }
                     }));
+            SettingsDialog.open(stage, dialog.get());
         };
         Runnable openSignIn = () -> {
             if (!isOpen(stage, "Sign in")) {
@@ -294,6 +301,9 @@ public final class ParleyDesktop extends Application {
             }
         };
         MainView view = new MainView(vm, openSignIn, openSettings, exportTarget);
+        if (!models.startProblems().isEmpty()) {
+            vm.notify(String.join(" ", models.startProblems()));
+        }
         Scene scene = styled(new Scene(view.root(), 1100, 720));
         stage.setTitle("Parley");
         stage.setScene(scene);

@@ -70,7 +70,7 @@ class ProviderKeyNeverLeaksTest {
                         ProviderPreset.OPENROUTER, base, List.of("openai/gpt-4o-mini"))), null, null);
                 setup.saveKeys(java.util.Map.of("openrouter", KEY), List.of());
                 new SettingsStore(data).save(settings);
-                setup.apply(settings, List.of());
+                assertThat(setup.apply(settings, List.of(), true)).isEmpty();
 
                 LocalSession session = client.newSession("Keys");
                 client.send(session.id(), "Hi", "openrouter/openai/gpt-4o-mini").outcome().get(20, TimeUnit.SECONDS);

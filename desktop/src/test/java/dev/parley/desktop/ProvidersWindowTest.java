@@ -56,6 +56,7 @@ class ProvidersWindowTest {
 
     private final MockWebServer upstream = new MockWebServer();
     private final BlockingQueue<String> chatBodies = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> chatAuthorizations = new LinkedBlockingQueue<>();
     private Path dir;
     private EmbeddedServer embedded;
     private ChatClient client;
@@ -74,6 +75,7 @@ class ProvidersWindowTest {
                 }
                 String body = request.getBody() == null ? "" : request.getBody().utf8();
                 chatBodies.add(body);
+                chatAuthorizations.add(String.valueOf(request.getHeaders().get("Authorization")));
                 return new MockResponse.Builder().code(200).addHeader("Content-Type", "text/event-stream")
                         .body(streamed("Bonjour", " from the provider."))
                         .build();
@@ -161,7 +163,8 @@ class ProvidersWindowTest {
         JsonNode first = JSON.readTree(chatBodies.poll(10, TimeUnit.SECONDS));
         assertThat(first.get("model").asText()).as("the upstream sees its own model id")
                 .isEqualTo("openai/gpt-4o-mini");
-        assertThat(upstream.takeRequest().getHeaders().get("Authorization")).isEqualTo("Bearer " + KEY);
+        assertThat(chatAuthorizations.poll(10, TimeUnit.SECONDS)).as("the chat call carries the key")
+                .isEqualTo("Bearer " + KEY);
 
         // This conversation's own settings: a system prompt and a temperature, then another message.
         robot.clickOn("#chatSettings");

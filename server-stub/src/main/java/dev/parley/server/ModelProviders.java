@@ -69,6 +69,14 @@ public final class ModelProviders {
     }
 
     /**
+     * Whether {@code name} can name a provider of {@link #combined}: 1 to 40 letters, digits, {@code -} or
+     * {@code _}, as it becomes part of model ids ({@code ollama/llama3.1:8b}).
+     */
+    public static boolean isProviderName(String name) {
+        return OpenAiCompatibleProvider.isProviderName(name);
+    }
+
+    /**
      * The built-in model and named providers offered as one. The built-in model is listed first under its own id
      * ({@code parley-local}), so conversations it answered keep a model that exists; then each named provider's
      * models as {@code NAME/MODEL} ({@code ollama/llama3.1:8b}), in the map's order (a

@@ -70,7 +70,7 @@ class ModelSwapTest {
             assertThat(answered.json().path("assistantMessage").path("model").asText()).isEqualTo("swapped-model");
             Response oldModel = server.api.post("/api/chat", request("parley-local"), token);
             assertThat(oldModel.status()).as("%s", oldModel).isEqualTo(400);
-            assertThat(oldModel.json().path("error").path("message").asText()).contains("unknown model");
+            assertThat(oldModel.json().path("error").path("message").asText()).contains("'parley-local' is not offered");
             Response duplicate = server.api.post("/api/chat", inFlight, token);
             assertThat(duplicate.errorCode()).isEqualTo("in_progress");
             assertThat(other.calls.get()).isEqualTo(1);
@@ -97,6 +97,14 @@ class ModelSwapTest {
         // A replay holds the provider only while it answers, and neither the refusals nor the replay left a hold on it.
         Response replayed = server.api.post("/api/chat", inFlight, token);
         assertThat(replayed.json().path("replayed").asBoolean()).isTrue();
+        // Its answer lost, the same message names the model that answered it, which is no longer offered: the
+        // stored exchange is replayed all the same, with no model called.
+        ChatRequest namingItsModel = new ChatRequest(inFlight.sessionId(), inFlight.messageId(), inFlight.content(),
+                "parley-local", inFlight.messageTimestamp(), inFlight.sessionTitle(), inFlight.context());
+        Response replayedByName = server.api.post("/api/chat", namingItsModel, token);
+        assertThat(replayedByName.status()).as("%s", replayedByName).isEqualTo(200);
+        assertThat(replayedByName.json().path("replayed").asBoolean()).isTrue();
+        assertThat(replayedByName.json().path("assistantMessage").path("content").asText()).isEqualTo("Half done.");
         assertThat(paced.calls()).isEqualTo(1);
         CompletableFuture<ModelProvider> second = server.server.useModels(new OtherModel("third-model"));
         assertThat(second).isCompletedWithValue(other);

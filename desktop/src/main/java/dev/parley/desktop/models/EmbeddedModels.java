@@ -6,7 +6,13 @@ import dev.parley.desktop.settings.Settings;
 import dev.parley.server.ModelProvider;
 import dev.parley.server.ModelProviders;
 import java.time.Duration;
+import dev.parley.protocol.ModelIds;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Supplier;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -43,31 +49,73 @@ public final class EmbeddedModels {
         return build(settings, localServers.find());
     }
 
-    /** As {@link #build(Settings)}, with local servers already found. */
+    /**
+     * As {@link #build(Settings)}, with local servers already found. Never fails for one provider: a provider whose
+     * settings cannot be used (a name taken twice, an address or models that are not usable, a key that cannot be
+     * read) is left out, and {@link Built#problems()} says so in words; the built-in model is always there.
+     */
     public Built build(Settings settings, List<LocalServers.Found> found) {
         Map<String, ModelProvider> named = new LinkedHashMap<>();
+        Set<String> taken = new HashSet<>();
+        List<String> problems = new ArrayList<>();
+        for (LocalServers.Found server : found) {
+            add(named, taken, problems, server.where().name(), server.where().label(), server.where().baseUrl(),
+                    server.models(), () -> null);
+        }
+        for (ProviderSettings p : settings.providers()) {
+            add(named, taken, problems, p.name(), p.name(), p.baseUrl(), p.models(),
+                    () -> keys.get(p.name()).orElse(null));
+        }
+        ModelProvider builtIn = ModelProviders.builtIn(builtInTokenDelay);
         try {
-            for (LocalServers.Found server : found) {
-                named.put(server.where().name(), ModelProviders.openAiCompatible(server.where().baseUrl(),
-                        server.models(), null, MODEL_TIMEOUT));
-            }
-            for (ProviderSettings p : settings.providers()) {
-                if (!p.models().isEmpty() && !named.containsKey(p.name())) {
-                    named.put(p.name(), ModelProviders.openAiCompatible(p.baseUrl(), p.models(),
-                            keys.get(p.name()).orElse(null), MODEL_TIMEOUT));
-                }
-            }
             LOG.info("embedded server models: built-in{}{}", named.isEmpty() ? "" : ", ",
                     String.join(", ", named.keySet()));
-            return new Built(ModelProviders.combined(ModelProviders.builtIn(builtInTokenDelay), named));
+            return new Built(ModelProviders.combined(builtIn, named), problems);
         } catch (RuntimeException e) {
             named.values().forEach(ModelProvider::close);
-            throw e;
+            LOG.warn("the embedded server's providers could not be combined; only the built-in model is offered", e);
+            problems.add("Only the built-in model is offered: " + e.getMessage());
+            return new Built(builtIn, problems);
         }
     }
 
-    /** A provider for the embedded server; {@link #close()} releases it and the providers it is made of. */
-    public record Built(ModelProvider provider) implements AutoCloseable {
+    /** Adds one provider to {@code named}, or says in {@code problems} why it is left out. */
+    private static void add(Map<String, ModelProvider> named, Set<String> taken, List<String> problems, String name,
+                            String label, String baseUrl, List<String> models, Supplier<String> key) {
+        String lower = name == null ? "" : name.toLowerCase(Locale.ROOT);
+        if (!ModelProviders.isProviderName(name) || !taken.add(lower)) {
+            problems.add(label + " is left out: its name is not usable or is taken by another provider.");
+            return;
+        }
+        List<String> listable = models.stream().filter(id -> ModelIds.isValid(name + "/" + id)).toList();
+        if (listable.isEmpty()) {
+            if (!models.isEmpty()) {
+                problems.add(label + " is left out: none of its models has an id Parley can list.");
+            }
+            return;
+        }
+        try {
+            named.put(name, ModelProviders.openAiCompatible(baseUrl, listable, key.get(), MODEL_TIMEOUT));
+        } catch (RuntimeException e) {
+            LOG.warn("provider {} is left out: {}", name, e.getMessage());
+            problems.add(label + " is left out: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A provider for the embedded server, and what was left out of it; {@link #close()} releases the provider and
+     * those it is made of.
+     */
+    public record Built(ModelProvider provider, List<String> problems) implements AutoCloseable {
+        public Built {
+            problems = List.copyOf(problems);
+        }
+
+        /** A provider with nothing left out. */
+        public Built(ModelProvider provider) {
+            this(provider, List.of());
+        }
+
         @Override
         public void close() {
             provider.close();

@@ -1,11 +1,14 @@
 package dev.parley.desktop.models;
 
 import dev.parley.desktop.settings.ProviderKeys;
+import dev.parley.desktop.settings.ProviderSettings;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.server.ConnectionCheck;
 import dev.parley.server.ModelProviders;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -23,6 +26,13 @@ public final class ModelSetup {
     private final LocalServers localServers;
     private final EmbeddedModels models;
     private final Consumer<EmbeddedModels.Built> use;
+    /** What the embedded server was last given; guarded by this. */
+    private InUse inUse;
+    private List<String> startProblems = List.of();
+
+    /** The part of the settings the embedded server's models are made of, with the local servers found. */
+    private record InUse(List<ProviderSettings> providers, List<LocalServers.Found> found) {
+    }
 
     private ModelSetup(ProviderKeys keys, LocalServers localServers, EmbeddedModels models,
                        Consumer<EmbeddedModels.Built> use) {
@@ -71,16 +81,40 @@ public final class ModelSetup {
     }
 
     /** Keeps and forgets API keys as Settings saves: {@code added} name → key, then {@code removed} names. */
-    public void saveKeys(java.util.Map<String, String> added, java.util.Collection<String> removed) {
+    public void saveKeys(Map<String, String> added, Collection<String> removed) {
         requireEmbedded();
         removed.forEach(keys::remove);
         added.forEach(keys::put);
     }
 
-    /** Gives the embedded server the models of {@code settings} and of {@code found}, without a restart. */
-    public void apply(Settings settings, List<LocalServers.Found> found) {
+    /**
+     * Records that the embedded server was started with the models of {@code settings} and {@code found}, with
+     * {@code problems} (what had to be left out, in words) for the window to show.
+     */
+    public synchronized void started(Settings settings, List<LocalServers.Found> found, List<String> problems) {
+        inUse = new InUse(settings.providers(), List.copyOf(found));
+        startProblems = List.copyOf(problems);
+    }
+
+    /** What start-up had to leave out of the embedded server's models, in words; empty when nothing. */
+    public synchronized List<String> startProblems() {
+        return startProblems;
+    }
+
+    /**
+     * Gives the embedded server the models of {@code settings} and of {@code found}, without a restart; nothing
+     * when they are what it has and no key changed. Returns what had to be left out, in words (empty: nothing).
+     */
+    public synchronized List<String> apply(Settings settings, List<LocalServers.Found> found, boolean keysChanged) {
         requireEmbedded();
-        use.accept(models.build(settings, found));
+        InUse next = new InUse(settings.providers(), List.copyOf(found));
+        if (!keysChanged && next.equals(inUse)) {
+            return List.of();
+        }
+        EmbeddedModels.Built built = models.build(settings, found);
+        use.accept(built);
+        inUse = next;
+        return built.problems();
     }
 
     private void requireEmbedded() {

@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keys in {@code provider-keys.json} in the data directory, readable by its owner only (0600): for a machine with
@@ -27,9 +28,15 @@ final class KeyFile implements ProviderKeys {
         this.file = file;
     }
 
+    /** An unreadable file (a hand edit gone wrong) gives no key, with a warning; it is replaced at the next save. */
     @Override
     public synchronized Optional<String> get(String provider) {
-        return Optional.ofNullable(read().get(provider));
+        try {
+            return Optional.ofNullable(read().get(provider));
+        } catch (UncheckedIOException e) {
+            LoggerFactory.getLogger(KeyFile.class).warn("{}", e.getMessage());
+            return Optional.empty();
+        }
     }
 
     @Override

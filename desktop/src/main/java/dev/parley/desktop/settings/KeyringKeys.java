@@ -5,6 +5,7 @@ import com.github.javakeyring.Keyring;
 import com.github.javakeyring.PasswordAccessException;
 import java.time.Duration;
 import java.util.Optional;
+import org.slf4j.LoggerFactory;
 
 /** Keys in the operating system's keyring (Secret Service, KWallet, macOS Keychain, Windows Credential Manager). */
 final class KeyringKeys implements ProviderKeys {
@@ -38,6 +39,12 @@ final class KeyringKeys implements ProviderKeys {
             return Optional.ofNullable(keyring.getPassword(SERVICE, account(provider)));
         } catch (PasswordAccessException e) {
             return Optional.empty(); // no entry
+        } catch (RuntimeException e) {
+            // A keyring that stopped answering (its daemon went away): the provider is called without a key, and
+            // says so, rather than the app failing.
+            LoggerFactory.getLogger(KeyringKeys.class).warn("the system keyring could not be read for {}: {}",
+                    provider, e.toString());
+            return Optional.empty();
         }
     }
 

@@ -1,11 +1,13 @@
 package dev.parley.desktop.settings;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,23 +33,32 @@ public interface ProviderKeys {
 
     /**
      * The system keyring when it answers within a few seconds, else {@code provider-keys.json} in {@code dataDir}.
-     * {@code PARLEY_KEYS=file} in {@code mode} chooses the file outright (a machine whose keyring would prompt).
+     * {@code mode} {@code "file"} ({@code PARLEY_KEYS=file}) chooses the file outright (a machine whose keyring
+     * would prompt). With the keyring, a key a run without it kept in the file is still found there.
      */
     static ProviderKeys open(Path dataDir, String mode) {
+        return open(dataDir, mode, KeyringKeys::open, KeyringKeys.ANSWER_WITHIN);
+    }
+
+    /** As {@link #open(Path, String)}, with the keyring {@code keyring} opens, waited for at most {@code wait}. */
+    static ProviderKeys open(Path dataDir, String mode, Supplier<ProviderKeys> keyring, Duration wait) {
         Logger log = LoggerFactory.getLogger(ProviderKeys.class);
-        if (!"file".equalsIgnoreCase(mode)) {
-            CompletableFuture<ProviderKeys> keyring = CompletableFuture.supplyAsync(KeyringKeys::open);
-            try {
-                return keyring.get(KeyringKeys.ANSWER_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                log.info("no system keyring ({}); API keys are kept in an owner-only file", e.getCause().toString());
-            } catch (TimeoutException e) {
-                log.info("the system keyring did not answer within {} s; API keys are kept in an owner-only file",
-                        KeyringKeys.ANSWER_WITHIN.toSeconds());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        KeyFile file = new KeyFile(dataDir.resolve(KeyFile.NAME));
+        if ("file".equalsIgnoreCase(mode)) {
+            return file;
         }
-        return new KeyFile(dataDir.resolve(KeyFile.NAME));
+        CompletableFuture<ProviderKeys> opening = CompletableFuture.supplyAsync(keyring);
+        try {
+            return new KeyringFirst(opening.get(wait.toMillis(), TimeUnit.MILLISECONDS), file);
+        } catch (ExecutionException e) {
+            log.info("no system keyring ({}); API keys are kept in {}", e.getCause().getMessage(), file.where());
+        } catch (TimeoutException e) {
+            opening.cancel(true);
+            log.warn("the system keyring did not answer within {} ms; API keys are kept in {} this time",
+                    wait.toMillis(), file.where());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return file;
     }
 }

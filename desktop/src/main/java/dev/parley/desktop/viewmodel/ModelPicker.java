@@ -79,11 +79,15 @@ public final class ModelPicker {
 
     /** Why the chosen model cannot be sent to, in words, or {@code null} when it can. */
     public String unavailableProblem() {
-        String chosen = model.get();
-        if (chosen == null || models.isEmpty() || offers(chosen)) {
+        return unavailableProblem(model.get());
+    }
+
+    /** Why {@code id} cannot be sent to (a message tried again with its own model), or {@code null} when it can. */
+    String unavailableProblem(String id) {
+        if (id == null || models.isEmpty() || offers(id)) {
             return null;
         }
-        return "The model " + chosen + " is not available now (its provider is not running or was removed in"
+        return "The model " + id + " is not available now (its provider is not running or was removed in"
                 + " Settings). Pick another model for this conversation.";
     }
 

@@ -5,15 +5,13 @@ import dev.parley.desktop.models.ModelSetup;
 import dev.parley.desktop.settings.ProviderPreset;
 import dev.parley.desktop.settings.ProviderSettings;
 import dev.parley.server.ConnectionCheck;
-import java.net.URI;
-import java.net.URISyntaxException;
+import dev.parley.server.ModelProviders;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
@@ -33,8 +31,6 @@ import javafx.collections.ObservableList;
  * section only says that the models are the server's. Properties are used on the UI thread only.
  */
 public final class ProvidersViewModel {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,40}");
-
     private final ModelSetup setup;
     private final UiExecutor ui;
     private final ObservableList<ProviderSettings> providers = FXCollections.observableArrayList();
@@ -50,8 +46,8 @@ public final class ProvidersViewModel {
     private final BooleanProperty canAdd = new SimpleBooleanProperty();
     private final Map<String, String> keysToSave = new LinkedHashMap<>();
     private final Set<String> keysToForget = new LinkedHashSet<>();
-    /** The local servers found when Settings opened, for the embedded server to use when it saves. */
-    private List<LocalServers.Found> found = List.of();
+    /** The local servers found when Settings opened, for the embedded server to use when it saves; null until then. */
+    private List<LocalServers.Found> found;
     /** The models the last successful test listed, for the inputs it was made with. */
     private List<String> testedModels = List.of();
     private String testedFor = "";
@@ -101,6 +97,9 @@ public final class ProvidersViewModel {
     /** Asks the provider in the form for its models (off the UI thread); the result shows in the form. */
     public void testConnection() {
         String problem = urlProblem(baseUrl.get());
+        if (problem == null && preset.get().needsKey() && (apiKey.get() == null || apiKey.get().isBlank())) {
+            problem = preset.get().label() + " needs an API key: paste yours above, then test again.";
+        }
         if (problem != null) {
             testResult.set(problem);
             testOk.set(false);
@@ -142,7 +141,7 @@ public final class ProvidersViewModel {
         }
         String chosen = name.get().strip();
         String key = apiKey.get() == null ? "" : apiKey.get().strip();
-        providers.add(new ProviderSettings(chosen, preset.get(), stripSlash(baseUrl.get().strip()), testedModels));
+        providers.add(new ProviderSettings(chosen, preset.get(), WebAddress.normalized(baseUrl.get()), testedModels));
         keysToForget.remove(chosen);
         if (!key.isEmpty()) {
             keysToSave.put(chosen, key);
@@ -178,8 +177,16 @@ public final class ProvidersViewModel {
         return Set.copyOf(keysToForget);
     }
 
-    /** The local servers found when Settings opened. */
-    public List<LocalServers.Found> found() {
+    /**
+     * The local servers found when Settings opened, or, when that look has not ended yet, found now (blocking: call
+     * off the UI thread), so that saving never leaves them out.
+     */
+    List<LocalServers.Found> foundOrFindNow(List<LocalServers.Found> seen) {
+        return seen != null ? seen : setup.findLocalServers();
+    }
+
+    /** The local servers found when Settings opened; {@code null} while it is still looking. */
+    List<LocalServers.Found> found() {
         return found;
     }
 
@@ -219,7 +226,7 @@ public final class ProvidersViewModel {
     /** Why {@code candidate} cannot name a new provider, or {@code null} when it can. */
     public String nameProblem(String candidate) {
         String n = candidate == null ? "" : candidate.strip();
-        if (!NAME.matcher(n).matches()) {
+        if (!ModelProviders.isProviderName(n)) {
             return "A provider's name is 1 to 40 letters, digits, - or _ (its models are listed as NAME/MODEL).";
         }
         String lower = n.toLowerCase(Locale.ROOT);
@@ -234,27 +241,8 @@ public final class ProvidersViewModel {
 
     /** Why {@code url} is no usable base URL, or {@code null}. */
     static String urlProblem(String url) {
-        String u = url == null ? "" : url.strip();
-        if (u.isEmpty()) {
-            return "Enter the provider's base URL, such as https://openrouter.ai/api/v1.";
-        }
-        try {
-            URI uri = new URI(u);
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("http") && !scheme.equals("https")) {
-                return "The base URL must start with http:// or https://.";
-            }
-            if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                return "The base URL needs a host name, such as https://openrouter.ai/api/v1.";
-            }
-        } catch (URISyntaxException e) {
-            return "That is not a web address: " + e.getReason() + ".";
-        }
-        return null;
-    }
-
-    private static String stripSlash(String url) {
-        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        return WebAddress.problem(url, "The base URL", "https://openrouter.ai/api/v1",
+                "Enter the provider's base URL, such as https://openrouter.ai/api/v1.");
     }
 
     public ObservableList<ProviderSettings> providers() {

@@ -4,11 +4,8 @@ import dev.parley.desktop.models.LocalServers;
 import dev.parley.desktop.models.ModelSetup;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.desktop.settings.SettingsStore;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -48,6 +45,8 @@ public final class SettingsViewModel {
     private final ProvidersViewModel providers;
     private final ModelSetup setup;
     private final StringProperty error = new SimpleStringProperty("");
+    /** What the last save had to leave out of the embedded server's models, in words; set off the UI thread. */
+    private volatile List<String> problems = List.of();
     private final BooleanProperty done = new SimpleBooleanProperty();
 
     /**
@@ -89,31 +88,14 @@ public final class SettingsViewModel {
         if (embedded.get()) {
             return "";
         }
-        String url = serverUrl.get() == null ? "" : serverUrl.get().strip();
-        if (url.isEmpty()) {
-            return "Enter the server's address, such as https://parley.example.com, or choose the embedded server.";
-        }
-        try {
-            URI uri = new URI(url);
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("http") && !scheme.equals("https")) {
-                return "The server's address must start with http:// or https://.";
-            }
-            if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                return "The server's address needs a host name, such as https://parley.example.com.";
-            }
-            if (uri.getQuery() != null || uri.getFragment() != null) {
-                return "The server's address cannot have a ? or # part.";
-            }
-        } catch (URISyntaxException e) {
-            return "That is not a web address: " + e.getReason() + ".";
-        }
-        return "";
+        String problem = WebAddress.problem(serverUrl.get(), "The server's address", "https://parley.example.com",
+                "Enter the server's address, such as https://parley.example.com, or choose the embedded server.");
+        return problem == null ? "" : problem;
     }
 
     /** The settings the dialog shows now. Valid only when {@link #validate()} is empty. */
     public Settings settings() {
-        String url = embedded.get() ? null : stripTrailingSlash(serverUrl.get().strip());
+        String url = embedded.get() ? null : WebAddress.normalized(serverUrl.get());
         String model = defaultModel.get() == null || defaultModel.get().equals(SERVER_DEFAULT) ? null
                 : defaultModel.get();
         return new Settings(url, model, dark.get(), providers.providersToSave(),
@@ -134,24 +116,21 @@ public final class SettingsViewModel {
         Settings chosen = settings();
         Map<String, String> keys = providers.keysToSave();
         Set<String> forget = providers.keysToForget();
-        List<LocalServers.Found> found = providers.found();
+        List<LocalServers.Found> seen = providers.found();
         ui.run(() -> {
+            List<String> left = List.of();
             if (setup.embedded()) {
                 setup.saveKeys(keys, forget);
+                // The embedded server takes the models now; a reply in flight goes on with the ones it began with.
+                left = setup.apply(chosen, providers.foundOrFindNow(seen), !keys.isEmpty() || !forget.isEmpty());
             }
             store.save(chosen);
-            if (setup.embedded()) {
-                setup.apply(chosen, found); // the embedded server takes the models now; a reply in flight goes on
-            }
+            problems = left;
             return chosen;
         }, written -> {
             onSaved.accept(written);
             done.set(true);
         }, e -> error.set("The settings could not be saved: " + (e.getMessage() == null ? e : e.getMessage())));
-    }
-
-    private static String stripTrailingSlash(String url) {
-        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     public BooleanProperty embeddedProperty() {
@@ -174,6 +153,11 @@ public final class SettingsViewModel {
     /** The default reply length limit as typed; blank leaves it to the model. */
     public StringProperty maxTokensProperty() {
         return maxTokens;
+    }
+
+    /** What the last save had to leave out of the embedded server's models, in words; empty when nothing. */
+    public List<String> modelProblems() {
+        return problems;
     }
 
     /** The models section. */

@@ -43,6 +43,7 @@ class ProvidersViewModelTest {
     private final List<EmbeddedModels.Built> used = new ArrayList<>();
     private final List<Settings> saved = new ArrayList<>();
     private ProviderKeys keys;
+    private ModelSetup setup;
 
     @BeforeEach
     void start() throws IOException {
@@ -56,9 +57,12 @@ class ProvidersViewModelTest {
         upstream.close();
     }
 
+    /** Settings opened again and again in one run of the app: one setup, as the app has. */
     private SettingsViewModel open(Settings current) {
-        LocalServers none = new LocalServers(List.of());
-        ModelSetup setup = ModelSetup.embedded(keys, none, new EmbeddedModels(keys, none, Duration.ZERO), used::add);
+        if (setup == null) {
+            LocalServers none = new LocalServers(List.of());
+            setup = ModelSetup.embedded(keys, none, new EmbeddedModels(keys, none, Duration.ZERO), used::add);
+        }
         return new SettingsViewModel(new SettingsStore(dir), ui, current, List.of(), dir, setup, saved::add);
     }
 
@@ -139,8 +143,8 @@ class ProvidersViewModelTest {
         providers.testConnection();
 
         assertThat(providers.testOkProperty().get()).isFalse();
-        assertThat(providers.testResultProperty().get()).contains("127.0.0.1:" + closed)
-                .doesNotStartWith("Connected");
+        assertThat(providers.testResultProperty().get()).startsWith("Nothing answered at")
+                .contains("127.0.0.1:" + closed).contains("is the server running?");
         assertThat(providers.canAddProperty().get()).isFalse();
     }
 
@@ -156,6 +160,57 @@ class ProvidersViewModelTest {
         assertThat(providers.testOkProperty().get()).isFalse();
         assertThat(providers.testResultProperty().get()).contains("OpenAI-compatible");
         assertThat(providers.canAddProperty().get()).isFalse();
+    }
+
+    @Test
+    void aPresetThatNeedsAKeyIsNotTestedWithoutOne() {
+        ProvidersViewModel providers = open(Settings.DEFAULTS).providers();
+        fill(providers, "  ");
+
+        providers.testConnection();
+
+        assertThat(providers.testResultProperty().get()).isEqualTo(
+                "OpenRouter needs an API key: paste yours above, then test again.");
+        assertThat(upstream.getRequestCount()).as("nothing was asked").isZero();
+        assertThat(providers.canAddProperty().get()).isFalse();
+    }
+
+    @Test
+    void savingWithNothingChangedLeavesTheServersModelsAlone() throws Exception {
+        upstream.enqueue(json(200, MODELS));
+        SettingsViewModel first = open(Settings.DEFAULTS);
+        fill(first.providers(), KEY);
+        first.providers().testConnection();
+        first.providers().add();
+        first.save();
+        assertThat(used).hasSize(1);
+
+        SettingsViewModel again = open(saved.get(0));
+        again.darkProperty().set(true); // only the theme changes
+        again.save();
+
+        assertThat(used).as("no new set of models for a theme change").hasSize(1);
+        assertThat(saved).hasSize(2);
+    }
+
+    @Test
+    void savingBeforeTheLookForLocalServersEndedStillOffersThem() throws Exception {
+        try (MockWebServer ollama = new MockWebServer()) {
+            ollama.enqueue(json(200, "{\"data\":[{\"id\":\"llama3.1:8b\"}]}"));
+            ollama.start();
+            LocalServers local = new LocalServers(List.of(
+                    new LocalServers.Candidate("ollama", "Ollama", ollama.url("/v1").toString())));
+            ModelSetup setup = ModelSetup.embedded(keys, local, new EmbeddedModels(keys, local, Duration.ZERO),
+                    used::add);
+            // Settings opened, and saved before its look for local servers was made (findLocalServers not called).
+            SettingsViewModel vm = new SettingsViewModel(new SettingsStore(dir), ui, Settings.DEFAULTS, List.of(),
+                    dir, setup, saved::add);
+
+            vm.save();
+
+            assertThat(used.get(0).provider().models()).extracting(ModelInfo::id)
+                    .containsExactly("parley-local", "ollama/llama3.1:8b");
+        }
     }
 
     @Test

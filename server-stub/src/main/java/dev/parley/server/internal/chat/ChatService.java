@@ -115,6 +115,7 @@ public final class ChatService implements AutoCloseable {
         Exchange exchange = validate(request, now);
         try {
             if (userId == null) {
+                exchange.requireOfferedModel(); // nothing is stored for an anonymous exchange: nothing to replay
                 limitAnonymous(clientAddress);
                 return anonymous(exchange).reply().finished().thenApply(ChatService::responseOf);
             }
@@ -134,6 +135,7 @@ public final class ChatService implements AutoCloseable {
         Exchange exchange = validate(request, now);
         try {
             if (userId == null) {
+                exchange.requireOfferedModel();
                 limitAnonymous(clientAddress);
                 return anonymous(exchange);
             }
@@ -401,6 +403,7 @@ public final class ChatService implements AutoCloseable {
                 return new Begun(new Found(State.REPLY, user, reply.get(), current, null), null);
             }
         }
+        exchange.requireOfferedModel(); // thrown in the transaction: the claim is not kept
         if (claims.countLive(c, userId, exchange.messageId(), now) >= MAX_LIVE_PER_USER) {
             throw new ApiException(ErrorCode.RATE_LIMITED, "You have " + MAX_LIVE_PER_USER
                     + " replies being written already. Wait for one to finish, or stop one.", 2L, false);
@@ -571,12 +574,11 @@ public final class ChatService implements AutoCloseable {
         ActiveModels.Lease lease = models.lease();
         ModelProvider provider = lease.provider();
         String model = r.model() == null ? provider.defaultModel() : r.model();
-        if (provider.models().stream().map(ModelInfo::id).noneMatch(model::equals)) {
-            lease.release();
-            throw ApiException.badRequest("unknown model '" + model + "'; GET /api/models lists the available ones");
-        }
+        // A model no longer offered can still replay an answered message (a lost answer after its provider was
+        // removed): it is refused only when the model would be called (Exchange.requireOfferedModel).
+        boolean offered = provider.models().stream().map(ModelInfo::id).anyMatch(model::equals);
         Instant timestamp = r.messageTimestamp() == null ? now : Validation.clamp(r.messageTimestamp(), now);
-        return new Exchange(r, model, timestamp, ids.get(), ids.get(), lease);
+        return new Exchange(r, model, timestamp, ids.get(), ids.get(), lease, offered);
     }
 
     @Override

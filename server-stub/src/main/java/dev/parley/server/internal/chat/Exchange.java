@@ -1,5 +1,6 @@
 package dev.parley.server.internal.chat;
 
+import dev.parley.server.internal.ApiException;
 import dev.parley.protocol.ChatRequest;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.Message;
@@ -17,7 +18,18 @@ import java.util.List;
  * which the exchange keeps to its end and then releases.
  */
 record Exchange(ChatRequest request, String model, Instant timestamp, String claimToken, String replyId,
-                ActiveModels.Lease models) {
+                ActiveModels.Lease models, boolean modelOffered) {
+
+    /**
+     * Refuses an exchange whose model the server does not offer (now): checked only once a stored exchange under
+     * this id has had its chance to be replayed, as a replay calls no model.
+     */
+    void requireOfferedModel() {
+        if (!modelOffered) {
+            throw ApiException.badRequest("The model '" + model + "' is not offered by this server (GET /api/models"
+                    + " lists the ones it is); pick another.");
+        }
+    }
 
     String sessionId() {
         return request.sessionId();
