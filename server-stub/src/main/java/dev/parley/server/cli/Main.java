@@ -99,6 +99,22 @@ public final class Main {
         @Option(names = "--local-model-seed", description = "Seed of the local model's simulated failures, for reproducible runs.")
         Long localSeed;
 
+        @Option(names = "--trusted-proxy", paramLabel = "CIDR", description = "A reverse proxy (e.g. 10.0.0.0/8) whose"
+                + " X-Forwarded-For names the client; repeatable. Without it the socket's address is the client's.")
+        List<String> trustedProxies;
+
+        @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain: serve HTTPS"
+                + " (with --tls-key).")
+        java.nio.file.Path tlsCert;
+
+        @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key (PKCS#8) of --tls-cert.")
+        java.nio.file.Path tlsKey;
+
+        @Option(names = "--daily-token-budget", defaultValue = "0", paramLabel = "N", description = "The most tokens"
+                + " (input + output) one user may use per UTC day; a chat past it answers 429 quota_exceeded."
+                + " 0: no cap (default).")
+        long dailyTokenBudget;
+
         /** Reads an environment variable (the API keys); a test puts its own in. */
         UnaryOperator<String> environment = System::getenv;
 
@@ -108,7 +124,8 @@ public final class Main {
             try {
                 config = ServerConfig.builder().host(host).port(port).databaseUrl(db).databaseUser(dbUser)
                         .databasePassword(System.getenv(DB_PASSWORD_ENV)).poolSize(poolSize)
-                        .signUpAllowed(!noSignUp).modelProvider(provider()).build();
+                        .signUpAllowed(!noSignUp).trustedProxies(trustedProxies).tls(tlsCert, tlsKey)
+                        .dailyTokenBudget(dailyTokenBudget).modelProvider(provider()).build();
             } catch (IllegalArgumentException e) {
                 System.err.println("parley server: " + e.getMessage());
                 return 2;
@@ -130,10 +147,18 @@ public final class Main {
                 server.close();
                 stopped.countDown();
             }, "parley-shutdown"));
+            if (!config.security().tlsEnabled() && !isLoopback(host)) {
+                System.err.println("parley server: warning: serving plain HTTP on " + host + ": passwords and tokens"
+                        + " cross the network unencrypted; use --tls-cert and --tls-key, or a TLS proxy in front");
+            }
             System.out.println("Parley server listening on " + server.url());
             System.out.flush();
             stopped.await();
             return 0;
+        }
+
+        private static boolean isLoopback(String host) {
+            return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
         }
 
         /**
