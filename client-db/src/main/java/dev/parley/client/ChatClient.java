@@ -58,7 +58,7 @@ public final class ChatClient implements AutoCloseable {
         ObjectMapper json = Json.newMapper();
         this.db = LocalDatabase.open(config.dataDir().resolve("parley-client.db"));
         this.tokens = new TokenStore(config.dataDir(), json);
-        this.api = new ServerApi(config.serverUrl(), json, tokens, config.httpTimeout());
+        this.api = new ServerApi(config.serverUrl(), json, tokens, config.httpTimeout(), config.launchSecret());
         this.engine = new SyncEngine(db, api, tokens, json, config.clock(), config.backoffInitial(),
                 config.backoffMax(), this::uploadProgress, this::signInExpired);
         this.status = new SyncStatusReporter(db, this::owner, engine, events);

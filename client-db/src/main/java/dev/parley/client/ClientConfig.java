@@ -19,9 +19,19 @@ import java.util.function.Supplier;
  * @param backoffInitial the first wait after a failed push
  * @param backoffMax     the longest wait between pushes while the server does not answer
  * @param httpTimeout    the longest one request may take
+ * @param launchSecret   sent with every request in {@code X-Parley-Launch-Secret} (the desktop's embedded server
+ *                       answers only the app that started it), or {@code null}; never logged
  */
 public record ClientConfig(Path dataDir, String serverUrl, Clock clock, Supplier<String> ids, Duration backoffInitial,
-                           Duration backoffMax, Duration httpTimeout) {
+                           Duration backoffMax, Duration httpTimeout, String launchSecret) {
+
+    /** Everything but the launch secret. */
+    @Override
+    public String toString() {
+        return "ClientConfig[dataDir=" + dataDir + ", serverUrl=" + serverUrl + ", backoffInitial=" + backoffInitial
+                + ", backoffMax=" + backoffMax + ", httpTimeout=" + httpTimeout + ", launchSecret="
+                + (launchSecret == null ? "none" : "set") + "]";
+    }
 
     public static Builder builder(Path dataDir, String serverUrl) {
         return new Builder(dataDir, serverUrl);
@@ -38,6 +48,7 @@ public record ClientConfig(Path dataDir, String serverUrl, Clock clock, Supplier
         private Duration backoffInitial = Duration.ofSeconds(1);
         private Duration backoffMax = Duration.ofMinutes(5);
         private Duration httpTimeout = Duration.ofSeconds(90);
+        private String launchSecret;
 
         private Builder(Path dataDir, String serverUrl) {
             this.dataDir = dataDir;
@@ -65,6 +76,12 @@ public record ClientConfig(Path dataDir, String serverUrl, Clock clock, Supplier
             return this;
         }
 
+        /** The secret of the server this app started itself, sent with every request; {@code null} for none. */
+        public Builder launchSecret(String launchSecret) {
+            this.launchSecret = launchSecret;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public ClientConfig build() {
             Objects.requireNonNull(dataDir, "dataDir");
@@ -79,7 +96,7 @@ public record ClientConfig(Path dataDir, String serverUrl, Clock clock, Supplier
                 throw new IllegalArgumentException("the HTTP timeout must be positive");
             }
             return new ClientConfig(dataDir, serverUrl, Objects.requireNonNull(clock), Objects.requireNonNull(ids),
-                    backoffInitial, backoffMax, httpTimeout);
+                    backoffInitial, backoffMax, httpTimeout, launchSecret);
         }
     }
 }

@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,18 +19,26 @@ import org.slf4j.LoggerFactory;
  * SQLite file in the data directory and the models the user set up (the offline model at least), so that a first
  * run needs no setup. Its models can be changed while it runs ({@link #useModels}); a reply being written keeps the
  * model it started with. Closing it lets the replies being written finish first (the window is gone by then), so
- * that a reply is never lost to closing the app: the next start shows it. Thread-safe.
+ * that a reply is never lost to closing the app: the next start shows it.
+ *
+ * <p>It answers only this app: every launch makes a new secret (32 random bytes) that each request must carry
+ * ({@link #launchSecret()}, given to the app's {@code ClientConfig}), so another program on this machine, or a web
+ * page in a browser, cannot use the account signed in here. Thread-safe.
  */
 public final class EmbeddedServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServer.class);
 
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private final ParleyServer server;
+    private final String launchSecret;
     /** The models in use, closed when the server closes; guarded by this. */
     private EmbeddedModels.Built models;
     private boolean closed;
 
-    private EmbeddedServer(ParleyServer server, EmbeddedModels.Built models) {
+    private EmbeddedServer(ParleyServer server, String launchSecret, EmbeddedModels.Built models) {
         this.server = server;
+        this.launchSecret = launchSecret;
         this.models = models;
     }
 
@@ -46,12 +56,14 @@ public final class EmbeddedServer implements AutoCloseable {
     public static EmbeddedServer start(Path dataDir, EmbeddedModels.Built models) {
         try {
             Files.createDirectories(dataDir);
+            String secret = newSecret();
             return new EmbeddedServer(ParleyServer.start(ServerConfig.builder()
                     .host("127.0.0.1")
                     .port(0)
                     .databaseUrl("jdbc:sqlite:" + dataDir.resolve("embedded-server.db").toAbsolutePath())
                     .modelProvider(models.provider())
-                    .build()), models);
+                    .launchSecret(secret)
+                    .build()), secret, models);
         } catch (IOException e) {
             models.close();
             throw new UncheckedIOException("cannot create the data directory " + dataDir, e);
@@ -77,6 +89,18 @@ public final class EmbeddedServer implements AutoCloseable {
 
     public String url() {
         return server.url();
+    }
+
+    /** The secret of this launch, which every request to this server must carry; never log it. */
+    public String launchSecret() {
+        return launchSecret;
+    }
+
+    /** 32 bytes from {@link SecureRandom}, base64url without padding (43 characters). */
+    static String newSecret() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     /** Replies being written now. */

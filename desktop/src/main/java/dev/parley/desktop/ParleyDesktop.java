@@ -119,6 +119,7 @@ public final class ParleyDesktop extends Application {
         String serverUrl = configured != null && !configured.isBlank() ? configured : settings.serverUrl();
         String label;
         ModelSetup models;
+        String launchSecret = null;
         if (serverUrl == null) {
             // The models the user set up: the built-in one, Ollama / LM Studio if they answer, the added providers.
             ProviderKeys keys = ProviderKeys.open(dataDir, environment.apply("PARLEY_KEYS"));
@@ -130,12 +131,14 @@ public final class ParleyDesktop extends Application {
             models = ModelSetup.embedded(keys, localServers, embeddedModels, embedded::useModels);
             models.started(settings, found, built.problems());
             serverUrl = embedded.url();
+            launchSecret = embedded.launchSecret();
             label = "embedded (" + serverUrl + ")";
         } else {
             models = ModelSetup.remote();
             label = serverUrl;
         }
-        ChatClient client = ChatClient.open(ClientConfig.builder(dataDir, serverUrl).build());
+        ChatClient client = ChatClient.open(ClientConfig.builder(dataDir, serverUrl).launchSecret(launchSecret)
+                .build());
         keep(() -> {
             finishSignedOutReplies(client);
             client.close();
@@ -297,7 +300,7 @@ public final class ParleyDesktop extends Application {
         };
         Runnable openSignIn = () -> {
             if (!isOpen(stage, "Sign in")) {
-                SignInDialog.open(stage, new SignInViewModel(client, ui));
+                SignInDialog.open(stage, new SignInViewModel(client, ui, serverLabel));
             }
         };
         MainView view = new MainView(vm, openSignIn, openSettings, exportTarget);

@@ -80,7 +80,8 @@ class EmbeddedServerModelsTest {
         Watched watched = new Watched(paced);
         Path data = dir.resolve("data");
         try (EmbeddedServer server = EmbeddedServer.start(data, new EmbeddedModels.Built(watched));
-             ChatClient client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), server.url()).build())) {
+             ChatClient client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), server.url())
+                     .launchSecret(server.launchSecret()).build())) {
             client.signUp("ada@example.com", "a long enough password 7");
             LocalSession session = client.newSession("Swap");
             Exchange exchange = client.send(session.id(), "Tell me a story", null);

@@ -62,7 +62,8 @@ class ProviderKeyNeverLeaksTest {
             String base = upstream.url("/api/v1").toString();
             ModelSetup setup;
             try (EmbeddedServer server = EmbeddedServer.start(data, models.build(Settings.DEFAULTS, List.of()));
-                 ChatClient client = ChatClient.open(ClientConfig.builder(data, server.url()).build())) {
+                 ChatClient client = ChatClient.open(ClientConfig.builder(data, server.url())
+                         .launchSecret(server.launchSecret()).build())) {
                 setup = ModelSetup.embedded(keys, none, models, server::useModels);
                 assertThat(setup.check(base, "sk-a-wrong-one").ok()).isFalse();
                 assertThat(setup.check(base, KEY).ok()).isTrue();

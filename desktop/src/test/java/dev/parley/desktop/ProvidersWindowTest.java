@@ -89,6 +89,7 @@ class ProvidersWindowTest {
         embedded = EmbeddedServer.start(dir, models.build(Settings.DEFAULTS, List.of()));
         ModelSetup setup = ModelSetup.embedded(keys, none, models, embedded::useModels);
         client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), embedded.url())
+                .launchSecret(embedded.launchSecret())
                 .backoff(Duration.ofMillis(50), Duration.ofMillis(200)).build());
         ui = new FxUiExecutor();
         ParleyDesktop.show(stage, client, ui, "test", new SettingsStore(dir), Settings.DEFAULTS, setup,

@@ -41,7 +41,8 @@ public interface ModelProvider extends AutoCloseable {
             Completion completion = complete(request);
             pieces.accept(completion.content());
             result.complete(completion);
-        } catch (ModelException | RuntimeException e) {
+        } catch (ModelException | RuntimeException | Error e) {
+            // An Error too: left uncaught it would end the generation's thread and leave the request unanswered.
             result.completeExceptionally(e);
         }
         return new ModelStream() {

@@ -10,6 +10,7 @@ import dev.parley.server.internal.chat.SyncService;
 import dev.parley.server.internal.chat.UsageService;
 import dev.parley.server.internal.http.Api;
 import dev.parley.server.internal.model.ActiveModels;
+import dev.parley.server.internal.net.ClientAddresses;
 import dev.parley.server.internal.store.Database;
 import dev.parley.server.internal.store.UsageRepository;
 import dev.parley.server.internal.signal.ChangeSignals;
@@ -38,15 +39,17 @@ public final class ParleyServer implements AutoCloseable {
     private final Javalin http;
     private final Database db;
     private final String host;
+    private final boolean https;
     private final MeterRegistry meters;
     private final ChangeSignals signals;
     private final ChatService chat;
     private final Api api;
     private final ActiveModels models;
 
-    private ParleyServer(Javalin http, Database db, String host, MeterRegistry meters, ChangeSignals signals,
-                         ChatService chat, Api api, ActiveModels models) {
+    private ParleyServer(Javalin http, Database db, String host, boolean https, MeterRegistry meters,
+                         ChangeSignals signals, ChatService chat, Api api, ActiveModels models) {
         this.http = http;
+        this.https = https;
         this.db = db;
         this.host = host;
         this.meters = meters;
@@ -67,6 +70,7 @@ public final class ParleyServer implements AutoCloseable {
         ActiveModels models = new ActiveModels(config.modelProvider());
         ChatService chat = null;
         Api api = null;
+        ClientAddresses addresses = new ClientAddresses(config.security().trustedProxies());
         try {
             AuthService auth = new AuthService(db, config.clock(), config.idGenerator(), config.accessTokenTtl(),
                     config.refreshTokenTtl(), config.signInAttemptsPerMinute(), config.signUpAllowed());
@@ -75,9 +79,10 @@ public final class ParleyServer implements AutoCloseable {
             api = new Api(json, db, models, auth, chat, new PushService(db, config.clock()),
                     new SyncService(db), new SessionService(db, config.clock()),
                     new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)), meters,
-                    config.streamKeepAlive());
-            Javalin http = Javalin.create(api::configure).start(config.host(), config.port());
-            return new ParleyServer(http, db, config.host(), meters, signals, chat, api, models);
+                    config.streamKeepAlive(), addresses, config.host(), config.port(), config.security());
+            Javalin http = Javalin.create(api::configure).start();
+            return new ParleyServer(http, db, config.host(), config.security().tlsEnabled(), meters, signals, chat,
+                    api, models);
         } catch (RuntimeException e) {
             if (api != null) {
                 api.close();
@@ -96,10 +101,10 @@ public final class ParleyServer implements AutoCloseable {
         return http.port();
     }
 
-    /** Base URL such as {@code http://127.0.0.1:8080}. */
+    /** Base URL such as {@code http://127.0.0.1:8080}, or {@code https://…} when serving TLS. */
     public String url() {
         String shownHost = host.contains(":") ? "[" + host + "]" : host;
-        return "http://" + shownHost + ":" + port();
+        return (https ? "https://" : "http://") + shownHost + ":" + port();
     }
 
     /**

@@ -36,6 +36,8 @@ import okhttp3.Route;
  */
 public final class ServerApi {
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+    /** The header of the embedded server's launch secret (the server's {@code ServerConfig.Security}). */
+    public static final String SECRET_HEADER = "X-Parley-Launch-Secret";
     /** The longest a stream may stay silent: three of the server's keep-alive periods. */
     public static final Duration STREAM_SILENCE = Duration.ofSeconds(45);
     /** The most days one usage query may span. */
@@ -50,6 +52,14 @@ public final class ServerApi {
     private final Object refreshLock = new Object();
 
     public ServerApi(String baseUrl, ObjectMapper json, TokenStore tokens, Duration timeout) {
+        this(baseUrl, json, tokens, timeout, null);
+    }
+
+    /**
+     * @param launchSecret sent with every request, streams included, in {@value #SECRET_HEADER}; {@code null} for
+     *                     none. It is never logged.
+     */
+    public ServerApi(String baseUrl, ObjectMapper json, TokenStore tokens, Duration timeout, String launchSecret) {
         this.base = HttpUrl.get(baseUrl);
         this.json = json;
         this.tokens = tokens;
@@ -59,6 +69,8 @@ public final class ServerApi {
                 // A connection that died while pooled (after an outage) is retried at once; safe, as writes carry ids.
                 .retryOnConnectionFailure(true)
                 .authenticator(new Refresher())
+                .addInterceptor(chain -> launchSecret == null ? chain.proceed(chain.request())
+                        : chain.proceed(chain.request().newBuilder().header(SECRET_HEADER, launchSecret).build()))
                 .build();
         this.streams = http.newBuilder().callTimeout(Duration.ZERO).readTimeout(STREAM_SILENCE).build();
     }

@@ -26,6 +26,7 @@ public final class SignInDialog {
         password.setPromptText("Password (8 characters or more)");
         password.textProperty().bindBidirectional(vm.passwordProperty());
         Label error = Dialogs.message("signInError", "danger", vm.errorProperty());
+        Label warning = Dialogs.message("signInWarning", "warning", vm.warningProperty());
         Button signIn = new Button("Sign in");
         signIn.setId("doSignIn");
         signIn.setDefaultButton(true);
@@ -38,7 +39,7 @@ public final class SignInDialog {
         Label note = new Label("Conversations written on this device are uploaded to your account.");
         note.setWrapText(true);
         note.getStyleClass().add("text-muted");
-        VBox box = new VBox(10, new Label("Sign in to Parley"), email, password, error, new HBox(8, signIn, signUp),
+        VBox box = new VBox(10, new Label("Sign in to Parley"), email, password, error, warning, new HBox(8, signIn, signUp),
                 note);
         box.setPadding(new Insets(16));
         box.setPrefWidth(360);

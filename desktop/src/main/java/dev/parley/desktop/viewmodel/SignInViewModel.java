@@ -10,7 +10,11 @@ import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 
-/** The sign-in / sign-up dialog: validates inline, then signs in off the UI thread and reports plain errors. */
+/**
+ * The sign-in / sign-up dialog: validates inline, then signs in off the UI thread and reports plain errors. Before
+ * a password would go over plain {@code http://} to a machine other than this one, it says so
+ * ({@link #warningProperty()}) and sends only when asked a second time (SPEC §8). Used on the UI thread.
+ */
 public final class SignInViewModel {
     private final ChatClient client;
     private final UiExecutor ui;
@@ -19,10 +23,24 @@ public final class SignInViewModel {
     private final StringProperty error = new SimpleStringProperty("");
     private final BooleanProperty busy = new SimpleBooleanProperty();
     private final BooleanProperty done = new SimpleBooleanProperty();
+    private final StringProperty warning = new SimpleStringProperty("");
+    /** The host a password would reach unencrypted, or {@code null} when the connection is safe for it. */
+    private final String plainHost;
+    private boolean plainAccepted;
 
+    /** A server on this machine (the embedded one), to which a password never travels over a network. */
     public SignInViewModel(ChatClient client, UiExecutor ui) {
+        this(client, ui, null);
+    }
+
+    /**
+     * @param server the server's URL, or a label holding it such as {@code embedded (http://127.0.0.1:4711)};
+     *               {@code null} for the embedded server
+     */
+    public SignInViewModel(ChatClient client, UiExecutor ui, String server) {
         this.client = client;
         this.ui = ui;
+        this.plainHost = WebAddress.plainRemoteHost(server);
     }
 
     /** The first problem with the inputs, or empty when they may be sent. */
@@ -53,6 +71,12 @@ public final class SignInViewModel {
         if (!problem.isEmpty() || busy.get()) {
             return;
         }
+        if (plainHost != null && !plainAccepted) {
+            warning.set("The connection to " + plainHost + " is not encrypted (http://), so your password could be"
+                    + " read on the way. Click again to send it anyway, or ask for the server's https:// address.");
+            plainAccepted = true;
+            return;
+        }
         busy.set(true);
         String address = email.get().strip();
         String secret = password.get();
@@ -76,6 +100,11 @@ public final class SignInViewModel {
 
     public ReadOnlyStringProperty errorProperty() {
         return error;
+    }
+
+    /** Why the password is not sent yet (plain HTTP to another machine); empty otherwise. */
+    public ReadOnlyStringProperty warningProperty() {
+        return warning;
     }
 
     public ReadOnlyBooleanProperty busyProperty() {

@@ -40,6 +40,42 @@ final class WebAddress {
         return null;
     }
 
+    /**
+     * The host of a plain {@code http://} address that is not this machine (a password sent there could be read on
+     * the way), or {@code null} for https, for a loopback host ({@code localhost}, {@code 127.x}, {@code ::1}) and
+     * when there is no address. {@code server} may be a label holding the address, such as
+     * {@code embedded (http://127.0.0.1:4711)}.
+     */
+    static String plainRemoteHost(String server) {
+        if (server == null) {
+            return null;
+        }
+        String lower = server.toLowerCase(Locale.ROOT);
+        int at = lower.indexOf("http://");
+        if (at < 0) {
+            return null; // https://, or no address at all
+        }
+        String rest = server.substring(at);
+        int end = rest.indexOf(')');
+        String url = (end < 0 ? rest : rest.substring(0, end)).strip();
+        String host;
+        try {
+            host = new URI(url).getHost();
+        } catch (URISyntaxException e) {
+            host = null;
+        }
+        if (host == null || host.isEmpty()) {
+            return url; // unreadable: warn rather than send a password to who knows where
+        }
+        String h = host.toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        boolean loopback = h.equals("localhost") || h.endsWith(".localhost") || h.matches("127(\\.\\d{1,3}){3}")
+                || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
+        return loopback ? null : host;
+    }
+
     /** {@code url} stripped, without a trailing slash. */
     static String normalized(String url) {
         String u = url.strip();

@@ -47,7 +47,12 @@ import dev.parley.server.internal.chat.UsageService;
 import dev.parley.server.internal.store.Database;
 import io.javalin.config.JavalinConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.parley.server.ServerConfig;
+import dev.parley.server.internal.net.ClientAddresses;
+import dev.parley.server.internal.net.SlowBodyGuard;
+import dev.parley.server.internal.net.Transport;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -74,10 +79,23 @@ public final class Api implements AutoCloseable {
     private final UsageService usage;
     private final MeterRegistry meters;
     private final ReplyStreams streams;
+    private final ClientAddresses addresses;
+    private final RequestGate gate;
+    private final String boundHost;
+    private final int port;
+    private final ServerConfig.Security security;
+    private final Transport transport;
 
+    /**
+     * @param addresses  says which client a request comes from, for the per-address limits
+     * @param boundHost  the address the server listens on (a loopback one accepts only loopback Host headers)
+     * @param port       the port to listen on; 0 for any free one
+     * @param security   the limits and secrets of SPEC §8
+     */
     public Api(ObjectMapper json, Database db, ActiveModels models, AuthService auth, ChatService chat,
                PushService push, SyncService sync, SessionService sessions, UsageService usage,
-               MeterRegistry meters, java.time.Duration keepAlive) {
+               MeterRegistry meters, java.time.Duration keepAlive, ClientAddresses addresses, String boundHost,
+               int port, ServerConfig.Security security) {
         this.json = json;
         this.db = db;
         this.models = models;
@@ -89,6 +107,12 @@ public final class Api implements AutoCloseable {
         this.usage = usage;
         this.meters = meters;
         this.streams = new ReplyStreams(json, keepAlive, 8);
+        this.addresses = addresses;
+        this.gate = new RequestGate(boundHost, security.launchSecret());
+        this.boundHost = boundHost;
+        this.port = port;
+        this.security = security;
+        this.transport = new Transport(security, addresses);
     }
 
     /** Ends the open streams and stops their writers. */
@@ -104,36 +128,46 @@ public final class Api implements AutoCloseable {
         config.http.maxRequestSize = Limits.MAX_REQUEST_BYTES;
         config.http.defaultContentType = JSON;
         // Requests Jetty refuses before routing (bad framing, illegal header characters) get the same error body.
-        config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler(json)));
+        config.jetty.modifyServer(server -> {
+            server.setErrorHandler(new JsonErrorHandler(json));
+            // Javalin puts its servlet context inside the innermost wrapper it finds here.
+            server.setHandler(new SlowBodyGuard(security.minRequestBytesPerSecond(), Limits.MAX_REQUEST_BYTES));
+        });
+        config.jetty.addConnector((server, http) -> transport.connector(server, http, boundHost, port));
         config.requestLogger.http((ctx, ms) -> LOG.debug("{} {} -> {} in {} ms", ctx.method(), ctx.path(),
                 ctx.status().getCode(), ms.longValue()));
 
         var routes = config.routes;
-        routes.post("/api/auth/signup", ctx -> send(ctx, 201, auth.signUp(body(ctx, Credentials.class), ctx.ip())));
-        routes.post("/api/auth/signin", ctx -> send(ctx, 200, auth.signIn(body(ctx, Credentials.class), ctx.ip())));
-        routes.post("/api/auth/refresh", ctx -> send(ctx, 200,
-                auth.refresh(body(ctx, RefreshRequest.class).refreshToken())));
-        routes.post("/api/auth/signout", ctx -> {
+        // Before any route: a rebinding Host or a missing launch secret is refused before anything is read.
+        routes.before(gate::check);
+        routes.post("/api/auth/signup", guarded(ctx -> sendTokens(ctx, 201,
+                auth.signUp(body(ctx, Credentials.class), clientAddress(ctx)))));
+        routes.post("/api/auth/signin", guarded(ctx -> sendTokens(ctx, 200,
+                auth.signIn(body(ctx, Credentials.class), clientAddress(ctx)))));
+        routes.post("/api/auth/refresh", guarded(ctx -> sendTokens(ctx, 200,
+                auth.refresh(body(ctx, RefreshRequest.class).refreshToken()))));
+        routes.post("/api/auth/signout", guarded(ctx -> {
             auth.signOut(bearer(ctx));
             ctx.status(204);
-        });
-        routes.post("/api/chat", ctx -> {
+        }));
+        routes.post("/api/chat", guarded(ctx -> {
             ChatRequest request = body(ctx, ChatRequest.class);
             String token = bearer(ctx);
             String userId = token == null ? null : auth.authenticate(token);
             if (wantsStream(ctx)) {
-                streams.open(ctx, chat.stream(userId, request, ctx.ip()), 0);
+                streams.open(ctx, chat.stream(userId, request, clientAddress(ctx)), 0);
             } else {
-                answer(ctx, chat.chat(userId, request, ctx.ip()));
+                answer(ctx, chat.chat(userId, request, clientAddress(ctx)));
             }
-        });
-        routes.get("/api/chat/{messageId}/stream", ctx -> {
+        }));
+        routes.get("/api/chat/{messageId}/stream", guarded(ctx -> {
             String userId = user(ctx);
             int after = offset(ctx);
             streams.open(ctx, chat.reattach(userId, ctx.pathParam("messageId")), after);
-        });
-        routes.post("/api/chat/{messageId}/stop", ctx -> answer(ctx, chat.stop(user(ctx), ctx.pathParam("messageId"))));
-        routes.post("/api/chat/messages", ctx -> {
+        }));
+        routes.post("/api/chat/{messageId}/stop", guarded(ctx -> answer(ctx, chat.stop(user(ctx),
+                ctx.pathParam("messageId")))));
+        routes.post("/api/chat/messages", guarded(ctx -> {
             String userId = user(ctx);
             JsonNode body = body(ctx, JsonNode.class);
             if (!body.isObject()) {
@@ -144,32 +178,37 @@ public final class Api implements AutoCloseable {
             countPushedRows("session", pushed.sessions());
             countPushedRows("message", pushed.messages());
             send(ctx, 200, pushed);
-        });
-        routes.get("/api/chat/sync", ctx -> send(ctx, 200,
-                sync.page(user(ctx), ctx.queryParam("cursor"), SyncService.limit(ctx.queryParam("limit")))));
-        routes.get("/api/chat/sessions", ctx -> send(ctx, 200,
-                sessions.list(user(ctx), ctx.queryParam("cursor"), SyncService.limit(ctx.queryParam("limit")))));
-        routes.patch("/api/chat/sessions/{id}", ctx -> {
+        }));
+        routes.get("/api/chat/sync", guarded(ctx -> send(ctx, 200,
+                sync.page(user(ctx), ctx.queryParam("cursor"), SyncService.limit(ctx.queryParam("limit"))))));
+        routes.get("/api/chat/sessions", guarded(ctx -> send(ctx, 200,
+                sessions.list(user(ctx), ctx.queryParam("cursor"), SyncService.limit(ctx.queryParam("limit"))))));
+        routes.patch("/api/chat/sessions/{id}", guarded(ctx -> {
             String userId = user(ctx);
             send(ctx, 200, sessions.rename(userId, ctx.pathParam("id"), body(ctx, RenameRequest.class)));
-        });
-        routes.delete("/api/chat/sessions/{id}", ctx -> {
+        }));
+        routes.delete("/api/chat/sessions/{id}", guarded(ctx -> {
             sessions.delete(user(ctx), ctx.pathParam("id"));
             ctx.status(204);
-        });
-        routes.get("/api/usage/daily", ctx -> send(ctx, 200,
-                usage.daily(user(ctx), ctx.queryParam("from"), ctx.queryParam("to"))));
-        routes.get("/api/models", ctx -> {
+        }));
+        routes.get("/api/usage/daily", guarded(ctx -> send(ctx, 200,
+                usage.daily(user(ctx), ctx.queryParam("from"), ctx.queryParam("to")))));
+        routes.get("/api/models", guarded(ctx -> {
             ModelProvider provider = models.current(); // one provider for both fields, whatever is swapped meanwhile
             send(ctx, 200, new ModelsResponse(provider.models(), provider.defaultModel()));
-        });
-        routes.get("/health", ctx -> {
+        }));
+        routes.get("/health", guarded(ctx -> {
             boolean up = db.isReachable();
             send(ctx, up ? 200 : 503, new HealthResponse(up ? "ok" : "degraded", up ? "ok" : "unreachable"));
-        });
+        }));
 
         routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.code(), e.getMessage(), e.retryable(),
                 e.retryAfterSeconds(), e.persisted()));
+        // 421 has no code of its own in SPEC §5; bad_request says what is wrong with the request (decision 0014).
+        routes.exception(RequestGate.MisdirectedRequest.class, (e, ctx) -> {
+            error(ctx, ErrorCode.BAD_REQUEST, e.getMessage(), false, null, null);
+            ctx.status(421);
+        });
         routes.exception(JacksonException.class, (e, ctx) -> error(ctx, ErrorCode.BAD_REQUEST, describe(e), null, null));
         routes.exception(HttpResponseException.class, (e, ctx) -> httpError(ctx, e.getStatus()));
         routes.exception(Exception.class, (e, ctx) -> {
@@ -186,6 +225,37 @@ public final class Api implements AutoCloseable {
                 error(ctx, ErrorCode.NOT_FOUND, "No such endpoint: " + ctx.method() + " " + ctx.path(), null, null);
             }
         });
+    }
+
+    /**
+     * Runs a handler so that a JVM {@link Error} (an {@code OutOfMemoryError} in the middle of a request) is
+     * answered like any other failure, with the error body: Javalin's exception mapping sees {@code Exception}s
+     * only, and an Error reaching Jetty would leave the client an empty 500.
+     */
+    private Handler guarded(Handler handler) {
+        return ctx -> {
+            try {
+                handler.handle(ctx);
+            } catch (Error e) {
+                if (!responseOpen(ctx)) {
+                    throw e;
+                }
+                LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+                error(ctx, ErrorCode.INTERNAL, "Something went wrong on the server. Try again later.", null, null);
+            }
+        };
+    }
+
+    /** The key of the client behind this request, for the limits kept per client address. */
+    private String clientAddress(Context ctx) {
+        return addresses.resolve(ctx.req().getRemoteAddr(), ctx.header("X-Forwarded-For"));
+    }
+
+    /** A response that holds tokens: never stored by a cache on the way (SPEC §8). */
+    private void sendTokens(Context ctx, int status, Object body) throws JsonProcessingException {
+        ctx.header("Cache-Control", "no-store");
+        ctx.header("Pragma", "no-cache");
+        send(ctx, status, body);
     }
 
     /** False once the response was sent, or its request recycled (an event stream whose client left). */
@@ -249,6 +319,12 @@ public final class Api implements AutoCloseable {
     }
 
     private <T> T body(Context ctx, Class<T> type) throws java.io.IOException {
+        if (!isJson(ctx.header("Content-Type"))) {
+            // Not only a matter of form: a web page can send text/plain or a form to any address without asking
+            // first (a "simple" cross-site request), but never application/json.
+            throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "The request body must be JSON, sent with Content-Type: application/json.");
+        }
         byte[] bytes;
         try {
             bytes = ctx.bodyAsBytes();
@@ -283,6 +359,16 @@ public final class Api implements AutoCloseable {
             throw ApiException.badRequest("the request body must be a JSON object");
         }
         return value;
+    }
+
+    /** {@code application/json}, with or without parameters such as {@code charset=utf-8}. */
+    static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int semicolon = contentType.indexOf(';');
+        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
+        return type.equalsIgnoreCase(JSON);
     }
 
     /** True when reading the body failed because the input ended or broke (an I/O error somewhere in the chain). */
@@ -370,6 +456,9 @@ public final class Api implements AutoCloseable {
         }
         if (retryAfterSeconds != null) {
             ctx.header("Retry-After", Long.toString(retryAfterSeconds));
+        }
+        if (code.status() == 401) {
+            ctx.header("WWW-Authenticate", "Bearer");
         }
         ErrorBody body = new ErrorBody(new ErrorBody.ErrorDetail(code, message, retryable, retryAfterSeconds),
                 persisted);
