@@ -40,7 +40,7 @@ public final class AuthService {
     /** How often the token sweep runs at most, by the injected clock. */
     static final Duration PURGE_EVERY = Duration.ofMinutes(10);
     /** How long a sign-in waits for a turn to hash before it is answered {@code unavailable}. */
-    private static final Duration HASH_WAIT = Duration.ofMillis(250);
+    private static final Duration HASH_WAIT = Duration.ofSeconds(1);
 
     private final Database db;
     private final UserRepository users;
