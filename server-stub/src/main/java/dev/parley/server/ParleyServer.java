@@ -73,9 +73,11 @@ public final class ParleyServer implements AutoCloseable {
         ClientAddresses addresses = new ClientAddresses(config.security().trustedProxies());
         try {
             AuthService auth = new AuthService(db, config.clock(), config.idGenerator(), config.accessTokenTtl(),
-                    config.refreshTokenTtl(), config.signInAttemptsPerMinute(), config.signUpAllowed());
+                    config.refreshTokenTtl(), config.signInAttemptsPerMinute(), config.signUpAllowed(),
+                    config.security().passwordHashesAtOnce());
             chat = new ChatService(db, models, signals, config.clock(), config.idGenerator(),
-                    config.claimTtl(), FLUSH_EVERY, config.anonymousChatsPerMinute(), json);
+                    config.claimTtl(), FLUSH_EVERY, config.anonymousChatsPerMinute(), json,
+                    config.security().dailyTokenBudget());
             api = new Api(json, db, models, auth, chat, new PushService(db, config.clock()),
                     new SyncService(db), new SessionService(db, config.clock()),
                     new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)), meters,

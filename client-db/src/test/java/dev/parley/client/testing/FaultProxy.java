@@ -9,6 +9,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -36,7 +37,12 @@ public final class FaultProxy implements AutoCloseable {
          * Forward both ways, but ask the server for JSON where the client asked for a stream: a server (or a proxy
          * in front of it) that does not stream.
          */
-        NO_STREAMS
+        NO_STREAMS,
+        /**
+         * Forward both ways, but swallow the reply to the first {@code POST /api/auth/refresh} and close: the server
+         * rotated the tokens, the client never heard. Later requests pass.
+         */
+        CUT_FIRST_REFRESH_REPLY
     }
 
     private final ServerSocket listener;
@@ -47,6 +53,7 @@ public final class FaultProxy implements AutoCloseable {
         return t;
     });
     private final AtomicInteger cutReplies = new AtomicInteger();
+    private final AtomicBoolean refreshCut = new AtomicBoolean();
     private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile Mode mode = Mode.PASS;
 
@@ -96,8 +103,9 @@ public final class FaultProxy implements AutoCloseable {
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
                 open.add(client);
                 open.add(server);
-                threads.execute(() -> pump(client, server, false));
-                threads.execute(() -> pump(server, client, true));
+                AtomicBoolean cutNextReply = new AtomicBoolean();
+                threads.execute(() -> pump(client, server, false, cutNextReply));
+                threads.execute(() -> pump(server, client, true, cutNextReply));
             } catch (IOException e) {
                 // closed, or one connection failed: keep serving the others
             }
@@ -116,7 +124,7 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to, boolean reply) {
+    private void pump(Socket from, Socket to, boolean reply, AtomicBoolean cutNextReply) {
         byte[] buffer = new byte[16 * 1024];
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int n;
@@ -124,7 +132,12 @@ public final class FaultProxy implements AutoCloseable {
                 if (!reply && mode == Mode.NO_NEW_REQUESTS) {
                     break;
                 }
-                if (reply && mode == Mode.CUT_REPLY) {
+                if (!reply && mode == Mode.CUT_FIRST_REFRESH_REPLY
+                        && new String(buffer, 0, n, StandardCharsets.ISO_8859_1).startsWith("POST /api/auth/refresh ")
+                        && refreshCut.compareAndSet(false, true)) {
+                    cutNextReply.set(true); // set before the request goes on, so its reply is the one cut
+                }
+                if (reply && (mode == Mode.CUT_REPLY || cutNextReply.get())) {
                     // The server has answered: the request was processed. Cut both sides before the client hears.
                     cutReplies.incrementAndGet();
                     break;

@@ -37,8 +37,15 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code parley server ARGS…} (add {@code --port 0}); call {@link #awaitUrl()} for its address. */
     public static ServerProcess start(Path logDir, String name, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "server"));
+        return start(logDir, name, List.of(), args);
+    }
+
+    /** As {@link #start(Path, String, String...)}, the child JVM run with {@code jvmOptions} (such as a heap size). */
+    public static ServerProcess start(Path logDir, String name, List<String> jvmOptions, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaBinary()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "server"));
         command.addAll(List.of(args));
         Path stderr = logDir.resolve(name + ".stderr.txt");
         Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();

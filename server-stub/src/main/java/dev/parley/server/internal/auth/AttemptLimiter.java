@@ -4,6 +4,8 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,18 +53,65 @@ public final class AttemptLimiter {
 
     /** Takes one attempt for {@code key}; returns 0 when allowed, else the seconds to wait (at least 1). */
     public long tryAcquire(String key) {
-        Bucket bucket;
+        ConsumptionProbe probe = bucket(key).tryConsumeAndReturnRemaining(1);
+        if (probe.isConsumed()) {
+            return 0;
+        }
+        return Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
+    }
+
+    /**
+     * Gives back an attempt taken with {@link #tryAcquire} that should not count (a sign-in that succeeded, or one
+     * the server was too busy to check). Taking first and giving back after, rather than looking first and taking
+     * after, keeps concurrent attempts from all slipping past one remaining token.
+     */
+    public void refund(String key) {
+        bucket(key).addTokens(1);
+    }
+
+    private Bucket bucket(String key) {
         synchronized (buckets) {
-            bucket = buckets.computeIfAbsent(key, k -> Bucket.builder()
+            return buckets.computeIfAbsent(key, k -> Bucket.builder()
                     .addLimit(Bandwidth.builder().capacity(perMinute).refillGreedy(perMinute, Duration.ofMinutes(1))
                             .build())
                     .withCustomTimePrecision(time)
                     .build());
         }
-        ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
-        if (probe.isConsumed()) {
-            return 0;
+    }
+
+    /**
+     * The key of a client address: an IPv4 address as it is, an IPv6 address by its /64 network, since one
+     * subscriber usually holds a whole /64 and could otherwise take a fresh key per request. IPv4-mapped IPv6
+     * addresses count as their IPv4 address. Anything that is not an IP literal is kept as it is (it is never
+     * looked up).
+     */
+    public static String addressKey(String address) {
+        if (address == null || address.isEmpty()) {
+            return "";
         }
-        return Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
+        String literal = address.startsWith("[") && address.endsWith("]")
+                ? address.substring(1, address.length() - 1) : address;
+        int zone = literal.indexOf('%');
+        if (zone >= 0) {
+            literal = literal.substring(0, zone);
+        }
+        if (literal.indexOf(':') < 0 || !literal.matches("[0-9A-Fa-f:.]+")) {
+            return address;
+        }
+        byte[] bytes;
+        try {
+            // A literal of hex digits, colons and dots only: parsed, never resolved.
+            bytes = InetAddress.getByName(literal).getAddress();
+        } catch (UnknownHostException e) {
+            return address;
+        }
+        if (bytes.length == 4) {
+            return (bytes[0] & 0xff) + "." + (bytes[1] & 0xff) + "." + (bytes[2] & 0xff) + "." + (bytes[3] & 0xff);
+        }
+        StringBuilder key = new StringBuilder();
+        for (int i = 0; i < 8; i += 2) {
+            key.append(Integer.toHexString(((bytes[i] & 0xff) << 8) | (bytes[i + 1] & 0xff))).append(':');
+        }
+        return key.append(":/64").toString();
     }
 }

@@ -31,12 +31,15 @@ import dev.parley.server.internal.store.MessageRepository;
 import dev.parley.server.internal.store.SessionRepository;
 import dev.parley.server.internal.store.StoredMessage;
 import dev.parley.server.internal.store.StoredSession;
+import dev.parley.server.internal.store.UsageRepository;
 import dev.parley.server.internal.store.UserRepository;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -72,6 +75,8 @@ public final class ChatService implements AutoCloseable {
     private final MessageRepository messages = new MessageRepository();
     private final ClaimRepository claims = new ClaimRepository();
     private final UserRepository users;
+    private final UsageRepository usage;
+    private final long dailyTokenBudget;
     private final ExchangeWriter writer;
     private final Generations generations;
     private final RemoteReplies remote;
@@ -85,10 +90,15 @@ public final class ChatService implements AutoCloseable {
      * @param claimLapse how long a claim lives unrenewed; the process running a generation renews it five times in
      *                   that time, so only a process that died lets one lapse
      * @param flushEvery how often a generation's new text is written where other processes read it
+     * @param dailyTokenBudget the most {@code total_tokens} a user's exchanges may reach per UTC day before new
+     *                   ones are refused; 0 for no cap
      */
     public ChatService(Database db, ActiveModels models, ChangeSignals signals, Clock clock, Supplier<String> ids,
-                       Duration claimLapse, Duration flushEvery, int anonymousChatsPerMinute, ObjectMapper json) {
+                       Duration claimLapse, Duration flushEvery, int anonymousChatsPerMinute, ObjectMapper json,
+                       long dailyTokenBudget) {
         this.db = db;
+        this.usage = new UsageRepository(db.dialect(), json);
+        this.dailyTokenBudget = dailyTokenBudget;
         this.users = new UserRepository(db.dialect());
         this.models = models;
         this.signals = signals;
@@ -303,7 +313,7 @@ public final class ChatService implements AutoCloseable {
     }
 
     private void limitAnonymous(String clientAddress) {
-        long wait = anonymousLimiter.tryAcquire(clientAddress);
+        long wait = anonymousLimiter.tryAcquire(AttemptLimiter.addressKey(clientAddress));
         if (wait > 0) {
             throw new ApiException(ErrorCode.RATE_LIMITED,
                     "Too many messages without signing in. Try again in " + wait + " seconds, or sign in.", wait, false);
@@ -404,11 +414,31 @@ public final class ChatService implements AutoCloseable {
             }
         }
         exchange.requireOfferedModel(); // thrown in the transaction: the claim is not kept
+        requireBudgetLeft(c, userId, now);
         if (claims.countLive(c, userId, exchange.messageId(), now) >= MAX_LIVE_PER_USER) {
             throw new ApiException(ErrorCode.RATE_LIMITED, "You have " + MAX_LIVE_PER_USER
                     + " replies being written already. Wait for one to finish, or stop one.", 2L, false);
         }
         return new Begun(null, start);
+    }
+
+    /**
+     * Refuses a new exchange once the user's {@code total_tokens} for today (UTC) has reached the daily budget
+     * (SPEC §8). Read from the exact {@code user_usage_daily}, which counts stored exchanges only: exchanges still
+     * being answered are not in it yet, so the day's total can pass the budget by what those spend (at most
+     * {@link #MAX_LIVE_PER_USER} of them). A replay never gets here: it costs nothing.
+     */
+    private void requireBudgetLeft(Connection c, String userId, Instant now) throws SQLException {
+        if (dailyTokenBudget <= 0) {
+            return;
+        }
+        LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+        long spent = usage.totalTokens(c, userId, today);
+        if (spent >= dailyTokenBudget) {
+            throw new ApiException(ErrorCode.QUOTA_EXCEEDED, "You have used today's " + dailyTokenBudget
+                    + " tokens on this server (" + spent + " so far). New messages can be sent again after midnight"
+                    + " UTC.", null, false);
+        }
     }
 
     private String startEvent(StreamStart start) {

@@ -2,6 +2,12 @@ package dev.parley.server.internal.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -66,6 +72,7 @@ public final class Database implements AutoCloseable {
             config.setPassword(password);
         }
         if (dialect == Dialect.SQLITE) {
+            createOwnerOnly(jdbcUrl);
             // WAL lets readers run beside the writer; NORMAL is durable in WAL mode across process crashes.
             config.addDataSourceProperty("journal_mode", "WAL");
             config.addDataSourceProperty("synchronous", "NORMAL");
@@ -98,6 +105,42 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         return new Database(dialect, dataSource, jdbcUrl, user, password);
+    }
+
+    /**
+     * Creates a SQLite database file that does not exist yet readable and writable by its owner only (0600, SPEC
+     * §8): it holds password hashes and every conversation. SQLite gives the {@code -wal} and {@code -shm} files it
+     * makes later the permissions of the database file, so they are owner-only too. An existing file keeps the
+     * permissions its operator gave it, and the directory is left as it is. Nothing happens for an in-memory
+     * database or a file system without POSIX permissions.
+     */
+    static void createOwnerOnly(String jdbcUrl) {
+        String name = jdbcUrl.substring("jdbc:sqlite:".length());
+        int query = name.indexOf('?');
+        if (query >= 0) {
+            name = name.substring(0, query);
+        }
+        if (name.startsWith("file:")) {
+            name = name.substring("file:".length());
+            if (name.startsWith("//")) {
+                name = name.substring(2);
+            }
+        }
+        if (name.isEmpty() || name.startsWith(":memory:") || name.contains("mode=memory")) {
+            return;
+        }
+        Path file = Path.of(name);
+        if (Files.exists(file) || !FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (FileAlreadyExistsException raced) {
+            // another process made it first: it keeps what that process gave it
+        } catch (IOException e) {
+            // SQLite reports a missing directory or a read-only place in its own words when it opens the file.
+            LOG.debug("could not create {} owner-only: {}", file, e.getMessage());
+        }
     }
 
     /**

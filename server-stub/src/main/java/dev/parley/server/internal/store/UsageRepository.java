@@ -48,6 +48,18 @@ public final class UsageRepository {
         }
     }
 
+    /** The user's {@code total_tokens} on {@code day}; 0 when the user has no row for it. */
+    public long totalTokens(Connection c, String userId, LocalDate day) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT total_tokens FROM user_usage_daily WHERE user_id = ? AND usage_date = ?")) {
+            ps.setString(1, userId);
+            bindDate(ps, 2, day);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
     private void bindDate(PreparedStatement ps, int index, LocalDate date) throws SQLException {
         if (dialect == Dialect.SQLITE) {
             ps.setString(index, date.toString()); // SQLite keeps dates as ISO text, which sorts by date
