@@ -204,7 +204,7 @@ public final class Api implements AutoCloseable {
 
         routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.code(), e.getMessage(), e.retryable(),
                 e.retryAfterSeconds(), e.persisted()));
-        // 421 has no code of its own in SPEC §5; bad_request says what is wrong with the request (decision 0014).
+        // 421 has no code of its own in SPEC §5; bad_request says what is wrong with the request (decision 0015).
         routes.exception(RequestGate.MisdirectedRequest.class, (e, ctx) -> {
             error(ctx, ErrorCode.BAD_REQUEST, e.getMessage(), false, null, null);
             ctx.status(421);
