@@ -124,7 +124,7 @@ public final class ParleyDesktop extends Application {
             // The models the user set up: the built-in one, Ollama / LM Studio if they answer, the added providers.
             ProviderKeys keys = ProviderKeys.open(dataDir, environment.apply("PARLEY_KEYS"));
             LocalServers localServers = new LocalServers(LocalServers.DEFAULT);
-            EmbeddedModels embeddedModels = new EmbeddedModels(keys, localServers, localModelTokenDelay());
+            EmbeddedModels embeddedModels = new EmbeddedModels(keys, localModelTokenDelay());
             List<LocalServers.Found> found = localServers.find();
             EmbeddedModels.Built built = embeddedModels.build(settings, found);
             EmbeddedServer embedded = keep(EmbeddedServer.start(dataDir, built));

@@ -58,7 +58,7 @@ class ProviderKeyNeverLeaksTest {
             Path data = dir.resolve("data");
             ProviderKeys keys = ProviderKeys.open(data, "file");
             LocalServers none = new LocalServers(List.of());
-            EmbeddedModels models = new EmbeddedModels(keys, none, Duration.ZERO);
+            EmbeddedModels models = new EmbeddedModels(keys, Duration.ZERO);
             String base = upstream.url("/api/v1").toString();
             ModelSetup setup;
             try (EmbeddedServer server = EmbeddedServer.start(data, models.build(Settings.DEFAULTS, List.of()));

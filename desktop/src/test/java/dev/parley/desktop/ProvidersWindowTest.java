@@ -85,7 +85,7 @@ class ProvidersWindowTest {
         dir = Files.createTempDirectory("parley-providers-ui");
         ProviderKeys keys = ProviderKeys.open(dir, "file");
         LocalServers none = new LocalServers(List.of());
-        EmbeddedModels models = new EmbeddedModels(keys, none, Duration.ZERO);
+        EmbeddedModels models = new EmbeddedModels(keys, Duration.ZERO);
         embedded = EmbeddedServer.start(dir, models.build(Settings.DEFAULTS, List.of()));
         ModelSetup setup = ModelSetup.embedded(keys, none, models, embedded::useModels);
         client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), embedded.url())

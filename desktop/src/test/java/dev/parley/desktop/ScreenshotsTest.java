@@ -257,7 +257,7 @@ class ScreenshotsTest {
             ProviderKeys keys = ProviderKeys.open(dir, "file");
             LocalServers local = new LocalServers(List.of(
                     new LocalServers.Candidate("ollama", "Ollama", ollama.url("/v1").toString())));
-            ModelSetup setup = ModelSetup.embedded(keys, local, new EmbeddedModels(keys, local, Duration.ZERO),
+            ModelSetup setup = ModelSetup.embedded(keys, local, new EmbeddedModels(keys, Duration.ZERO),
                     EmbeddedModels.Built::close);
             Settings settings = new Settings(null, null, false, List.of(new ProviderSettings("openrouter",
                     ProviderPreset.OPENROUTER, "https://openrouter.ai/api/v1", List.of("openai/gpt-4o-mini",

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * The models the embedded server offers, made from what the user set up: the built-in offline model first (its id
  * {@code parley-local} unchanged, so older conversations keep it), then the local servers that answer on this
  * machine ({@code ollama/…}, {@code lmstudio/…}), then each provider added in Settings ({@code openrouter/…}) with
- * its key from {@link ProviderKeys}. Thread-safe; {@link #build} blocks on the local servers' answers and the
- * keyring, so call it off the FX thread.
+ * its key from {@link ProviderKeys}. Thread-safe; {@link #build} blocks on the keyring, so call it off the FX
+ * thread.
  */
 public final class EmbeddedModels {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedModels.class);
@@ -31,26 +31,18 @@ public final class EmbeddedModels {
     static final Duration MODEL_TIMEOUT = Duration.ofSeconds(120);
 
     private final ProviderKeys keys;
-    private final LocalServers localServers;
     private final Duration builtInTokenDelay;
 
     /** @param builtInTokenDelay the pause between the built-in model's pieces (a slow model, to watch replies grow) */
-    public EmbeddedModels(ProviderKeys keys, LocalServers localServers, Duration builtInTokenDelay) {
+    public EmbeddedModels(ProviderKeys keys, Duration builtInTokenDelay) {
         this.keys = keys;
-        this.localServers = localServers;
         this.builtInTokenDelay = builtInTokenDelay;
     }
 
     /**
-     * The models for {@code settings} with the local servers that answer now. A provider that listed no model yet
-     * is left out. The caller owns the result and closes it once the server no longer uses it.
-     */
-    public Built build(Settings settings) {
-        return build(settings, localServers.find());
-    }
-
-    /**
-     * As {@link #build(Settings)}, with local servers already found. Never fails for one provider: a provider whose
+     * The models for {@code settings} and the local servers {@code found} answering. A provider that listed no
+     * model yet is left out. The caller owns the result and closes it once the server no longer uses it. Never
+     * fails for one provider: a provider whose
      * settings cannot be used (a name taken twice, an address or models that are not usable, a key that cannot be
      * read) is left out, and {@link Built#problems()} says so in words; the built-in model is always there.
      */

@@ -188,7 +188,7 @@ public final class MainViewModel {
 
     /** "Try again" on a failed message: the same message id is sent again. */
     public void retry(LocalMessage message) {
-        if (picker.unavailableProblem(message.message().model()) != null) {
+        if (!picker.available(message.message().model())) {
             error.set("The model " + message.message().model() + " this message was sent to is not available now"
                     + " (its provider is not running or was removed in Settings). Start it again, or send the"
                     + " message anew with another model.");

@@ -1,8 +1,11 @@
 package dev.parley.desktop.viewmodel;
 
+import dev.parley.desktop.models.LocalServers;
+import dev.parley.desktop.settings.ProviderPreset;
 import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,13 +85,18 @@ public final class ModelPicker {
         return unavailableProblem(model.get());
     }
 
-    /** Why {@code id} cannot be sent to (a message tried again with its own model), or {@code null} when it can. */
-    String unavailableProblem(String id) {
-        if (id == null || models.isEmpty() || offers(id)) {
+    /** Why {@code id} cannot be sent to, or {@code null} when it can. */
+    private String unavailableProblem(String id) {
+        if (available(id)) {
             return null;
         }
         return "The model " + id + " is not available now (its provider is not running or was removed in"
                 + " Settings). Pick another model for this conversation.";
+    }
+
+    /** Whether {@code id} can be sent to: offered now, or not known to be gone (no list yet, or none named). */
+    boolean available(String id) {
+        return id == null || models.isEmpty() || offers(id);
     }
 
     private String initial() {
@@ -126,16 +134,16 @@ public final class ModelPicker {
         }
     }
 
-    /** How a provider's name reads as a heading. */
+    /**
+     * How a provider's name reads as a heading: a local server's or a preset's label for its own name
+     * ({@code lmstudio} is LM Studio), any other name as it is.
+     */
     static String groupName(String provider) {
-        return switch (provider) {
-            case "ollama" -> "Ollama";
-            case "lmstudio" -> "LM Studio";
-            case "openrouter" -> "OpenRouter";
-            case "openai" -> "OpenAI";
-            case "groq" -> "Groq";
-            default -> provider;
-        };
+        return LocalServers.DEFAULT.stream().filter(c -> c.name().equals(provider))
+                .map(LocalServers.Candidate::label).findFirst()
+                .or(() -> Arrays.stream(ProviderPreset.values()).filter(p -> p != ProviderPreset.CUSTOM
+                        && p.defaultName().equals(provider)).map(ProviderPreset::label).findFirst())
+                .orElse(provider);
     }
 
     /** The models the server offers, in its order. */

@@ -89,9 +89,17 @@ public final class ProvidersViewModel {
     }
 
     private static String describe(LocalServers.Found server) {
-        int n = server.models().size();
-        return server.where().label() + " — " + n + (n == 1 ? " model: " : " models: ")
-                + String.join(", ", server.models().stream().limit(5).toList()) + (n > 5 ? ", …" : "");
+        return server.where().label() + " — " + count(server.models()) + ": " + firstFive(server.models());
+    }
+
+    /** "1 model", "3 models". */
+    private static String count(List<String> models) {
+        return models.size() + (models.size() == 1 ? " model" : " models");
+    }
+
+    /** The first five ids, then "…" when there are more. */
+    private static String firstFive(List<String> models) {
+        return String.join(", ", models.stream().limit(5).toList()) + (models.size() > 5 ? ", …" : "");
     }
 
     /** Asks the provider in the form for its models (off the UI thread); the result shows in the form. */
@@ -129,9 +137,7 @@ public final class ProvidersViewModel {
     }
 
     private static String connected(List<String> models) {
-        int n = models.size();
-        return "Connected: " + n + (n == 1 ? " model" : " models") + " (" + String.join(", ",
-                models.stream().limit(5).toList()) + (n > 5 ? ", …" : "") + ").";
+        return "Connected: " + count(models) + " (" + firstFive(models) + ").";
     }
 
     /** Adds the tested provider of the form; its key is saved with the settings. Nothing unless {@link #canAdd}. */

@@ -26,7 +26,7 @@ class EmbeddedModelsTest {
     void unusableProvidersAreLeftOutAndTheRestOffered() throws Exception {
         Files.writeString(dir.resolve("provider-keys.json"), "{ not json"); // a hand edit gone wrong
         ProviderKeys keys = ProviderKeys.open(dir, "file");
-        EmbeddedModels models = new EmbeddedModels(keys, new LocalServers(List.of()), Duration.ZERO);
+        EmbeddedModels models = new EmbeddedModels(keys, Duration.ZERO);
         Settings settings = new Settings(null, null, false, List.of(
                 new ProviderSettings("groq", ProviderPreset.GROQ, "https://api.groq.com/openai/v1",
                         List.of("llama-3.3-70b-versatile")),

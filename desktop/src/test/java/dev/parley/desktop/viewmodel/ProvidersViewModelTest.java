@@ -61,7 +61,7 @@ class ProvidersViewModelTest {
     private SettingsViewModel open(Settings current) {
         if (setup == null) {
             LocalServers none = new LocalServers(List.of());
-            setup = ModelSetup.embedded(keys, none, new EmbeddedModels(keys, none, Duration.ZERO), used::add);
+            setup = ModelSetup.embedded(keys, none, new EmbeddedModels(keys, Duration.ZERO), used::add);
         }
         return new SettingsViewModel(new SettingsStore(dir), ui, current, List.of(), dir, setup, saved::add);
     }
@@ -200,7 +200,7 @@ class ProvidersViewModelTest {
             ollama.start();
             LocalServers local = new LocalServers(List.of(
                     new LocalServers.Candidate("ollama", "Ollama", ollama.url("/v1").toString())));
-            ModelSetup setup = ModelSetup.embedded(keys, local, new EmbeddedModels(keys, local, Duration.ZERO),
+            ModelSetup setup = ModelSetup.embedded(keys, local, new EmbeddedModels(keys, Duration.ZERO),
                     used::add);
             // Settings opened, and saved before its look for local servers was made (findLocalServers not called).
             SettingsViewModel vm = new SettingsViewModel(new SettingsStore(dir), ui, Settings.DEFAULTS, List.of(),
@@ -252,7 +252,7 @@ class ProvidersViewModelTest {
         upstream.enqueue(json(200, MODELS));
         LocalServers ollama = new LocalServers(List.of(
                 new LocalServers.Candidate("ollama", "Ollama", "http://127.0.0.1:9/v1")));
-        ModelSetup setup = ModelSetup.embedded(keys, ollama, new EmbeddedModels(keys, ollama, Duration.ZERO),
+        ModelSetup setup = ModelSetup.embedded(keys, ollama, new EmbeddedModels(keys, Duration.ZERO),
                 used::add);
         ProvidersViewModel providers = new ProvidersViewModel(setup, ui, List.of());
         fill(providers, KEY);
