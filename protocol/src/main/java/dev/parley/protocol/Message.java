@@ -5,7 +5,9 @@ import java.time.Instant;
 /**
  * One chat message on the wire (SPEC §5.0). {@code totalTokens} is computed by the server and ignored on input;
  * a non-null {@code errorMessage} marks a failed message;
- * {@code finishReason} says how an assistant reply ended. Optional fields may be {@code null}.
+ * {@code finishReason} says how an assistant reply ended; {@code parentId} is the message this one follows in its
+ * conversation's tree (SPEC §4.3): for a reply its user message, for a user message the reply it follows, and
+ * {@code null} for a first turn or a row stored before branches existed. Optional fields may be {@code null}.
  */
 public record Message(
         String id,
@@ -21,14 +23,23 @@ public record Message(
         Long elapsedMs,
         String errorMessage,
         String completionId,
-        FinishReason finishReason) {
+        FinishReason finishReason,
+        String parentId) {
+
+    /** A message outside any branch: rows written before branches, and tests that do not care. */
+    public Message(String id, String sessionId, Role role, String content, String model, Long inputTokens,
+                   Long outputTokens, Long totalTokens, String userMessageId, Instant messageTimestamp,
+                   Long elapsedMs, String errorMessage, String completionId, FinishReason finishReason) {
+        this(id, sessionId, role, content, model, inputTokens, outputTokens, totalTokens, userMessageId,
+                messageTimestamp, elapsedMs, errorMessage, completionId, finishReason, null);
+    }
 
     /** A message without a finish reason: every user row, and replies stored before the field existed. */
     public Message(String id, String sessionId, Role role, String content, String model, Long inputTokens,
                    Long outputTokens, Long totalTokens, String userMessageId, Instant messageTimestamp,
                    Long elapsedMs, String errorMessage, String completionId) {
         this(id, sessionId, role, content, model, inputTokens, outputTokens, totalTokens, userMessageId,
-                messageTimestamp, elapsedMs, errorMessage, completionId, null);
+                messageTimestamp, elapsedMs, errorMessage, completionId, null, null);
     }
 
     /** True when the message failed (its reply was not produced). */
@@ -46,7 +57,7 @@ public record Message(
         return new Builder().id(id).sessionId(sessionId).role(role).content(content).model(model)
                 .inputTokens(inputTokens).outputTokens(outputTokens).totalTokens(totalTokens)
                 .userMessageId(userMessageId).messageTimestamp(messageTimestamp).elapsedMs(elapsedMs)
-                .errorMessage(errorMessage).completionId(completionId).finishReason(finishReason);
+                .errorMessage(errorMessage).completionId(completionId).finishReason(finishReason).parentId(parentId);
     }
 
     /** Builds a {@link Message} field by field. Not thread-safe; {@link #build} checks nothing beyond the record. */
@@ -65,6 +76,7 @@ public record Message(
         private String errorMessage;
         private String completionId;
         private FinishReason finishReason;
+        private String parentId;
 
         private Builder() {
         }
@@ -144,9 +156,14 @@ public record Message(
             return this;
         }
 
+        public Builder parentId(String value) {
+            parentId = value;
+            return this;
+        }
+
         public Message build() {
             return new Message(id, sessionId, role, content, model, inputTokens, outputTokens, totalTokens,
-                    userMessageId, messageTimestamp, elapsedMs, errorMessage, completionId, finishReason);
+                    userMessageId, messageTimestamp, elapsedMs, errorMessage, completionId, finishReason, parentId);
         }
     }
 }

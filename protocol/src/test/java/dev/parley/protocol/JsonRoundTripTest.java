@@ -83,7 +83,7 @@ class JsonRoundTripTest {
 
             assertThat(fieldNames(json)).containsExactlyInAnyOrder("id", "sessionId", "role", "content", "model",
                     "inputTokens", "outputTokens", "totalTokens", "userMessageId", "messageTimestamp", "elapsedMs",
-                    "errorMessage", "completionId", "finishReason");
+                    "errorMessage", "completionId", "finishReason", "parentId");
             assertThat(json.get("id").asText()).isEqualTo(USER_MESSAGE_ID);
             assertThat(json.get("sessionId").asText()).isEqualTo(SESSION_ID);
             assertThat(json.get("role").asText()).isEqualTo("user");
@@ -121,6 +121,31 @@ class JsonRoundTripTest {
             assertThat(mapper.readValue(mapper.writeValueAsString("content_filter"), FinishReason.class))
                     .isSameAs(FinishReason.CONTENT_FILTER);
             assertThat(mapper.readValue(mapper.writeValueAsString("tool_calls"), FinishReason.class)).isNull();
+        }
+
+        @Test
+        void branchFieldsRoundTrip() throws Exception {
+            Message edited = Message.builder(USER_MESSAGE_ID, SESSION_ID, Role.USER).content("hi again")
+                    .messageTimestamp(SENT).parentId(ASSISTANT_MESSAGE_ID).build();
+            assertThat(roundTrip(edited, Message.class).get("parentId").asText()).isEqualTo(ASSISTANT_MESSAGE_ID);
+            assertThat(mapper.readValue(mapper.writeValueAsString(edited), Message.class)).isEqualTo(edited);
+
+            ChatRequest request = new ChatRequest(SESSION_ID, USER_MESSAGE_ID, "hi", null, SENT, null, null, null,
+                    List.of(), ASSISTANT_MESSAGE_ID, "01936f3e-8b2a-7c4d-9e5f-000000000042");
+            JsonNode chat = roundTrip(request, ChatRequest.class);
+            assertThat(chat.get("parentId").asText()).isEqualTo(ASSISTANT_MESSAGE_ID);
+            assertThat(chat.get("replyId").asText()).isEqualTo("01936f3e-8b2a-7c4d-9e5f-000000000042");
+
+            RegenerateRequest regenerate = new RegenerateRequest(SESSION_ID, USER_MESSAGE_ID,
+                    "01936f3e-8b2a-7c4d-9e5f-000000000042", "parley-local", 0.5, 100,
+                    List.of(new ChatRequest.ContextMessage(Role.SYSTEM, "Be brief.")));
+            JsonNode body = roundTrip(regenerate, RegenerateRequest.class);
+            assertThat(fieldNames(body)).containsExactlyInAnyOrder("sessionId", "messageId", "replyId", "model",
+                    "temperature", "maxTokens", "context");
+            assertThat(mapper.readValue(mapper.writeValueAsString(regenerate), RegenerateRequest.class))
+                    .isEqualTo(regenerate);
+            assertThat(new RegenerateRequest(SESSION_ID, USER_MESSAGE_ID, "r", null, null, null, null).context())
+                    .isEmpty();
         }
 
         @Test
@@ -239,7 +264,7 @@ class JsonRoundTripTest {
             JsonNode json = roundTrip(request, ChatRequest.class);
 
             assertThat(fieldNames(json)).containsExactlyInAnyOrder("sessionId", "messageId", "content", "model",
-                    "messageTimestamp", "sessionTitle", "temperature", "maxTokens", "context");
+                    "messageTimestamp", "sessionTitle", "temperature", "maxTokens", "context", "parentId", "replyId");
             assertThat(json.get("temperature").asDouble()).isEqualTo(0.7);
             assertThat(json.get("maxTokens").asInt()).isEqualTo(512);
             assertThat(json.get("sessionId").asText()).isEqualTo(SESSION_ID);
