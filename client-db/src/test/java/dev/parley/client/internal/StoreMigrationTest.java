@@ -52,7 +52,8 @@ class StoreMigrationTest {
                             null, Instant.ofEpochMilli(2000), null, null, null), "u1", SyncState.SYNCED, null,
                             false, null, null, null),
                     new MessageRow(new Message("r1", "s1", Role.ASSISTANT, "Pack light", "parley-local", 0L, 9L, 9L,
-                            "m1", Instant.ofEpochMilli(3000), 120L, null, "cmpl-1"), "u1", SyncState.PENDING, null,
+                            "m1", Instant.ofEpochMilli(3000), 120L, null, "cmpl-1", null, "m1"), "u1",
+                            SyncState.PENDING, null,
                             false, 7L, null, null));
             List<UnfinishedReplies.Row> growing = db.inTransaction(c -> new UnfinishedReplies().ofSession(c, "s1"));
             List<String> underWay = db.inTransaction(c -> new LocalMessages().sending(c, "u1"));
