@@ -120,9 +120,44 @@ public final class ChatClient implements AutoCloseable {
         return conversations.session(sessionId);
     }
 
-    /** The messages of a conversation, in order, with each reply being written ({@link LocalMessage#unfinished()}). */
+    /**
+     * The messages the conversation shows: its {@link #path path}, root first, with each reply being written
+     * ({@link LocalMessage#unfinished()}) and each failed regenerate where it belongs. Other versions are left out
+     * ({@link #allMessages} has them). Empty for a conversation not shown. One local read.
+     */
     public List<LocalMessage> messages(String sessionId) {
         return conversations.messages(sessionId);
+    }
+
+    /**
+     * The path the conversation shows (SPEC §4.3), root first, each message with its versions for the ‹ 2/3 ›
+     * control: from the first turn, at each fork the version this device chose ({@link #showVersion}), else the one
+     * whose branch holds the newest message. A regenerate or an edit under way is the newest version at once. Empty
+     * for a conversation not shown. One local read; never {@code null}.
+     */
+    public List<PathMessage> path(String sessionId) {
+        return conversations.path(sessionId);
+    }
+
+    /**
+     * Every message of every branch, in (message time, id) order — for an export. Replies being written and failed
+     * regenerates are among them, as {@link #messages} shows them. One local read; never {@code null}.
+     */
+    public List<LocalMessage> allMessages(String sessionId) {
+        return conversations.allMessages(sessionId);
+    }
+
+    /**
+     * Shows the version {@code messageId} at its place, on this device only (stored locally, never synced or
+     * pushed): the path then runs through it down to the newest message beneath it. Listeners hear a
+     * {@link LocalChange} naming the conversation in {@link LocalChange#pathsChanged()}: read {@link #path} again.
+     * Blocks on local I/O.
+     *
+     * @param messageId one of the {@link PathMessage#siblingIds()} of a message of the path
+     * @throws ClientException {@code not_found} when it is no message of a conversation shown
+     */
+    public void showVersion(String messageId) {
+        conversations.showVersion(messageId);
     }
 
     /** Renames locally at once; the new title is pushed like any unsent row (last writer wins on the server). */
@@ -197,8 +232,9 @@ public final class ChatClient implements AutoCloseable {
     // ------------------------------------------------------------------------------------------ exchanges
 
     /**
-     * Writes a user message locally (in one transaction: show it at once) and starts its exchange with the server,
-     * its reply streamed.
+     * Writes a user message locally (in one transaction: show it at once) at the end of the shown path and starts
+     * its exchange with the server, its reply streamed. The message follows the path's last message, and the model
+     * is given the path, not the other branches.
      *
      * @param sessionId an existing conversation ({@link #newSession})
      * @param model     a model id from {@link #models()}, or {@code null} for the server's default
@@ -208,7 +244,45 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /**
-     * Sends a failed message again, with the same id (so the server counts it once).
+     * Edits the question {@code messageId}: writes a new user message (a new id) with the same parent, a sibling
+     * of it, shown from now on as the newest version; the old branch stays as it was. It is sent exactly as
+     * {@link #send} sends, its context the path up to that parent; offline it is a failed message pushed later, with
+     * Try again, like any send. Blocks on local I/O only.
+     *
+     * @param model a model id, or {@code null} for the server's default
+     * @throws ClientException {@code bad_request} for empty or too long content, {@code not_found} when it is no
+     *                         question of a conversation shown
+     */
+    public Exchange edit(String messageId, String content, String model) {
+        return exchanges.edit(messageId, content, model);
+    }
+
+    /**
+     * Asks for another reply to the question that the reply {@code replyId} answers (SPEC §5.4): a sibling of it,
+     * under a new id ({@link Exchange#replyId()}), shown at once as the newest version and streamed like a send's
+     * reply (re-attached to when the stream breaks, resumed after a restart, stopped with {@link #stop}). The model
+     * is given the path up to that question, the system prompt first, with the chat's parameters.
+     *
+     * <p>Signed out there is nothing on a server to regenerate against: the question goes again to the server
+     * anonymously (as a signed-out send does), and the reply is stored here as {@link SyncState#LOCAL}, pushed after
+     * a sign-in. When no reply comes (offline, a model error, an interrupted generation) the path shows a failed
+     * reply in its place — {@link LocalMessage#failed()}, with its error code and whether Try again makes sense —
+     * which is never pushed and never counted; {@link #retry} on its id regenerates again under the same id, so a
+     * reply the server stored but whose answer was lost is replayed, not billed twice. Blocks on local I/O only.
+     *
+     * @param replyId a reply of a conversation shown (a failed regenerate too)
+     * @param model   a model id, or {@code null} for the model of that reply
+     * @throws ClientException {@code in_progress} while an exchange of that question (a send, a retry or a
+     *                         regenerate) is under way, {@code not_found} when it is no reply of a conversation shown
+     *                         or its question failed (Try again sends that)
+     */
+    public Exchange regenerate(String replyId, String model) {
+        return exchanges.regenerate(replyId, model);
+    }
+
+    /**
+     * Sends a failed message again, with the same id (so the server counts it once); given a failed regenerate's
+     * reply id, regenerates again under that same id (see {@link #regenerate}).
      *
      * @throws ClientException {@code in_progress} while the message is still being sent, {@code not_found} when it
      *                         is no failed message of a live conversation
@@ -217,7 +291,10 @@ public final class ChatClient implements AutoCloseable {
         return exchanges.retry(messageId);
     }
 
-    /** Stops the reply to {@code messageId} (see {@link Exchange#stop}); false when none is being written here. */
+    /**
+     * Stops the reply being written to the user message {@code messageId}, or the reply with that id (a regenerate's,
+     * see {@link Exchange#replyId()}); see {@link Exchange#stop}. False when none is being written here.
+     */
     public boolean stop(String messageId) {
         return exchanges.stop(messageId);
     }

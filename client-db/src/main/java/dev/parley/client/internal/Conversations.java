@@ -5,6 +5,7 @@ import dev.parley.client.ClientException;
 import dev.parley.client.LocalChange;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
+import dev.parley.client.PathMessage;
 import dev.parley.client.SyncState;
 import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Limits;
@@ -17,15 +18,17 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The conversations of the account signed in (or of nobody, signed out): listing them, reading their messages with
- * the replies being written, renaming, deleting and their settings (the synced system prompt, this device's own
+ * The conversations of the account signed in (or of nobody, signed out): listing them, reading their trees and the
+ * path each shows (with the replies being written and this device's choice of versions), renaming, deleting and their settings (the synced system prompt, this device's own
  * chat parameters) — each change one local transaction, told as one {@link LocalChange} when it changes what a
  * {@link LocalSession} or {@link LocalMessage} shows. Thread-safe.
  */
@@ -41,6 +44,8 @@ public final class Conversations {
     private final LocalSessions sessions = new LocalSessions();
     private final LocalMessages messages = new LocalMessages();
     private final UnfinishedReplies unfinished = new UnfinishedReplies();
+    private final FailedReplies failed = new FailedReplies();
+    private final BranchChoices choices = new BranchChoices();
     private final Settings settings = new Settings();
 
     /** @param queued called after a change was queued for the server (wakes the push loop, updates the status) */
@@ -86,45 +91,124 @@ public final class Conversations {
                 .map(SessionRow::toLocal);
     }
 
-    /** The messages of a conversation in order, each reply being written right after its user message. */
+    /** The path the conversation shows, root first (see {@link #path}), as messages. */
     public List<LocalMessage> messages(String sessionId) {
-        String owner = owner();
-        return db.inTransaction(c -> {
-            if (sessions.find(c, sessionId).filter(s -> Objects.equals(s.owner(), owner)).isEmpty()) {
-                return List.<LocalMessage>of();
+        return path(sessionId).stream().map(PathMessage::message).toList();
+    }
+
+    /**
+     * The path the conversation shows (SPEC §4.3), each message with its versions: from the first turn, at each fork
+     * this device's choice, else the version whose branch holds the newest message; the replies being written and
+     * the failed regenerates are in the tree where they belong.
+     */
+    public List<PathMessage> path(String sessionId) {
+        return db.inTransaction(c -> visible(c, sessionId) ? tree(c, sessionId).path() : List.<PathMessage>of());
+    }
+
+    /** Every message of every branch, in (message time, id) order. */
+    public List<LocalMessage> allMessages(String sessionId) {
+        return db.inTransaction(c -> visible(c, sessionId) ? tree(c, sessionId).all() : List.<LocalMessage>of());
+    }
+
+    /**
+     * Shows {@code messageId} at its place on this device (stored here, never synced): the path then runs through
+     * it (the versions above it chosen too) and on to the newest message beneath it (or this device's choices
+     * further down).
+     *
+     * @throws ClientException {@code not_found} when it is no message of a conversation shown
+     */
+    public void showVersion(String messageId) {
+        String sessionId = db.inTransaction(c -> {
+            String session = sessionOf(c, messageId)
+                    .orElseThrow(() -> new ClientException("not_found", "This message no longer exists.", false,
+                            null));
+            liveSession(c, session);
+            ConversationTree tree = tree(c, session);
+            // Chosen at its own fork and at each fork above it, so that the path runs through it wherever it is.
+            Set<String> seen = new HashSet<>();
+            for (String at = messageId; at != null && seen.add(at); at = tree.parent(at)) {
+                choices.choose(c, BranchChoices.key(session, tree.parent(at)), at);
             }
-            List<MessageRow> rows = messages.ofSession(c, sessionId);
-            Map<String, UnfinishedReplies.Row> growing = new HashMap<>();
-            for (UnfinishedReplies.Row reply : unfinished.ofSession(c, sessionId)) {
-                growing.put(reply.messageId(), reply);
-            }
-            // A stored reply (a pull may bring it before the exchange here has ended) replaces the growing one.
-            rows.stream().filter(r -> r.message().role() == Role.ASSISTANT && r.message().userMessageId() != null)
-                    .forEach(r -> growing.remove(r.message().userMessageId()));
-            List<LocalMessage> shown = new ArrayList<>(rows.size() + growing.size());
-            for (MessageRow row : rows) {
-                shown.add(row.toLocal());
-                UnfinishedReplies.Row reply = growing.get(row.id());
-                if (reply != null) {
-                    shown.add(unfinishedReply(row, reply));
-                }
-            }
-            return shown;
+            return session;
         });
+        events.changed(LocalChange.ofPath(sessionId));
+    }
+
+    /** The session of a stored message, a reply being written or a failed regenerate. */
+    private Optional<String> sessionOf(Connection c, String messageId) throws SQLException {
+        Optional<MessageRow> stored = messages.find(c, messageId);
+        if (stored.isPresent()) {
+            return Optional.of(stored.get().message().sessionId());
+        }
+        Optional<FailedReplies.Row> failedReply = failed.find(c, messageId);
+        if (failedReply.isPresent()) {
+            return Optional.of(failedReply.get().sessionId());
+        }
+        return unfinished.byReplyId(c, messageId).map(UnfinishedReplies.Row::sessionId);
+    }
+
+    /**
+     * The conversation's tree as stored now: its messages, each reply being written as a child of its user message
+     * (unless the store holds that reply already: a pull may bring it before the exchange here has ended), each
+     * failed regenerate where it was asked, and this device's choices.
+     */
+    ConversationTree tree(Connection c, String sessionId) throws SQLException {
+        List<MessageRow> rows = messages.ofSession(c, sessionId);
+        Map<String, MessageRow> byId = new HashMap<>();
+        Set<String> answered = new HashSet<>();
+        for (MessageRow row : rows) {
+            byId.put(row.id(), row);
+            if (row.message().role() == Role.ASSISTANT && row.message().userMessageId() != null) {
+                answered.add(row.message().userMessageId());
+            }
+        }
+        List<LocalMessage> nodes = new ArrayList<>(rows.size() + 2);
+        rows.forEach(r -> nodes.add(r.toLocal()));
+        Set<String> growingIds = new HashSet<>();
+        for (UnfinishedReplies.Row reply : unfinished.ofSession(c, sessionId)) {
+            MessageRow user = byId.get(reply.messageId());
+            String id = replyIdOf(reply.messageId(), reply.replyId());
+            boolean stored = reply.regenerate() ? byId.containsKey(id) : answered.contains(reply.messageId());
+            if (user != null && !stored && !byId.containsKey(id)) {
+                nodes.add(unfinishedReply(user, reply));
+                growingIds.add(id);
+            }
+        }
+        for (FailedReplies.Row reply : failed.ofSession(c, sessionId)) {
+            MessageRow user = byId.get(reply.messageId());
+            if (user != null && !byId.containsKey(reply.replyId()) && !growingIds.contains(reply.replyId())) {
+                nodes.add(failedReply(user, reply));
+            }
+        }
+        return new ConversationTree(sessionId, nodes, choices.ofSession(c, sessionId));
     }
 
     /**
      * A reply being written, as shown: the text so far, marked unfinished (and stopped when the user stopped it).
-     * Before its stream started it has no id of its own; it is then known by its user message's id and
-     * {@link #PENDING_REPLY}.
+     * A send's reply stands at its question's time; before its stream started it has no id of its own and is known
+     * by its user message's id and {@link #PENDING_REPLY}. A regenerate's has its own id from the start and stands
+     * at the time it was asked, the newest of its versions.
      */
     static LocalMessage unfinishedReply(MessageRow user, UnfinishedReplies.Row reply) {
+        String model = reply.model() != null ? reply.model() : user.message().model();
         Message m = Message.builder(replyIdOf(reply.messageId(), reply.replyId()), user.message().sessionId(),
                         Role.ASSISTANT)
-                .content(reply.content()).model(user.message().model()).tokens(0, 0).userMessageId(user.id())
-                .messageTimestamp(user.message().messageTimestamp())
+                .content(reply.content()).model(model).tokens(0, 0).userMessageId(user.id()).parentId(user.id())
+                .messageTimestamp(reply.regenerate() ? reply.startedAt() : user.message().messageTimestamp())
                 .finishReason(reply.stopRequested() ? FinishReason.STOPPED : null).build();
         return new LocalMessage(m, user.syncState(), null, false, null, true);
+    }
+
+    /**
+     * A regenerate that got no reply, as shown: a failed reply with its error and Try again, this device's alone
+     * ({@link SyncState#LOCAL}: never pushed, never counted).
+     */
+    static LocalMessage failedReply(MessageRow user, FailedReplies.Row reply) {
+        String model = reply.model() != null ? reply.model() : user.message().model();
+        Message m = Message.builder(reply.replyId(), user.message().sessionId(), Role.ASSISTANT).content("")
+                .model(model).tokens(0, 0).userMessageId(user.id()).parentId(user.id())
+                .messageTimestamp(reply.failedAt()).errorMessage(reply.errorMessage()).build();
+        return new LocalMessage(m, SyncState.LOCAL, reply.errorCode(), reply.retryable(), null, false);
     }
 
     /** The suffix of the id an unfinished reply is shown under before the server named it. */

@@ -62,6 +62,7 @@ public final class ExchangeRun implements Exchange {
             IntervalFunction.ofExponentialRandomBackoff(Duration.ofMillis(250), 2.0, 0.5, Duration.ofSeconds(8));
     static final String NO_ANSWER =
             "No answer from the server. Parley keeps the message and sends it when the connection is back.";
+    static final String NO_REGENERATE_ANSWER = "No answer from the server. Try again when the connection is back.";
 
     /** Where the exchange stands; every change of it is made under the run's lock. */
     private sealed interface State permits Sending, Streaming, Reattaching, Stopping, Closing, Ended {
@@ -95,6 +96,10 @@ public final class ExchangeRun implements Exchange {
     }
 
     private final MessageRow row;
+    /** What this exchange regenerates, or {@code null} for a send (or a retry of one). */
+    private final ExchangeRecords.Regeneration regeneration;
+    /** The id this device chose for the reply; the server's start names the one it is stored under. */
+    private final String clientReplyId;
     private final Services services;
     private final LocalMessage userMessage;
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
@@ -117,8 +122,15 @@ public final class ExchangeRun implements Exchange {
 
     /** A run of the message {@code row}, marked under way in the local store. */
     ExchangeRun(MessageRow row, Services services) {
+        this(row, services, null);
+    }
+
+    /** A run of {@code row}'s exchange: a send, or when {@code regeneration} is given another reply to it. */
+    ExchangeRun(MessageRow row, Services services, ExchangeRecords.Regeneration regeneration) {
         this.row = row;
         this.services = services;
+        this.regeneration = regeneration;
+        this.clientReplyId = regeneration != null ? regeneration.replyId() : services.records().newId();
         this.userMessage = row.toLocal();
     }
 
@@ -141,6 +153,16 @@ public final class ExchangeRun implements Exchange {
     @Override
     public LocalMessage userMessage() {
         return userMessage;
+    }
+
+    @Override
+    public synchronized String replyId() {
+        return replyId != null ? replyId : clientReplyId;
+    }
+
+    /** True for a regenerate: another reply to a user message answered before. */
+    public boolean regenerates() {
+        return regeneration != null;
     }
 
     @Override
@@ -209,7 +231,7 @@ public final class ExchangeRun implements Exchange {
                 return;
             }
             try {
-                Call call = track(services.api().chatStream(services.records().chatRequest(row), account));
+                Call call = track(request(account));
                 try (Response response = services.api().open(call)) {
                     consume(response);
                 }
@@ -240,10 +262,32 @@ public final class ExchangeRun implements Exchange {
         } catch (RuntimeException e) {
             LOG.error("exchange of message {} failed unexpectedly", row.id(), e);
             if (claimEnd()) {
-                end(() -> services.records().failed(row, LocalMessage.OFFLINE, "Sending failed unexpectedly. Try again.",
+                end(() -> services.records().failed(row, regeneration, LocalMessage.OFFLINE,
+                        "Sending failed unexpectedly. Try again.",
                         true, row.owner() == null ? SyncState.LOCAL : SyncState.PENDING, null), Ending.FAILED);
             }
         }
+    }
+
+    /**
+     * The request that starts the exchange: a send asks {@code POST /api/chat}; a regenerate signed in asks
+     * {@code POST /api/chat/regenerate}, and signed out (nothing on a server to regenerate against) the same
+     * question again, anonymously, with the new reply's id.
+     */
+    private Call request(AuthResponse account) throws IOException {
+        if (regeneration == null) {
+            return services.api().chatStream(services.records().chatRequest(row, clientReplyId), account);
+        }
+        if (account == null) {
+            return services.api().chatStream(services.records().chatRequest(row, regeneration.replyId(),
+                    regeneration.model()), null);
+        }
+        return services.api().regenerateStream(services.records().regenerateRequest(row, regeneration), account);
+    }
+
+    /** The reply re-attach and stop select: a regenerate's own; a send's is found by its message. */
+    private String selectedReply() {
+        return regeneration == null ? null : regeneration.replyId();
     }
 
     /** Resumes an exchange a restart left under way: sends its stop, or re-attaches to its reply. */
@@ -294,7 +338,7 @@ public final class ExchangeRun implements Exchange {
                 everStarted = replyId != null || resumed;
             }
             try {
-                Call call = track(services.api().attach(row.id(), before, account));
+                Call call = track(services.api().attach(row.id(), selectedReply(), before, account));
                 try (Response response = services.api().open(call)) {
                     consume(response);
                 }
@@ -468,11 +512,11 @@ public final class ExchangeRun implements Exchange {
         Ending how = response.assistantMessage() == null
                 || response.assistantMessage().finishReason() == FinishReason.STOPPED ? Ending.STOPPED
                 : Ending.FINISHED;
-        if (response.assistantMessage() == null && !response.userMessage().failed()) {
+        if (response.assistantMessage() == null && !response.userMessage().failed() && regeneration == null) {
             how = Ending.FAILED; // an answer without a reply or a failure: treat it as none
         }
         if (claimEnd()) {
-            end(() -> services.records().answered(row, response), how);
+            end(() -> services.records().answered(row, regeneration, response), how);
         }
     }
 
@@ -489,8 +533,8 @@ public final class ExchangeRun implements Exchange {
             state = SyncState.REJECTED; // refused on its merits (e.g. the conversation was deleted elsewhere)
         }
         if (claimEnd()) {
-            end(() -> services.records().failed(row, e.code(), e.getMessage(), e.retryable() || e.status() == 401, state,
-                    e.getMessage()), Ending.FAILED);
+            end(() -> services.records().failed(row, regeneration, e.code(), e.getMessage(),
+                    e.retryable() || e.status() == 401, state, e.getMessage()), Ending.FAILED);
         }
     }
 
@@ -499,10 +543,14 @@ public final class ExchangeRun implements Exchange {
         if (!claimEnd()) {
             return;
         }
-        if (row.syncState() == SyncState.SYNCED && row.failed()) {
+        if (regeneration != null) {
+            // Nothing to push: the question is the server's already. Try again regenerates under the same id.
+            end(() -> services.records().failed(row, regeneration, LocalMessage.OFFLINE, NO_REGENERATE_ANSWER, true,
+                    row.syncState(), null), Ending.FAILED);
+        } else if (row.syncState() == SyncState.SYNCED && row.failed()) {
             end(() -> services.records().unchanged(row), Ending.FAILED); // tried again in vain: still as the server has it
         } else {
-            end(() -> services.records().failed(row, LocalMessage.OFFLINE, NO_ANSWER, true,
+            end(() -> services.records().failed(row, null, LocalMessage.OFFLINE, NO_ANSWER, true,
                     row.owner() == null ? SyncState.LOCAL : SyncState.PENDING, null), Ending.FAILED);
         }
     }
@@ -529,7 +577,7 @@ public final class ExchangeRun implements Exchange {
                 }
                 if (claimEnd()) {
                     cancelCurrent();
-                    end(() -> services.records().stoppedLocally(row, id, kept), Ending.STOPPED);
+                    end(() -> services.records().stoppedLocally(row, regeneration, id, kept), Ending.STOPPED);
                 }
                 return;
             }
@@ -540,7 +588,7 @@ public final class ExchangeRun implements Exchange {
                 return;
             }
             try {
-                ChatResponse response = services.api().stop(row.id(), account);
+                ChatResponse response = services.api().stop(row.id(), selectedReply(), account);
                 answered(response);
                 cancelCurrent();
             } catch (ServerError e) {
@@ -549,8 +597,8 @@ public final class ExchangeRun implements Exchange {
                     // delivers it as failed.
                     if (claimEnd()) {
                         cancelCurrent();
-                        end(() -> services.records().failed(row, "stopped", ExchangeRecords.STOPPED_BEFORE_REPLY, true,
-                                SyncState.PENDING, null), Ending.STOPPED);
+                        end(() -> services.records().stoppedBeforeReply(row, regeneration, SyncState.PENDING),
+                                Ending.STOPPED);
                     }
                 } else {
                     LOG.info("stop of message {} refused ({}); it is sent again later", row.id(), e.getMessage());
@@ -582,8 +630,10 @@ public final class ExchangeRun implements Exchange {
             id = replyId;
         }
         services.records().keepText(row, id, kept);
-        UnfinishedReplies.Row reply = new UnfinishedReplies.Row(row.id(), row.message().sessionId(), id, kept, null,
-                true);
+        UnfinishedReplies.Row reply = regeneration == null
+                ? new UnfinishedReplies.Row(row.id(), row.message().sessionId(), id, kept, null, true)
+                : new UnfinishedReplies.Row(row.id(), row.message().sessionId(), regeneration.replyId(), kept,
+                regeneration.startedAt(), true, true, regeneration.model());
         Outcome shown = new Outcome(userMessage, Conversations.unfinishedReply(row, reply));
         finish(new Ended(shown, Ending.STOPPED), null);
     }
@@ -650,7 +700,8 @@ public final class ExchangeRun implements Exchange {
         AuthResponse account = services.tokens().load().filter(t -> t.user().id().equals(row.owner())).orElse(null);
         if (account == null && claimEnd()) {
             // Signed out (or another account) since writing it: it waits for its own account's sign-in.
-            end(() -> services.records().failed(row, "unauthorized", "Sign in to send this message.", true,
+            end(() -> services.records().failed(row, regeneration, "unauthorized",
+                    regeneration == null ? "Sign in to send this message." : "Sign in to regenerate this reply.", true,
                     SyncState.PENDING, null), Ending.FAILED);
         }
         return account;

@@ -20,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The exchanges of this device: sending, trying again, stopping, and resuming after a restart every exchange a
- * previous run left under way. One {@link ExchangeRun} per message at a time. Thread-safe; the client closes it.
+ * The exchanges of this device: sending, editing, regenerating, trying again, stopping, and resuming after a restart
+ * every exchange a previous run left under way. One {@link ExchangeRun} per user message at a time (a send, a retry
+ * or a regenerate of it). Thread-safe; the client closes it.
  */
 public final class Exchanges implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Exchanges.class);
@@ -61,8 +62,30 @@ public final class Exchanges implements AutoCloseable {
         });
     }
 
-    /** Writes a user message locally (one transaction) and starts its exchange. */
+    /** Writes a user message locally (one transaction), at the end of the shown path, and starts its exchange. */
     public Exchange send(String sessionId, String content, String model) {
+        requireContent(content);
+        ExchangeRecords.Begun begun = records.write(sessionId, content, model, conversations.owner());
+        events.changed(begun.change());
+        return start(new ExchangeRun(begun.row(), services), false);
+    }
+
+    /** Writes an edit of a question as a new sibling of it (one transaction) and starts its exchange. */
+    public Exchange edit(String messageId, String content, String model) {
+        requireContent(content);
+        ExchangeRecords.Begun begun = records.edit(messageId, content, model, conversations.owner());
+        events.changed(begun.change());
+        return start(new ExchangeRun(begun.row(), services), false);
+    }
+
+    /** Starts another reply to the question that {@code replyId} answers, under a new id. */
+    public Exchange regenerate(String replyId, String model) {
+        ExchangeRecords.Begun begun = records.regenerate(replyId, model);
+        events.changed(begun.change());
+        return start(new ExchangeRun(begun.row(), services, begun.regeneration()), false);
+    }
+
+    private static void requireContent(String content) {
         if (content == null || content.isBlank()) {
             throw new ClientException("bad_request", "Write a message first.", false, null);
         }
@@ -70,20 +93,31 @@ public final class Exchanges implements AutoCloseable {
             throw new ClientException("bad_request", "A message can be at most " + Limits.MAX_CONTENT_CHARS
                     + " characters long.", false, null);
         }
-        ExchangeRecords.Begun begun = records.write(sessionId, content, model, conversations.owner());
-        events.changed(begun.change());
-        return start(new ExchangeRun(begun.row(), services), false);
     }
 
-    /** Sends a failed message again, with the same id (so the server counts it once). */
+    /**
+     * Sends a failed message again, with the same id (so the server counts it once); for a failed regenerate,
+     * regenerates again under the same reply id.
+     */
     public Exchange retry(String messageId) {
+        if (records.isFailedReply(messageId)) {
+            ExchangeRecords.Begun begun = records.retryReply(messageId);
+            events.changed(begun.change());
+            return start(new ExchangeRun(begun.row(), services, begun.regeneration()), false);
+        }
         ExchangeRecords.Begun begun = records.retry(messageId);
         return start(new ExchangeRun(begun.row(), services), false);
     }
 
-    /** Stops the reply to {@code messageId} if it is being written here; false when no exchange of it is live. */
-    public boolean stop(String messageId) {
-        ExchangeRun run = live.get(messageId);
+    /**
+     * Stops the reply being written here to the user message {@code id}, or the reply named {@code id}; false when no
+     * such exchange is live.
+     */
+    public boolean stop(String id) {
+        ExchangeRun run = live.get(id);
+        if (run == null) {
+            run = live.values().stream().filter(r -> id.equals(r.replyId())).findFirst().orElse(null);
+        }
         if (run == null) {
             return false;
         }
@@ -124,7 +158,10 @@ public final class Exchanges implements AutoCloseable {
             if (!live.containsKey(left.row().id())) {
                 // A stop still to send is no reply being written: it is sent quietly.
                 boolean onlyAStop = left.reply() != null && left.reply().stopRequested();
-                start(new ExchangeRun(left.row(), services).resumedFrom(left.reply()), true, !onlyAStop);
+                UnfinishedReplies.Row reply = left.reply();
+                ExchangeRecords.Regeneration regeneration = reply != null && reply.regenerate()
+                        ? new ExchangeRecords.Regeneration(reply.replyId(), reply.model(), reply.startedAt()) : null;
+                start(new ExchangeRun(left.row(), services, regeneration).resumedFrom(reply), true, !onlyAStop);
             }
         }
     }

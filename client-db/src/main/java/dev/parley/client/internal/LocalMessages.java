@@ -20,12 +20,12 @@ import java.util.Optional;
 public final class LocalMessages {
     private static final String COLUMNS = "id, session_id, owner, role, content, model, input_tokens, output_tokens,"
             + " user_message_id, message_timestamp, elapsed_ms, error_message, error_code, error_retryable,"
-            + " completion_id, sync_state, outbox_seq, reject_code, reject_reason, finish_reason";
+            + " completion_id, sync_state, outbox_seq, reject_code, reject_reason, finish_reason, parent_id";
     /** Ids per lookup query, well under SQLite's limit on bound parameters. */
     private static final int LOOKUP_CHUNK = 500;
 
     private static final String UPSERT = "INSERT INTO messages (" + COLUMNS + ") VALUES"
-            + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
             + " session_id = excluded.session_id, owner = excluded.owner, role = excluded.role,"
             + " content = excluded.content, model = excluded.model, input_tokens = excluded.input_tokens,"
             + " output_tokens = excluded.output_tokens, user_message_id = excluded.user_message_id,"
@@ -34,7 +34,7 @@ public final class LocalMessages {
             + " error_retryable = excluded.error_retryable, completion_id = excluded.completion_id,"
             + " sync_state = excluded.sync_state, outbox_seq = excluded.outbox_seq,"
             + " reject_code = excluded.reject_code, reject_reason = excluded.reject_reason,"
-            + " finish_reason = excluded.finish_reason";
+            + " finish_reason = excluded.finish_reason, parent_id = excluded.parent_id";
 
     /** Inserts or replaces the row with this id. */
     public void put(Connection c, MessageRow r) throws SQLException {
@@ -77,6 +77,7 @@ public final class LocalMessages {
         ps.setString(18, r.rejectCode());
         ps.setString(19, r.rejectReason());
         ps.setString(20, m.finishReason() == null ? null : m.finishReason().wire());
+        ps.setString(21, m.parentId());
     }
 
     public Optional<MessageRow> find(Connection c, String id) throws SQLException {
@@ -118,20 +119,10 @@ public final class LocalMessages {
         }
     }
 
-    /** The messages of a session in conversation order. */
+    /** The messages of a session, every branch, in (message_timestamp, id) order. */
     public List<MessageRow> ofSession(Connection c, String sessionId) throws SQLException {
         return query(c, "SELECT " + COLUMNS + " FROM messages WHERE session_id = ?"
-                + " ORDER BY message_timestamp, id", sessionId, null, Integer.MAX_VALUE);
-    }
-
-    /** The last {@code limit} answered messages before {@code messageId}, oldest first: the model's context. */
-    public List<MessageRow> context(Connection c, String sessionId, MessageRow before, int limit) throws SQLException {
-        List<MessageRow> newestFirst = query(c, "SELECT " + COLUMNS + " FROM messages WHERE session_id = ?"
-                + " AND error_message IS NULL AND (message_timestamp < ? OR (message_timestamp = ? AND id < ?))"
-                + " ORDER BY message_timestamp DESC, id DESC LIMIT ?", sessionId, before, limit);
-        List<MessageRow> oldestFirst = new ArrayList<>(newestFirst);
-        Collections.reverse(oldestFirst);
-        return oldestFirst;
+                + " ORDER BY message_timestamp, id", sessionId);
     }
 
     /**
@@ -248,16 +239,9 @@ public final class LocalMessages {
         }
     }
 
-    private List<MessageRow> query(Connection c, String sql, String sessionId, MessageRow before, int limit)
-            throws SQLException {
+    private List<MessageRow> query(Connection c, String sql, String sessionId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, sessionId);
-            if (before != null) {
-                Sql.instant(ps, 2, before.message().messageTimestamp());
-                Sql.instant(ps, 3, before.message().messageTimestamp());
-                ps.setString(4, before.id());
-                ps.setInt(5, limit);
-            }
             return rows(ps);
         }
     }
@@ -279,7 +263,7 @@ public final class LocalMessages {
                 rs.getString("content"), rs.getString("model"), input, output, input + output,
                 rs.getString("user_message_id"), Sql.instant(rs, "message_timestamp"), Sql.longOrNull(rs, "elapsed_ms"),
                 rs.getString("error_message"), rs.getString("completion_id"),
-                FinishReason.fromWire(rs.getString("finish_reason")));
+                FinishReason.fromWire(rs.getString("finish_reason")), rs.getString("parent_id"));
         return new MessageRow(m, rs.getString("owner"),
                 SyncState.valueOf(rs.getString("sync_state").toUpperCase(Locale.ROOT)), rs.getString("error_code"),
                 rs.getInt("error_retryable") == 1, Sql.longOrNull(rs, "outbox_seq"), rs.getString("reject_code"),

@@ -11,6 +11,7 @@ import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.PushRequest;
 import dev.parley.protocol.PushResponse;
 import dev.parley.protocol.RefreshRequest;
+import dev.parley.protocol.RegenerateRequest;
 import dev.parley.protocol.StreamEvents;
 import dev.parley.protocol.SyncPage;
 import dev.parley.protocol.UsageResponse;
@@ -106,10 +107,25 @@ public final class ServerApi {
         return streams.newCall(account == null ? builder.build() : authorized(builder, account));
     }
 
-    /** Re-attaches to the reply of {@code messageId} from UTF-16 offset {@code after} (SPEC §5.3). */
-    public Call attach(String messageId, int after, AuthResponse account) {
-        HttpUrl url = base.newBuilder().addPathSegments("api/chat").addPathSegment(messageId)
-                .addPathSegment("stream").build();
+    /**
+     * Another reply to a stored question, asked as a stream (SPEC §5.4); like {@link #chatStream}, signed in only.
+     * Open it with {@link #open}.
+     */
+    public Call regenerateStream(RegenerateRequest request, AuthResponse account) throws IOException {
+        Request.Builder builder = new Request.Builder().url(url("/api/chat/regenerate"))
+                .post(RequestBody.create(json.writeValueAsBytes(request), JSON))
+                .header("Accept", StreamEvents.MEDIA_TYPE);
+        return streams.newCall(authorized(builder, account));
+    }
+
+    /**
+     * Re-attaches to the reply of {@code messageId} from UTF-16 offset {@code after} (SPEC §5.3); {@code replyId}
+     * selects a regenerated reply ({@code null}: the message's own).
+     */
+    public Call attach(String messageId, String replyId, int after, AuthResponse account) {
+        HttpUrl.Builder path = base.newBuilder().addPathSegments("api/chat").addPathSegment(messageId)
+                .addPathSegment("stream");
+        HttpUrl url = (replyId == null ? path : path.addQueryParameter("replyId", replyId)).build();
         return streams.newCall(authorized(new Request.Builder().url(url).get()
                 .header("Accept", StreamEvents.MEDIA_TYPE)
                 .header("Last-Event-ID", Integer.toString(after)), account));
@@ -140,10 +156,14 @@ public final class ServerApi {
         return json.readValue(response.body().bytes(), ChatResponse.class);
     }
 
-    /** Stops the live generation of {@code messageId} and answers the exchange as stored (SPEC §5.3 stop). */
-    public ChatResponse stop(String messageId, AuthResponse account) throws IOException, ServerError {
-        HttpUrl url = base.newBuilder().addPathSegments("api/chat").addPathSegment(messageId)
-                .addPathSegment("stop").build();
+    /**
+     * Stops the live generation of {@code messageId} (a regenerated reply: {@code replyId}, else {@code null}) and
+     * answers the exchange as stored (SPEC §5.3 stop).
+     */
+    public ChatResponse stop(String messageId, String replyId, AuthResponse account) throws IOException, ServerError {
+        HttpUrl.Builder path = base.newBuilder().addPathSegments("api/chat").addPathSegment(messageId)
+                .addPathSegment("stop");
+        HttpUrl url = (replyId == null ? path : path.addQueryParameter("replyId", replyId)).build();
         return call(authorized(new Request.Builder().url(url).post(RequestBody.create(new byte[0], JSON)), account),
                 ChatResponse.class);
     }

@@ -83,11 +83,11 @@ class ExchangeRecordsTest {
     void aTriedAgainMessageIsSentWithThePromptAsItIsNow() {
         writeEarlierMessages(2);
         MessageRow sent = records.write(sessionId, "a question", null, null).row();
-        records.failed(sent, "offline", "No answer", true, SyncState.LOCAL, null);
+        records.failed(sent, null, "offline", "No answer", true, SyncState.LOCAL, null);
         conversations.setSystemPrompt(sessionId, "Set after the first try.");
 
         MessageRow retried = records.retry(sent.id()).row();
-        ChatRequest request = records.chatRequest(retried);
+        ChatRequest request = records.chatRequest(retried, null);
 
         assertThat(request.messageId()).isEqualTo(sent.id());
         assertThat(request.context()).extracting(ContextMessage::content)
@@ -155,7 +155,7 @@ class ExchangeRecordsTest {
                 .messageTimestamp(row.message().messageTimestamp()).build();
         Session created = new Session(session, local.title(), local.titleUpdatedAt(), null, null, local.createdAt(),
                 null, 2L, 7L, "parley-local", "An answer.", reply.messageTimestamp());
-        records.answered(row, new ChatResponse(user, reply, created, true, false));
+        records.answered(row, null, new ChatResponse(user, reply, created, true, false));
         return db.inTransaction(c -> new LocalSessions().find(c, session)).orElseThrow();
     }
 
@@ -167,7 +167,8 @@ class ExchangeRecordsTest {
                 Role role = i % 2 == 0 ? Role.USER : Role.ASSISTANT;
                 Message m = Message.builder(String.format("m%04d", i), sessionId, role).content("earlier " + i)
                         .model("parley-local").tokens(role == Role.USER ? 3 : 0, role == Role.USER ? 0 : 5)
-                        .messageTimestamp(EARLIER.plusSeconds(i)).build();
+                        .messageTimestamp(EARLIER.plusSeconds(i))
+                        .parentId(i == 0 ? null : String.format("m%04d", i - 1)).build();
                 messages.put(c, new MessageRow(m, null, SyncState.LOCAL, null, false, null, null, null));
             }
             return null;
@@ -176,8 +177,8 @@ class ExchangeRecordsTest {
 
     private ChatRequest requestForANewMessage() {
         MessageRow row = records.write(sessionId, "the next question", null, null).row();
-        ChatRequest request = records.chatRequest(row);
-        records.failed(row, "offline", "No answer", true, SyncState.LOCAL, null); // out of the next one's context
+        ChatRequest request = records.chatRequest(row, null);
+        records.failed(row, null, "offline", "No answer", true, SyncState.LOCAL, null); // out of the next one's context
         return request;
     }
 }
