@@ -26,11 +26,14 @@ import java.util.Map;
  *                            lapsed, or the failed message the sweep stored after that)
  * @param orphanedClaims      claims left in {@code chat_claims} on messages of conversations deleted since (a
  *                            delete removes its conversation's claims); each is also counted as stuck
+ * @param regenerated         replies the devices regenerated (distinct reply ids asked for)
+ * @param edited              questions the devices edited (each a new sibling message)
  */
 public record ChaosReport(int devices, int messages, Map<String, Long> faults, int lost, int duplicated,
                           int analyticsMismatches, int stuck, int diverged, int unexpectedErrors,
                           int refusedAsDeleted, int crashesMidPush, List<String> details, Streams streams,
-                          int restartsMidStream, int generationsCut, List<String> orphanedClaims) {
+                          int restartsMidStream, int generationsCut, List<String> orphanedClaims, int regenerated,
+                          int edited) {
 
     /**
      * The streamed messages of a run.
@@ -62,6 +65,7 @@ public record ChaosReport(int devices, int messages, Map<String, Long> faults, i
         return "RESULT chaos devices=" + devices + " messages=" + messages + " faults=" + faultTotal() + " lost=" + lost
                 + " duplicated=" + duplicated + " analytics_mismatches=" + analyticsMismatches + " stuck=" + stuck
                 + " streams=" + streams.streams() + " dropped=" + streams.dropped() + " reattached="
-                + streams.reattached() + " stopped=" + streams.stopped() + " interrupted=" + streams.interrupted();
+                + streams.reattached() + " stopped=" + streams.stopped() + " interrupted=" + streams.interrupted()
+                + " regenerated=" + regenerated + " edited=" + edited;
     }
 }

@@ -75,7 +75,8 @@ public final class ChaosRun {
     /** The longest the resolution follows one streamed message after the faults. */
     private static final Duration RESOLVE_TIMEOUT = Duration.ofSeconds(60);
     private static final Action[] PLAN = weighted(new Object[][] {
-            {Action.SEND, 30}, {Action.STREAM, 20}, {Action.RETRY, 10}, {Action.RENAME, 7}, {Action.NEW_SESSION, 4}, {Action.DELETE, 2},
+            {Action.SEND, 30}, {Action.STREAM, 20}, {Action.RETRY, 10}, {Action.REGENERATE, 6}, {Action.EDIT, 5},
+            {Action.RENAME, 7}, {Action.NEW_SESSION, 4}, {Action.DELETE, 2},
             {Action.PUSH, 4}, {Action.PULL, 4}, {Action.SIGN_OUT, 2}, {Action.SIGN_IN, 6},
             {Action.SWITCH_ACCOUNT, 1}});
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(120);
@@ -225,8 +226,10 @@ public final class ChaosRun {
                 device.close();
             }
             devices.clear();
-            ChaosVerifier.Findings findings = new ChaosVerifier().verify(dbUrl, stores, ledger.created());
-            StreamChecks.Findings streams = new StreamChecks().verify(dbUrl, ledger.streamed());
+            ChaosVerifier.Findings findings = new ChaosVerifier().verify(dbUrl, stores, ledger.created(),
+                    ledger.regenerated());
+            StreamChecks.Findings streams = new StreamChecks().verify(dbUrl, ledger.streamed(),
+                    ledger.regenerated());
             if (unresolved > 0) {
                 progress.accept("chaos: " + unresolved + " streamed messages had no final outcome after "
                         + RESOLVE_TIMEOUT.toSeconds() + " s each");
@@ -239,7 +242,8 @@ public final class ChaosRun {
                     findings.diverged() + streams.diverged(), unexpected,
                     findings.refusedAsDeleted() + streams.refusedAsDeleted(), crashing.crashesMidPush(),
                     List.copyOf(details), streams.stats(), restartsMidStream.get(), generationsCut.get(),
-                    streams.orphanedClaims());
+                    streams.orphanedClaims(), ledger.regenerated().values().stream().mapToInt(Set::size).sum(),
+                    ledger.edited());
         } finally {
             timers.shutdownNow();
             if (crashing != null) {

@@ -23,7 +23,8 @@ import java.util.TreeMap;
  *   <li><b>lost</b>: a user message written on a device that is not on the server (unless the server refused it
  *   because its conversation was deleted on another device, which the device shows), or stored with other text;
  *   a reply a device shows that the server does not have;</li>
- *   <li><b>duplicated</b>: a user message with more than one reply, or one text stored under two ids;</li>
+ *   <li><b>duplicated</b>: a user message with more than one reply of its own exchange (a reply under an id no
+ *   device asked for when it regenerated), or one text stored under two ids;</li>
  *   <li><b>analytics mismatches</b>: rows of the {@code analytics_mismatches} view;</li>
  *   <li><b>stuck</b>: a device row still unsent (pending, local or marked as sending);</li>
  *   <li><b>diverged</b>: a device whose conversations (ids, titles, messages, failed or answered) differ from its
@@ -62,7 +63,12 @@ final class ChaosVerifier {
 
     private final List<String> details = new ArrayList<>();
 
-    Findings verify(String serverDbUrl, List<DeviceStore> devices, Map<String, String> created) throws SQLException {
+    /**
+     * @param created     user message id to the device that wrote it
+     * @param regenerated user message id to the reply ids devices asked for when they regenerated its reply
+     */
+    Findings verify(String serverDbUrl, List<DeviceStore> devices, Map<String, String> created,
+                    Map<String, Set<String>> regenerated) throws SQLException {
         Map<String, ServerMessage> serverMessages = new HashMap<>();
         Map<String, ServerSession> serverSessions = new HashMap<>();
         try (Connection c = DriverManager.getConnection(serverDbUrl); Statement s = c.createStatement()) {
@@ -185,11 +191,13 @@ final class ChaosVerifier {
             }
         }
 
-        // At most one reply per user message; no text stored twice.
+        // One reply per exchange: a user message's own, and one per reply id a regenerate asked for (each stored at
+        // most once, as ids are unique); no text stored twice.
         Map<String, Integer> replies = new HashMap<>();
         Map<String, Integer> texts = new HashMap<>();
         for (ServerMessage m : serverMessages.values()) {
-            if (m.role().equals("assistant") && m.userMessageId() != null) {
+            if (m.role().equals("assistant") && m.userMessageId() != null
+                    && !regenerated.getOrDefault(m.userMessageId(), Set.of()).contains(m.id())) {
                 replies.merge(m.userMessageId(), 1, Integer::sum);
             }
             if (m.role().equals("user") && !m.purged() && !m.content().isEmpty()) {
@@ -200,7 +208,8 @@ final class ChaosVerifier {
         for (Map.Entry<String, Integer> reply : replies.entrySet()) {
             if (reply.getValue() > 1) {
                 duplicated += reply.getValue() - 1;
-                note("duplicated: message " + reply.getKey() + " has " + reply.getValue() + " replies");
+                note("duplicated: message " + reply.getKey() + " has " + reply.getValue()
+                        + " replies besides its regenerated ones");
             }
         }
         for (Map.Entry<String, Integer> text : texts.entrySet()) {

@@ -52,6 +52,18 @@ public final class CrashDeviceMain {
                     }
 
                     @Override
+                    public void edited(String messageId) {
+                        tell(out, "EDITED " + messageId);
+                    }
+
+                    @Override
+                    public void regenerated(String messageId, String replyId) {
+                        // Not in this device's plan: a kill between the request and this line would leave a stored
+                        // reply the ledger never heard of, which the verification would count as duplicated.
+                        throw new IllegalStateException("the crashing device does not regenerate");
+                    }
+
+                    @Override
                     public void exchange(CompletableFuture<Exchange.Outcome> outcome) {
                     }
 
@@ -86,7 +98,7 @@ public final class CrashDeviceMain {
 
     private static Action[] weighted() {
         return ChaosRun.weighted(new Object[][] {
-                {Action.SEND, 60}, {Action.RETRY, 12}, {Action.RENAME, 8}, {Action.NEW_SESSION, 4}, {Action.DELETE, 1},
+                {Action.SEND, 60}, {Action.RETRY, 12}, {Action.EDIT, 3}, {Action.RENAME, 8}, {Action.NEW_SESSION, 4}, {Action.DELETE, 1},
                 {Action.PUSH, 5}, {Action.PULL, 4}, {Action.SIGN_OUT, 1}, {Action.SIGN_IN, 5}});
     }
 }

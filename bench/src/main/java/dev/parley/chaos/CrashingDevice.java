@@ -72,6 +72,9 @@ final class CrashingDevice implements AutoCloseable {
                 transcript.println(System.currentTimeMillis() + " " + line);
                 if (line.startsWith("CREATED ")) {
                     ledger.created(line.substring("CREATED ".length()).strip(), name);
+                } else if (line.startsWith("EDITED ")) {
+                    ledger.edited(line.substring("EDITED ".length()).strip(), name);
+
                 } else if (line.equals("PUSHING")) {
                     pushing.countDown();
                 } else if (line.startsWith("UNEXPECTED ")) {

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeoutException;
  * What a simulated user does on one device, one action at a time, through the real {@link ChatClient}: send, try
  * again, rename, delete, push and pull by hand, sign out, sign in, switch accounts; and, where the device has a
  * {@link StreamingUser}, send a message as a stream in one of its conversations (the client library does not
- * stream yet, so that goes to the server directly; the device's store gets the rows by its next pull). A
+ * stream yet, so that goes to the server directly; the device's store gets the rows by its next pull); regenerate
+ * a reply and edit a question of the conversation's shown path (branches, SPEC §4.3). A
  * {@link ClientException} is an answer the user would see and is expected; any other exception is reported as
  * unexpected. Not thread-safe: one thread runs a device's actions, as one person uses one device.
  */
@@ -39,7 +40,10 @@ final class DeviceActions {
     private static final int STREAM_CONTEXT = 6;
 
     /** The things a user can do. */
-    enum Action { SEND, STREAM, RETRY, RENAME, NEW_SESSION, DELETE, PUSH, PULL, SIGN_OUT, SIGN_IN, SWITCH_ACCOUNT }
+    enum Action {
+        SEND, STREAM, RETRY, REGENERATE, EDIT, RENAME, NEW_SESSION, DELETE, PUSH, PULL, SIGN_OUT, SIGN_IN,
+        SWITCH_ACCOUNT
+    }
 
     /** An account of the run. */
     record User(String email, String password) {
@@ -49,6 +53,12 @@ final class DeviceActions {
     interface Reporter {
         /** A user message was written locally (its transaction committed). */
         void created(String messageId);
+
+        /** A question was edited: {@code messageId} is the new sibling message, written locally. */
+        void edited(String messageId);
+
+        /** Another reply to the user message {@code messageId} was asked for, under {@code replyId}. */
+        void regenerated(String messageId, String replyId);
 
         /** An exchange is under way; it completes when the server answered or did not. */
         void exchange(CompletableFuture<Exchange.Outcome> outcome);
@@ -91,6 +101,8 @@ final class DeviceActions {
                 case SEND -> send();
                 case STREAM -> stream();
                 case RETRY -> retry();
+                case REGENERATE -> regenerate();
+                case EDIT -> edit();
                 case RENAME -> someSession().ifPresent(s -> client.rename(s.id(), Texts.title(random, device, ++counter)));
                 case NEW_SESSION -> client.newSession(random.nextBoolean() ? null : Texts.title(random, device, ++counter));
                 case DELETE -> someSession().ifPresent(s -> client.delete(s.id()));
@@ -197,8 +209,9 @@ final class DeviceActions {
             if (session.isEmpty()) {
                 return;
             }
+            // A failed question, or a failed regenerate (tried again under its reply id).
             List<LocalMessage> failed = client.messages(session.get().id()).stream()
-                    .filter(m -> m.message().role() == Role.USER && m.failed()).toList();
+                    .filter(LocalMessage::failed).toList();
             if (!failed.isEmpty()) {
                 Exchange exchange = client.retry(failed.get(random.nextInt(failed.size())).id());
                 reporter.exchange(exchange.outcome());
@@ -206,6 +219,48 @@ final class DeviceActions {
                 return;
             }
         }
+    }
+
+    /** Another reply to an answered question of a conversation's shown path. */
+    private void regenerate() {
+        if (tooSoon()) {
+            return;
+        }
+        Optional<LocalSession> session = someSession();
+        if (session.isEmpty()) {
+            return;
+        }
+        List<LocalMessage> replies = client.messages(session.get().id()).stream()
+                .filter(m -> m.message().role() == Role.ASSISTANT && !m.failed() && !m.unfinished()).toList();
+        if (replies.isEmpty()) {
+            return;
+        }
+        LocalMessage reply = replies.get(random.nextInt(replies.size()));
+        Exchange exchange = client.regenerate(reply.id(), null);
+        reporter.regenerated(exchange.userMessage().id(), exchange.replyId());
+        reporter.exchange(exchange.outcome());
+        began();
+    }
+
+    /** A question of a conversation's shown path asked again in other words: a sibling, a new branch. */
+    private void edit() {
+        if (tooSoon()) {
+            return;
+        }
+        Optional<LocalSession> session = someSession();
+        if (session.isEmpty()) {
+            return;
+        }
+        List<LocalMessage> questions = client.messages(session.get().id()).stream()
+                .filter(m -> m.message().role() == Role.USER).toList();
+        if (questions.isEmpty()) {
+            return;
+        }
+        LocalMessage question = questions.get(random.nextInt(questions.size()));
+        Exchange exchange = client.edit(question.id(), Texts.message(random, device, ++counter), null);
+        reporter.edited(exchange.userMessage().id());
+        reporter.exchange(exchange.outcome());
+        began();
     }
 
     private Optional<LocalSession> someSession() {

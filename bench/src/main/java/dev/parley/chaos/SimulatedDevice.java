@@ -61,6 +61,16 @@ final class SimulatedDevice implements AutoCloseable {
                     }
 
                     @Override
+                    public void edited(String messageId) {
+                        ledger.edited(messageId, name);
+                    }
+
+                    @Override
+                    public void regenerated(String messageId, String replyId) {
+                        ledger.regenerated(messageId, replyId);
+                    }
+
+                    @Override
                     public void exchange(CompletableFuture<Exchange.Outcome> outcome) {
                         exchanges.add(outcome);
                         exchanges.removeIf(CompletableFuture::isDone);

@@ -61,7 +61,12 @@ final class StreamChecks {
     private int stuck;
     private int diverged;
 
-    Findings verify(String serverDbUrl, List<StreamedExchange> streamed) throws SQLException {
+    /**
+     * @param regenerated user message id to the reply ids devices asked for when they regenerated its reply: those
+     *                    replies are siblings, not the stream's own
+     */
+    Findings verify(String serverDbUrl, List<StreamedExchange> streamed, Map<String, Set<String>> regenerated)
+            throws SQLException {
         Map<String, Row> rows = new HashMap<>();
         Map<String, List<Row>> replies = new HashMap<>();
         Set<String> deletedSessions = new HashSet<>();
@@ -74,7 +79,8 @@ final class StreamChecks {
                     Row row = new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getString(6), rs.getBoolean(7), rs.getString(8), rs.getString(9));
                     rows.put(row.id(), row);
-                    if (row.role().equals("assistant") && row.userMessageId() != null) {
+                    if (row.role().equals("assistant") && row.userMessageId() != null
+                            && !regenerated.getOrDefault(row.userMessageId(), Set.of()).contains(row.id())) {
                         replies.computeIfAbsent(row.userMessageId(), k -> new ArrayList<>()).add(row);
                     }
                 }

@@ -41,6 +41,8 @@ class ChaosRunTest {
         assertThat(report.restartsMidStream()).as("server restarts while a stream of theirs was read").isPositive();
         assertThat(report.generationsCut()).as("generations a restart cut").isPositive();
         assertThat(streams.resent()).as("interrupted or failed streamed messages sent again").isPositive();
+        assertThat(report.regenerated()).as("replies regenerated").isPositive();
+        assertThat(report.edited()).as("questions edited").isPositive();
         assertThat(report.details()).as("violations").isEmpty();
         assertThat(report.lost()).as("lost").isZero();
         assertThat(report.duplicated()).as("duplicated").isZero();
@@ -51,6 +53,7 @@ class ChaosRunTest {
         assertThat(report.resultLine()).startsWith("RESULT chaos devices=5 messages=")
                 .contains(" lost=0 duplicated=0 analytics_mismatches=0 stuck=0 streams=" + streams.streams() + " ")
                 .endsWith(" dropped=" + streams.dropped() + " reattached=" + streams.reattached() + " stopped="
-                        + streams.stopped() + " interrupted=" + streams.interrupted());
+                        + streams.stopped() + " interrupted=" + streams.interrupted() + " regenerated="
+                        + report.regenerated() + " edited=" + report.edited());
     }
 }

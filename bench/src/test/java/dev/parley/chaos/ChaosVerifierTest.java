@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +31,7 @@ class ChaosVerifierTest {
     ChatClient client;
     LocalSession session;
     final Map<String, String> created = new HashMap<>();
+    final Map<String, Set<String>> regenerated = new HashMap<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -76,6 +78,19 @@ class ChaosVerifierTest {
     }
 
     @Test
+    void aRegeneratedReplyIsASiblingAndAReplyNobodyAskedForIsDuplicated() throws Exception {
+        send("Tell me twice");
+        String reply = client.messages(session.id()).get(1).id();
+        var again = client.regenerate(reply, null);
+        regenerated.put(again.userMessage().id(), Set.of(again.replyId()));
+        again.outcome().get(20, TimeUnit.SECONDS);
+        assertThat(verify().duplicated()).as("a regenerate the devices asked for").isZero();
+
+        regenerated.clear();
+        assertThat(verify().duplicated()).as("the same reply, asked for by nobody").isEqualTo(1);
+    }
+
+    @Test
     void anUnsentRowIsStuck() throws Exception {
         proxy.offline(true);
         send("never delivered");
@@ -112,6 +127,6 @@ class ChaosVerifierTest {
     private ChaosVerifier.Findings verify() throws Exception {
         String userId = client.account().orElseThrow().userId();
         return new ChaosVerifier().verify(dbUrl, List.of(new ChaosVerifier.DeviceStore("device", dir.resolve("device"),
-                userId)), created);
+                userId)), created, regenerated);
     }
 }

@@ -191,7 +191,7 @@ class StreamChecksTest {
     }
 
     private StreamChecks.Findings verify() throws Exception {
-        return new StreamChecks().verify(dbUrl, ledger.streamed());
+        return new StreamChecks().verify(dbUrl, ledger.streamed(), ledger.regenerated());
     }
 
     private String storedReplyOf(String messageId) throws Exception {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.client.internal.AccountSession;
 import dev.parley.client.internal.Conversations;
 import dev.parley.client.internal.ExchangeRecords;
+import dev.parley.client.internal.ExchangeRequests;
 import dev.parley.client.internal.ExchangeRun;
 import dev.parley.client.internal.Exchanges;
 import dev.parley.client.internal.Events;
@@ -52,6 +53,7 @@ public final class ChatClient implements AutoCloseable {
     private final AccountSession account;
     private final ModelCatalogue models;
     private final ExchangeRecords records;
+    private final ExchangeRequests requests;
     private final UsageReports usage;
 
     private ChatClient(ClientConfig config) {
@@ -64,7 +66,9 @@ public final class ChatClient implements AutoCloseable {
         this.status = new SyncStatusReporter(db, this::owner, engine, events);
         this.conversations = new Conversations(db, tokens, config.ids(), config.clock(), events, this::queued);
         this.records = new ExchangeRecords(db, conversations, config.ids(), config.clock());
-        this.exchanges = new Exchanges(api, records, conversations, tokens, json, events, this::exchangeEnded);
+        this.requests = new ExchangeRequests(db, conversations);
+        this.exchanges = new Exchanges(api, records, requests, conversations, tokens, json, events,
+                this::exchangeEnded);
         this.account = new AccountSession(api, tokens, db, engine, events, this::signedIn);
         this.models = new ModelCatalogue(api, db, json);
         this.usage = new UsageReports(api, tokens, db);
@@ -206,7 +210,7 @@ public final class ChatClient implements AutoCloseable {
      * @param parameters not {@code null}; {@link ChatParameters#NONE} leaves them to the model
      */
     public void setDefaultParameters(ChatParameters parameters) {
-        records.defaultParameters(parameters);
+        requests.defaultParameters(parameters);
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.parley.client.internal;
 
-import dev.parley.client.ChatParameters;
 import dev.parley.client.ClientException;
 import dev.parley.client.Exchange;
 import dev.parley.client.LocalChange;
@@ -8,16 +7,11 @@ import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
 import dev.parley.client.PathMessage;
 import dev.parley.client.SyncState;
-import dev.parley.protocol.ChatRequest;
-import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.ChatResponse;
 import dev.parley.protocol.FinishReason;
-import dev.parley.protocol.Limits;
 import dev.parley.protocol.Message;
-import dev.parley.protocol.RegenerateRequest;
 import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -38,7 +32,6 @@ import java.util.function.Supplier;
 public final class ExchangeRecords {
     /** The error of a message stopped before its reply began (SPEC §5.3), kept as the server keeps it. */
     public static final String STOPPED_BEFORE_REPLY = "Stopped before the reply began";
-    private static final int CONTEXT_BYTES = 768 * 1024;
 
     private final LocalDatabase db;
     private final Conversations conversations;
@@ -50,7 +43,6 @@ public final class ExchangeRecords {
     private final FailedReplies failed = new FailedReplies();
     private final BranchChoices choices = new BranchChoices();
     private final Settings settings = new Settings();
-    private volatile ChatParameters defaults = ChatParameters.NONE;
 
     public ExchangeRecords(LocalDatabase db, Conversations conversations, Supplier<String> ids, Clock clock) {
         this.db = db;
@@ -247,83 +239,6 @@ public final class ExchangeRecords {
             messages.setSending(c, messageId, true);
             return new Begun(stored, change(List.of(), List.of(), Set.of()));
         });
-    }
-
-    /**
-     * Sets the parameters of every chat that leaves them to the client (in memory; the desktop sets them from its
-     * settings). Any thread.
-     */
-    public void defaultParameters(ChatParameters parameters) {
-        defaults = Objects.requireNonNull(parameters, "parameters");
-    }
-
-    /**
-     * The request of a message under way (sent, or tried again): its parent, the id the client chose for its reply,
-     * the {@link #context context} of its branch, and the chat's own temperature and reply length, each falling back
-     * to the client's default. Read on
-     * the exchange's thread, not in the transaction that writes the message: the caller of a send waits only for
-     * the write (the {@code enqueue} benchmark).
-     */
-    public ChatRequest chatRequest(MessageRow row, String replyId) {
-        return chatRequest(row, replyId, row.message().model());
-    }
-
-    /** {@link #chatRequest(MessageRow, String)} asking {@code model} (a signed-out regenerate asks again so). */
-    public ChatRequest chatRequest(MessageRow row, String replyId, String model) {
-        ChatParameters fallback = defaults;
-        return db.inTransaction(c -> {
-            Message m = row.message();
-            SessionRow session = sessions.find(c, m.sessionId()).orElseThrow();
-            ChatParameters parameters = sessions.parameters(c, m.sessionId()).orElse(fallback);
-            String title = session.syncState() == SyncState.SYNCED ? null : session.title();
-            return new ChatRequest(m.sessionId(), m.id(), m.content(), model, m.messageTimestamp(), title,
-                    parameters.temperature(), parameters.maxTokens(), context(c, row, session), m.parentId(),
-                    replyId);
-        });
-    }
-
-    /**
-     * The request of a regenerate (SPEC §5.4): the same context a send of the user message has — the path up to it,
-     * the system prompt first — and the chat's parameters as they are now.
-     */
-    public RegenerateRequest regenerateRequest(MessageRow row, Regeneration regeneration) {
-        ChatParameters fallback = defaults;
-        return db.inTransaction(c -> {
-            Message m = row.message();
-            SessionRow session = sessions.find(c, m.sessionId()).orElseThrow();
-            ChatParameters parameters = sessions.parameters(c, m.sessionId()).orElse(fallback);
-            return new RegenerateRequest(m.sessionId(), m.id(), regeneration.replyId(), regeneration.model(),
-                    parameters.temperature(), parameters.maxTokens(), context(c, row, session));
-        });
-    }
-
-    /**
-     * What the model is given before {@code row}: the conversation's system prompt, when it has one, then the
-     * answered messages of the branch that leads to {@code row} (not every row: other versions are no part of it),
-     * newest kept, within the context limit counting the prompt.
-     */
-    private List<ContextMessage> context(Connection c, MessageRow row, SessionRow session) throws SQLException {
-        Message m = row.message();
-        String prompt = session.systemPrompt();
-        List<LocalMessage> line = conversations.tree(c, m.sessionId()).ancestors(row.id()).stream()
-                .filter(e -> !e.failed() && !e.unfinished()).toList();
-        int keep = Limits.MAX_CONTEXT_MESSAGES - (prompt == null ? 0 : 1);
-        List<LocalMessage> earlier = line.subList(Math.max(0, line.size() - keep), line.size());
-        List<ContextMessage> context = new ArrayList<>();
-        int budget = CONTEXT_BYTES - m.content().getBytes(StandardCharsets.UTF_8).length
-                - (prompt == null ? 0 : prompt.getBytes(StandardCharsets.UTF_8).length + 64);
-        for (int i = earlier.size() - 1; i >= 0; i--) {
-            Message previous = earlier.get(i).message();
-            budget -= previous.content().getBytes(StandardCharsets.UTF_8).length + 64;
-            if (budget < 0) {
-                break; // the oldest messages drop out first
-            }
-            context.add(0, new ContextMessage(previous.role(), previous.content()));
-        }
-        if (prompt != null) {
-            context.add(0, new ContextMessage(Role.SYSTEM, prompt));
-        }
-        return context;
     }
 
     /** Keeps the reply's text so far, so that a crash loses none of what was shown. */

@@ -90,7 +90,8 @@ public final class ExchangeRun implements Exchange {
     private enum Ending { FINISHED, FAILED, STOPPED }
 
     /** What a run needs from its client. */
-    public record Services(ServerApi api, ExchangeRecords records, TokenStore tokens, ObjectMapper json,
+    public record Services(ServerApi api, ExchangeRecords records, ExchangeRequests requests, TokenStore tokens,
+                           ObjectMapper json,
                            Events events, Executor stopper, ScheduledExecutorService keeper,
                            Consumer<EndedRun> ended) {
     }
@@ -276,13 +277,13 @@ public final class ExchangeRun implements Exchange {
      */
     private Call request(AuthResponse account) throws IOException {
         if (regeneration == null) {
-            return services.api().chatStream(services.records().chatRequest(row, clientReplyId), account);
+            return services.api().chatStream(services.requests().chatRequest(row, clientReplyId), account);
         }
         if (account == null) {
-            return services.api().chatStream(services.records().chatRequest(row, regeneration.replyId(),
+            return services.api().chatStream(services.requests().chatRequest(row, regeneration.replyId(),
                     regeneration.model()), null);
         }
-        return services.api().regenerateStream(services.records().regenerateRequest(row, regeneration), account);
+        return services.api().regenerateStream(services.requests().regenerateRequest(row, regeneration), account);
     }
 
     /** The reply re-attach and stop select: a regenerate's own; a send's is found by its message. */

@@ -46,12 +46,12 @@ public final class Exchanges implements AutoCloseable {
             IntervalFunction.ofExponentialRandomBackoff(Duration.ofSeconds(1), 2.0, 0.5, Duration.ofMinutes(1));
 
     /** @param ended hears every exchange that ended, after its outcome was stored */
-    public Exchanges(ServerApi api, ExchangeRecords records, Conversations conversations, TokenStore tokens,
-                     ObjectMapper json, Events events, Consumer<ExchangeRun.EndedRun> ended) {
+    public Exchanges(ServerApi api, ExchangeRecords records, ExchangeRequests requests, Conversations conversations,
+                     TokenStore tokens, ObjectMapper json, Events events, Consumer<ExchangeRun.EndedRun> ended) {
         this.records = records;
         this.conversations = conversations;
         this.events = events;
-        this.services = new ExchangeRun.Services(api, records, tokens, json, events, stops, keeper, done -> {
+        this.services = new ExchangeRun.Services(api, records, requests, tokens, json, events, stops, keeper, done -> {
             live.remove(done.run().messageId(), done.run());
             if (done.recorded() == null) {
                 resumeLater(done.run().messageId()); // it ended here, not on the server: a stop still to send

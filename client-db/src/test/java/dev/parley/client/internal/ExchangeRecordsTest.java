@@ -41,6 +41,7 @@ class ExchangeRecordsTest {
     Events events;
     Conversations conversations;
     ExchangeRecords records;
+    ExchangeRequests requests;
     String sessionId;
 
     @BeforeEach
@@ -51,6 +52,7 @@ class ExchangeRecordsTest {
         conversations = new Conversations(db, tokens, () -> UUID.randomUUID().toString(),
                 Clock.systemUTC(), events, () -> { });
         records = new ExchangeRecords(db, conversations, () -> UUID.randomUUID().toString(), Clock.systemUTC());
+        requests = new ExchangeRequests(db, conversations);
         sessionId = conversations.newSession("Long talk").id();
     }
 
@@ -87,7 +89,7 @@ class ExchangeRecordsTest {
         conversations.setSystemPrompt(sessionId, "Set after the first try.");
 
         MessageRow retried = records.retry(sent.id()).row();
-        ChatRequest request = records.chatRequest(retried, null);
+        ChatRequest request = requests.chatRequest(retried, null);
 
         assertThat(request.messageId()).isEqualTo(sent.id());
         assertThat(request.context()).extracting(ContextMessage::content)
@@ -96,14 +98,14 @@ class ExchangeRecordsTest {
 
     @Test
     void aChatsOwnParametersWinFieldByFieldOverTheClientDefaults() {
-        records.defaultParameters(new ChatParameters(1.0, 512));
+        requests.defaultParameters(new ChatParameters(1.0, 512));
         conversations.setChatParameters(sessionId, new ChatParameters(0.2, null));
         ChatRequest own = requestForANewMessage();
 
         conversations.setChatParameters(sessionId, ChatParameters.NONE);
         ChatRequest defaults = requestForANewMessage();
 
-        records.defaultParameters(ChatParameters.NONE);
+        requests.defaultParameters(ChatParameters.NONE);
         ChatRequest model = requestForANewMessage();
 
         assertThat(own.temperature()).isEqualTo(0.2);
@@ -177,7 +179,7 @@ class ExchangeRecordsTest {
 
     private ChatRequest requestForANewMessage() {
         MessageRow row = records.write(sessionId, "the next question", null, null).row();
-        ChatRequest request = records.chatRequest(row, null);
+        ChatRequest request = requests.chatRequest(row, null);
         records.failed(row, null, "offline", "No answer", true, SyncState.LOCAL, null); // out of the next one's context
         return request;
     }
