@@ -19,6 +19,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Versions of a conversation as the window shows them, without a window (SPEC §4.3): a regenerated reply is the
@@ -42,11 +44,15 @@ class BranchesViewModelTest {
         server = ParleyServer.start(ServerConfig.builder().port(0).databaseUrl("jdbc:sqlite:" + dir.resolve("s.db"))
                 .modelProvider(model).build());
         client = ChatClient.open(ClientConfig.builder(dir.resolve("client"), server.url()).build());
-        client.signUp("ada@example.com", "correct horse battery");
         ui = new QueuedUi();
         vm = new MainViewModel(client, ui, "test server");
         vm.start();
         ui.drain();
+    }
+
+    private void signUp() throws Exception {
+        client.signUp("ada@example.com", "correct horse battery");
+        ui.await(WAIT, "signed in", () -> vm.signedInProperty().get());
     }
 
     @AfterEach
@@ -78,8 +84,13 @@ class BranchesViewModelTest {
         return vm.messages().stream().map(m -> m.message().content()).toList();
     }
 
-    @Test
-    void aRegeneratedReplyIsVersionTwoOfTwoWhileWrittenAndFlippingShowsTheFirst() throws Exception {
+    /** Signed in the server answers again (SPEC §5.4); signed out the question goes to the model again. */
+    @ParameterizedTest(name = "signed in: {0}")
+    @ValueSource(booleans = {true, false})
+    void aRegeneratedReplyIsVersionTwoOfTwoWhileWrittenAndFlippingShowsTheFirst(boolean signedIn) throws Exception {
+        if (signedIn) {
+            signUp();
+        }
         converse("Name a colour", "Blue");
         LocalMessage blue = last();
         assertThat(vm.versionsOf(blue)).as("one version: no ‹ n/m ›").isEmpty();
@@ -117,6 +128,7 @@ class BranchesViewModelTest {
 
     @Test
     void editSendsANewVersionOfTheQuestionAndCancelLeavesItAsItWas() throws Exception {
+        signUp();
         converse("Plan a day in Lisbon", "Alfama");
         converse("And Porto?", "Ribeira");
         LocalMessage porto = vm.messages().get(2);
@@ -159,6 +171,7 @@ class BranchesViewModelTest {
 
     @Test
     void upArrowEditsNothingWithoutAQuestionOrWhileAReplyIsWritten() throws Exception {
+        signUp();
         assertThat(vm.editLastUserMessage()).as("no conversation").isFalse();
 
         vm.draftProperty().set("Tell me a story");
@@ -175,6 +188,7 @@ class BranchesViewModelTest {
 
     @Test
     void jsonExportHoldsEveryVersionAndMarkdownTheShownOne() throws Exception {
+        signUp();
         converse("Name a colour", "Blue");
         vm.regenerate(last(), null);
         model.awaitReply().emit("Green").finish();
