@@ -505,7 +505,12 @@ public final class MainView {
             }
             Label metaLabel = new Label(meta.toString());
             metaLabel.getStyleClass().addAll("text-muted", "message-meta");
-            box.getChildren().add(metaLabel);
+            HBox metaRow = new HBox(10, metaLabel);
+            metaRow.setAlignment(Pos.CENTER_LEFT);
+            if (!editing) {
+                metaRow.getChildren().add(actions(message)); // on the meta line, to keep each message compact
+            }
+            box.getChildren().add(metaRow);
             String state = dev.parley.desktop.viewmodel.ReplyLabels.of(message);
             if (state != null) {
                 Label mark = new Label(state);
@@ -527,9 +532,6 @@ public final class MainView {
                     retry.setOnAction(e -> vm.retry(message));
                     box.getChildren().add(retry);
                 }
-            }
-            if (!editing) {
-                box.getChildren().add(actions(message));
             }
             box.getStyleClass().add(m.role() == Role.USER ? "message-user" : "message-assistant");
             box.setPadding(new Insets(6));

@@ -224,7 +224,10 @@ public final class MainViewModel {
         return v != null && v.several() ? Optional.of(v) : Optional.empty();
     }
 
-    /** Shows the sibling of {@code messageId} with that id instead (this device's choice); the path is read again. */
+    /**
+     * Shows the version {@code messageId} in place of the sibling shown now, and below it the newest of its branch
+     * (this device's choice, never synced); the path is read again.
+     */
     public void showVersion(String messageId) {
         ui.run(() -> {
             client.showVersion(messageId);
@@ -702,8 +705,9 @@ public final class MainViewModel {
             at = indexOfGrowing(exchange.messageId());
         }
         if (at >= 0) {
-            if (messages.get(at).unfinished()) {
-                messages.set(at, shown);
+            LocalMessage there = messages.get(at);
+            if (there.unfinished() || there.failed()) {
+                messages.set(at, shown); // growing, or a failed regenerate tried again under its id
             }
             return; // (a stored reply got here first: a render queued just before the end)
         }

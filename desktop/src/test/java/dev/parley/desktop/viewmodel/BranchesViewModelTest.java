@@ -6,8 +6,10 @@ import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
 import dev.parley.client.LocalMessage;
 import dev.parley.desktop.export.ConversationExport;
+import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.Json;
 import dev.parley.protocol.Role;
+import dev.parley.server.ModelException;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
 import dev.parley.server.testing.PacedModel;
@@ -123,6 +125,33 @@ class BranchesViewModelTest {
 
         vm.nextVersion(last());
         ui.await(WAIT, "version 2/2 again", () -> last().id().equals(green.id()));
+        assertThat(contents()).containsExactly("Name a colour", "Green");
+    }
+
+    @ParameterizedTest(name = "signed in: {0}")
+    @ValueSource(booleans = {true, false})
+    void aFailedRegenerateIsShownInPlaceWithTryAgainWhichAnswersUnderTheSameId(boolean signedIn) throws Exception {
+        if (signedIn) {
+            signUp();
+        }
+        converse("Name a colour", "Blue");
+        LocalMessage blue = last();
+
+        vm.regenerate(blue, null);
+        model.awaitReply().fail(new ModelException(ErrorCode.UPSTREAM_ERROR, "The model is down"));
+        ui.await(WAIT, "the failed version in place", () -> !vm.writingProperty().get() && vm.messages().size() == 2
+                && last().failed() && !last().id().equals(blue.id()));
+        LocalMessage failed = last();
+        assertThat(failed.retryable()).isTrue();
+        assertThat(vm.canRegenerate(failed)).as("a failed reply offers Try again instead").isFalse();
+        assertThat(versionLabel(failed)).isEqualTo("2/2");
+
+        vm.retry(failed);
+        model.awaitReply().emit("Green").finish();
+        ui.await(WAIT, "the version answered", () -> !vm.writingProperty().get() && !last().unfinished()
+                && !last().failed() && last().message().content().equals("Green"));
+        assertThat(last().id()).as("the same reply id").isEqualTo(failed.id());
+        assertThat(versionLabel(last())).isEqualTo("2/2");
         assertThat(contents()).containsExactly("Name a colour", "Green");
     }
 
