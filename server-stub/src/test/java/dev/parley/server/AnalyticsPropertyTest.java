@@ -8,6 +8,7 @@ import dev.parley.protocol.ChatResponse;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.PushResponse;
+import dev.parley.protocol.RegenerateRequest;
 import dev.parley.protocol.RenameRequest;
 import dev.parley.protocol.Role;
 import dev.parley.protocol.RowResult;
@@ -101,9 +102,9 @@ class AnalyticsPropertyTest {
         reference.assertDatabaseAgrees();
         assertThat(server.queryLong("SELECT count(*) - count(DISTINCT id) FROM chat_messages"))
                 .as("message ids stored twice").isZero();
-        assertThat(server.queryLong("SELECT count(*) FROM (SELECT user_message_id FROM chat_messages"
-                + " WHERE role = 'assistant' AND user_message_id IS NOT NULL GROUP BY user_message_id"
-                + " HAVING count(*) > 1) AS answered_twice")).as("user messages with more than one reply").isZero();
+        assertThat(server.queryLong("SELECT count(*) FROM chat_messages r JOIN chat_messages q"
+                + " ON q.id = r.user_message_id WHERE r.role = 'assistant' AND q.error_message IS NOT NULL"))
+                .as("replies to failed messages").isZero();
     }
 
     // ----------------------------------------------------------------- the actions and their generators
@@ -114,7 +115,19 @@ class AnalyticsPropertyTest {
      * {@code foreign} makes the other user do it instead.
      */
     sealed interface Action permits Chat, ChatAgain, PushNew, PushAgain, PushRetried, PushReply, PushConflicting,
-            PushSession, Rename, Delete {
+            PushSession, Rename, Delete, Regenerate, RegenerateAgain, Edit {
+    }
+
+    /** POST /api/chat/regenerate for an earlier user message, with a new reply id; the model answers or fails. */
+    record Regenerate(int pick, boolean foreign, boolean modelFails) implements Action {
+    }
+
+    /** An earlier regenerate sent again with its reply id: a replay, or (after a failure) a new attempt. */
+    record RegenerateAgain(int pick, boolean modelFails) implements Action {
+    }
+
+    /** POST /api/chat with a new message id that follows an earlier row's parent: an edit, a sibling message. */
+    record Edit(int pick, boolean foreign, boolean modelFails) implements Action {
     }
 
     /** POST /api/chat with a new message id; the model answers or fails. */
@@ -196,11 +209,15 @@ class AnalyticsPropertyTest {
         Arbitrary<Action> rename = Combinators.combine(session, foreign, Arbitraries.integers().between(0, 7200))
                 .as(Rename::new);
         Arbitrary<Action> delete = Combinators.combine(session, foreign).as(Delete::new);
+        Arbitrary<Action> regenerate = Combinators.combine(pick, foreign, rarely).as(Regenerate::new);
+        Arbitrary<Action> regenerateAgain = Combinators.combine(pick, flag).as(RegenerateAgain::new);
+        Arbitrary<Action> edit = Combinators.combine(pick, foreign, rarely).as(Edit::new);
 
         return Arbitraries.frequencyOf(
                         Tuple.of(5, chat), Tuple.of(4, chatAgain), Tuple.of(5, pushNew), Tuple.of(3, pushAgain),
                         Tuple.of(3, pushRetried), Tuple.of(2, pushReply), Tuple.of(2, pushConflicting),
-                        Tuple.of(2, pushSession), Tuple.of(2, rename), Tuple.of(1, delete))
+                        Tuple.of(2, pushSession), Tuple.of(2, rename), Tuple.of(1, delete),
+                        Tuple.of(3, regenerate), Tuple.of(2, regenerateAgain), Tuple.of(2, edit))
                 .list().ofMinSize(1).ofMaxSize(40)
                 // jqwik favours short lists when tries are few; long sequences are where counters drift.
                 .withSizeDistribution(RandomDistribution.uniform());
@@ -267,6 +284,7 @@ class AnalyticsPropertyTest {
         private final Map<String, ExpectedSession> sessions = new LinkedHashMap<>();
         private final Map<String, ExpectedMessage> messages = new LinkedHashMap<>();
         private final List<Batch> batches = new ArrayList<>();
+        private final List<RegenerateSent> regenerates = new ArrayList<>();
         private int modelCalls;
         private int serial;
 
@@ -321,6 +339,27 @@ class AnalyticsPropertyTest {
                 rename(a);
             } else if (action instanceof Delete a) {
                 delete(a);
+            } else if (action instanceof Regenerate a) {
+                List<ExpectedMessage> questions = messages.values().stream()
+                        .filter(m -> m.row.role() == Role.USER).toList();
+                if (!questions.isEmpty()) {
+                    ExpectedMessage question = questions.get(a.pick() % questions.size());
+                    regenerate(new RegenerateSent(ownerOr(question, a.foreign()), question.row.sessionId(),
+                            question.row.id(), TestIds.next()), a.modelFails());
+                }
+            } else if (action instanceof RegenerateAgain a) {
+                if (!regenerates.isEmpty()) {
+                    regenerate(regenerates.get(a.pick() % regenerates.size()), a.modelFails());
+                }
+            } else if (action instanceof Edit a) {
+                List<ExpectedMessage> questions = messages.values().stream()
+                        .filter(m -> m.row.role() == Role.USER).toList();
+                if (!questions.isEmpty()) {
+                    ExpectedMessage edited = questions.get(a.pick() % questions.size());
+                    chat(ownerOr(edited, a.foreign()), edited.row.sessionId(), TestIds.next(),
+                            edited.row.content() + " (edited " + next() + ")", server.now(), a.modelFails(),
+                            edited.row.parentId());
+                }
             } else {
                 throw new AssertionError("unknown action " + action);
             }
@@ -331,10 +370,16 @@ class AnalyticsPropertyTest {
 
         private void chat(int userIndex, String sessionId, String messageId, String content, Instant at,
                           boolean modelFails) {
+            chat(userIndex, sessionId, messageId, content, at, modelFails, null);
+        }
+
+        private void chat(int userIndex, String sessionId, String messageId, String content, Instant at,
+                          boolean modelFails, String parentId) {
             Account user = users.get(userIndex);
             ExpectedSession session = sessions.get(sessionId);
             ExpectedMessage stored = messages.get(messageId);
-            ChatRequest request = new ChatRequest(sessionId, messageId, content, null, at, null, List.of());
+            ChatRequest request = new ChatRequest(sessionId, messageId, content, null, at, null, null, null, List.of(),
+                    parentId, null);
             String what = "chat " + messageId + " by user " + userIndex;
 
             if (session != null && !session.owner.equals(user.id())) {
@@ -373,7 +418,7 @@ class AnalyticsPropertyTest {
                 createSessionIfAbsent(user, sessionId);
                 if (stored == null) {
                     Message failed = new Message(messageId, sessionId, Role.USER, content, MODELS.get(0), 0L, null,
-                            null, null, at, null, "x", null);
+                            null, null, at, null, "x", null, null, parentId);
                     messages.put(messageId, new ExpectedMessage(user.id(), failed));
                 }
                 return;
@@ -393,6 +438,61 @@ class AnalyticsPropertyTest {
             }
             messages.put(answered.assistantMessage().id(),
                     new ExpectedMessage(user.id(), answered.assistantMessage()));
+        }
+
+        // ------------------------------------------------------------- POST /api/chat/regenerate
+
+        /** A regenerate as sent: by user {@code author}, for one user message, under one reply id. */
+        private record RegenerateSent(int author, String sessionId, String messageId, String replyId) {
+        }
+
+        private void regenerate(RegenerateSent sent, boolean modelFails) {
+            Account user = users.get(sent.author());
+            ExpectedSession session = sessions.get(sent.sessionId());
+            ExpectedMessage question = messages.get(sent.messageId());
+            ExpectedMessage stored = messages.get(sent.replyId());
+            RegenerateRequest request = new RegenerateRequest(sent.sessionId(), sent.messageId(), sent.replyId(), null,
+                    null, null, List.of());
+            String what = "regenerate " + sent.replyId() + " of " + sent.messageId() + " by user " + sent.author();
+            if (!regenerates.contains(sent)) {
+                regenerates.add(sent);
+            }
+            if (question == null || !question.owner.equals(user.id())) {
+                expectError(server.api.post("/api/chat/regenerate", request, user.token()), ErrorCode.NOT_FOUND, what);
+                observed("regenerate: another user's message");
+                return;
+            }
+            if (question.row.failed() || session != null && session.deleted) {
+                expectError(server.api.post("/api/chat/regenerate", request, user.token()), ErrorCode.CONFLICT, what);
+                observed(question.row.failed() ? "regenerate: failed message" : "regenerate: deleted session");
+                return;
+            }
+            if (stored != null) {
+                HttpApi.Response response = server.api.post("/api/chat/regenerate", request, user.token());
+                assertThat(response.status()).as(what + ": " + response).isEqualTo(200);
+                ChatResponse replayed = response.as(ChatResponse.class);
+                assertThat(replayed.replayed()).as(what + " replayed").isTrue();
+                assertThat(replayed.assistantMessage().id()).isEqualTo(sent.replyId());
+                observed("regenerate: replayed");
+                return;
+            }
+            modelCalls++;
+            if (modelFails) {
+                server.model.failNext(new ModelException(ErrorCode.UPSTREAM_ERROR, "x"));
+                HttpApi.Response response = server.api.post("/api/chat/regenerate", request, user.token());
+                expectError(response, ErrorCode.UPSTREAM_ERROR, what);
+                assertThat(response.json().path("persisted").asBoolean()).as(what + " persisted").isFalse();
+                observed("regenerate: model failed");
+                return;
+            }
+            HttpApi.Response response = server.api.post("/api/chat/regenerate", request, user.token());
+            assertThat(response.status()).as(what + ": " + response).isEqualTo(200);
+            ChatResponse answered = response.as(ChatResponse.class);
+            assertThat(answered.replayed()).as(what + " replayed").isFalse();
+            assertThat(answered.assistantMessage().id()).isEqualTo(sent.replyId());
+            assertThat(answered.assistantMessage().userMessageId()).isEqualTo(sent.messageId());
+            observed("regenerate: answered");
+            messages.put(sent.replyId(), new ExpectedMessage(user.id(), answered.assistantMessage()));
         }
 
         private void createSessionIfAbsent(Account user, String sessionId) {
@@ -521,7 +621,7 @@ class AnalyticsPropertyTest {
                         return "rejected:conflict";
                     }
                     if (replyTo(m.userMessageId()) != null) {
-                        return "rejected:conflict";
+                        observed("push message: a sibling reply");
                     }
                 }
                 createSessionIfAbsent(user, m.sessionId());
@@ -676,10 +776,13 @@ class AnalyticsPropertyTest {
                     || !stored.row.sessionId().equals(sessionId) || !stored.row.content().equals(content);
         }
 
+        /** The first reply to a user message (the one a chat request replays), before any regenerated sibling. */
         private ExpectedMessage replyTo(String userMessageId) {
             return messages.values().stream()
                     .filter(m -> m.row.role() == Role.ASSISTANT && userMessageId.equals(m.row.userMessageId()))
-                    .findFirst().orElse(null);
+                    .min(Comparator.comparing((ExpectedMessage m) -> m.row.messageTimestamp())
+                            .thenComparing(m -> m.row.id()))
+                    .orElse(null);
         }
 
         private static Message reply(Message question, long outputTokens) {

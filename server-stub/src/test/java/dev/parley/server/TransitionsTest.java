@@ -239,16 +239,21 @@ class TransitionsTest {
     }
 
     @Test
-    void secondReplyToOneUserMessageIsAConflict() throws Exception {
+    void aSecondReplyToOneUserMessageIsASiblingCountedOnceUnderItsOwnId() throws Exception {
         Message question = userMessage(TestIds.next(), "q", 1, server.now());
         Message first = assistantReply(question, "first", 2, 10);
-        Message second = assistantReply(question, "second", 2, 10);
+        Message second = assistantReply(question, "second", 3, 10);
 
         PushResponse result = server.push(token, List.of(), List.of(question, first, second));
+        PushResponse again = server.push(token, List.of(), List.of(question, first, second));
 
         assertThat(result.messages()).extracting(RowResult::result)
-                .containsExactly(Outcome.INSERTED, Outcome.INSERTED, Outcome.REJECTED);
-        assertThat(usage("messages_received")).isEqualTo(1);
+                .containsExactly(Outcome.INSERTED, Outcome.INSERTED, Outcome.INSERTED);
+        assertThat(again.messages()).extracting(RowResult::result)
+                .containsExactly(Outcome.UNCHANGED, Outcome.UNCHANGED, Outcome.UNCHANGED);
+        assertThat(usage("messages_received")).isEqualTo(2);
+        assertThat(usage("output_tokens")).isEqualTo(5);
+        assertThat(server.mismatches()).isEmpty();
     }
 
     @Test

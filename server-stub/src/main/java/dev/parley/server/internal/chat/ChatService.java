@@ -10,6 +10,7 @@ import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
+import dev.parley.protocol.RegenerateRequest;
 import dev.parley.protocol.Session;
 import dev.parley.protocol.StreamStart;
 import dev.parley.server.Completion;
@@ -40,6 +41,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -157,36 +159,63 @@ public final class ChatService implements AutoCloseable {
     }
 
     /**
-     * Re-attaches to the reply to {@code messageId}: live on this or another process, or finished.
+     * Answers a regenerate (SPEC §5.4) as JSON: another reply to a stored user message, under the request's
+     * {@code replyId}; a known {@code replyId} is replayed. Completes as {@link #chat} does.
+     */
+    public CompletableFuture<ChatResponse> regenerate(String userId, RegenerateRequest request) {
+        Exchange exchange = validateRegenerate(userId, request);
+        try {
+            return begin(userId, exchange, clock.instant()).finished().thenApply(ChatService::responseOf);
+        } catch (RuntimeException refused) {
+            exchange.models().release();
+            throw refused;
+        }
+    }
+
+    /** Starts a regenerate as a stream; refusals before it starts are thrown, as {@link #stream} does. */
+    public Followed streamRegenerate(String userId, RegenerateRequest request) {
+        Exchange exchange = validateRegenerate(userId, request);
+        try {
+            return new Followed(begin(userId, exchange, clock.instant()), () -> { });
+        } catch (RuntimeException refused) {
+            exchange.models().release();
+            throw refused;
+        }
+    }
+
+    /**
+     * Re-attaches to the reply to {@code messageId} — the one {@code replyId} names, when it is not {@code null}
+     * (a regenerated reply) — live on this or another process, or finished.
      *
      * @throws ApiException {@code not_found} for an id of another user or one the server holds no trace of
      */
-    public Followed reattach(String userId, String messageId) {
-        Optional<Generations.Running> local = generations.local(messageId);
-        if (local.isPresent() && local.get().userId.equals(userId)) {
+    public Followed reattach(String userId, String messageId, String replyId) {
+        Optional<Generations.Running> local = localGeneration(userId, messageId, replyId);
+        if (local.isPresent()) {
             return new Followed(local.get().reply, () -> { });
         }
-        Found found = db.read(c -> find(c, userId, messageId));
+        Found found = db.read(c -> find(c, userId, messageId, replyId));
         return found.state() == State.LIVE ? remote.attach(found.claim(), startOf(found.claim()))
                 : new Followed(finished(found), () -> { });
     }
 
     /**
-     * Stops the live generation of {@code messageId} on whichever process runs it; completes with the Chat
-     * response once the partial reply is stored (its {@code assistantMessage} is {@code null} when the stop came
-     * before any text). A finished exchange answers with what is stored.
+     * Stops the live generation of {@code messageId} (of its reply {@code replyId}, when not {@code null}) on
+     * whichever process runs it; completes with the Chat response once the partial reply is stored (its
+     * {@code assistantMessage} is {@code null} when the stop came before any text). A finished exchange answers
+     * with what is stored.
      */
-    public CompletableFuture<ChatResponse> stop(String userId, String messageId) {
-        Optional<Generations.Running> local = generations.local(messageId);
-        if (local.isPresent() && local.get().userId.equals(userId)) {
+    public CompletableFuture<ChatResponse> stop(String userId, String messageId, String replyId) {
+        Optional<Generations.Running> local = localGeneration(userId, messageId, replyId);
+        if (local.isPresent()) {
             local.get().stop();
             return local.get().reply.finished().thenApply(ChatService::responseOf);
         }
         Found found = db.inTransaction(c -> {
-            Found f = find(c, userId, messageId);
+            Found f = find(c, userId, messageId, replyId);
             if (f.state() == State.LIVE) {
-                claims.requestStop(c, messageId, clock.instant());
-                signals.announce(c, Topics.reply(messageId));
+                claims.requestStop(c, f.claim().messageId(), clock.instant());
+                signals.announce(c, Topics.reply(f.claim().messageId()));
             }
             return f;
         });
@@ -210,10 +239,67 @@ public final class ChatService implements AutoCloseable {
         return generations.count();
     }
 
+    /**
+     * The generation this process runs for the user's message (its reply {@code replyId}, when named): a
+     * regenerate runs under its reply's id, a chat under its message's.
+     */
+    private Optional<Generations.Running> localGeneration(String userId, String messageId, String replyId) {
+        Optional<Generations.Running> running = Optional.empty();
+        if (replyId != null) {
+            running = generations.local(replyId);
+        }
+        if (running.isEmpty()) {
+            running = generations.local(messageId)
+                    .filter(g -> replyId == null || replyId.equals(g.reply.start().replyId()));
+        }
+        return running.filter(g -> g.userId.equals(userId));
+    }
+
     private enum State { LIVE, REPLY, FAILED, INTERRUPTED }
 
     /** What the database holds about one message id of the user. */
     private record Found(State state, Message user, Message reply, Session session, Claim claim) {
+    }
+
+    /**
+     * What the database holds about the reply {@code replyId} to the user's message {@code messageId}: stored,
+     * live (as a regenerate, or as the message's own exchange), or gone. A regenerate leaves nothing behind when it
+     * fails (its user message succeeded, and stays so), so a named reply that is neither stored nor live, to a
+     * stored answered message, was interrupted.
+     */
+    private Found find(Connection c, String userId, String messageId, String replyId) throws SQLException {
+        if (replyId == null) {
+            return find(c, userId, messageId);
+        }
+        Optional<StoredMessage> reply = messages.find(c, replyId);
+        if (reply.isPresent()) {
+            Message r = reply.get().message();
+            if (!reply.get().userId().equals(userId) || r.role() != Role.ASSISTANT
+                    || !messageId.equals(r.userMessageId())) {
+                throw ApiException.notFound("No such reply.");
+            }
+            Message user = messages.find(c, messageId).orElseThrow().message();
+            Session session = sessions.find(c, user.sessionId()).orElseThrow().session();
+            return new Found(State.REPLY, user, r, session, null);
+        }
+        Optional<Claim> regenerate = claims.find(c, replyId);
+        if (regenerate.isPresent()) {
+            if (!regenerate.get().userId().equals(userId)) {
+                throw ApiException.notFound("No such reply.");
+            }
+            boolean live = !regenerate.get().lapsed(clock.instant()) && regenerate.get().startEvent() != null;
+            return new Found(live ? State.LIVE : State.INTERRUPTED, null, null, null, regenerate.get());
+        }
+        Optional<Claim> own = claims.find(c, messageId);
+        if (own.isPresent() && own.get().userId().equals(userId) && !replyId.equals(own.get().replyId())) {
+            own = Optional.empty(); // the message's own exchange makes another reply than the one asked for
+        }
+        Optional<StoredMessage> user = messages.find(c, messageId);
+        if (own.isEmpty() && user.isPresent() && user.get().userId().equals(userId)
+                && user.get().message().role() == Role.USER && !user.get().message().failed()) {
+            return new Found(State.INTERRUPTED, user.get().message(), null, null, null);
+        }
+        return find(c, userId, messageId);
     }
 
     private Found find(Connection c, String userId, String messageId) throws SQLException {
@@ -260,13 +346,23 @@ public final class ChatService implements AutoCloseable {
         return reply;
     }
 
-    /** The outcome of a generation that ended on another process, as the stored rows tell it. */
-    private Outcome endedOutcome(String messageId) {
+    /**
+     * The outcome of a generation that ended on another process, as the stored rows tell it. {@code claimKey} is
+     * a chat's message id, or a regenerate's reply id: a regenerate that stored no reply failed or was stopped
+     * before its first word, which its rows cannot tell apart, so it reads as interrupted (retryable).
+     */
+    private Outcome endedOutcome(String claimKey) {
         Found found;
         try {
             found = db.read(c -> {
-                Optional<StoredMessage> stored = messages.find(c, messageId);
-                return stored.isEmpty() ? null : find(c, stored.get().userId(), messageId);
+                Optional<StoredMessage> stored = messages.find(c, claimKey);
+                if (stored.isEmpty()) {
+                    return null;
+                }
+                Message row = stored.get().message();
+                return row.role() == Role.ASSISTANT && row.userMessageId() != null
+                        ? find(c, stored.get().userId(), row.userMessageId(), claimKey)
+                        : find(c, stored.get().userId(), claimKey);
             });
         } catch (ApiException e) {
             return interrupted();
@@ -373,7 +469,7 @@ public final class ChatService implements AutoCloseable {
             return finished(begun.replay());
         }
         LiveReply reply = new LiveReply(begun.start());
-        Generations.Running generation = new Generations.Running(exchange.messageId(), userId, exchange.claimToken(),
+        Generations.Running generation = new Generations.Running(exchange.claimKey(), userId, exchange.claimToken(),
                 reply, now);
         generations.start(generation, () -> generate(userId, exchange, generation));
         return reply;
@@ -384,6 +480,9 @@ public final class ChatService implements AutoCloseable {
     }
 
     private Begun claim(Connection c, String userId, Exchange exchange, Instant now) throws SQLException {
+        if (exchange.regenerate()) {
+            return claimRegenerate(c, userId, exchange, now);
+        }
         users.lockForWrites(c, userId);
         Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
         if (session.isPresent() && !session.get().userId().equals(userId)) {
@@ -406,20 +505,103 @@ public final class ChatService implements AutoCloseable {
         if (stored.isPresent()) {
             requireSameMessage(stored.get(), userId, exchange);
             Message user = stored.get().message();
-            Optional<Message> reply = user.failed() ? Optional.empty() : messages.findReply(c, userId, user.id());
+            Optional<Message> reply = user.failed() ? Optional.empty() : replyToReplay(c, userId, exchange);
             if (reply.isPresent()) {
-                claims.release(c, exchange.messageId(), exchange.claimToken());
+                claims.release(c, exchange.claimKey(), exchange.claimToken());
                 Session current = sessions.find(c, exchange.sessionId()).orElseThrow().session();
                 return new Begun(new Found(State.REPLY, user, reply.get(), current, null), null);
             }
         }
-        exchange.requireOfferedModel(); // thrown in the transaction: the claim is not kept
+        requireFreeReplyId(c, exchange);
+        requireRoomForGeneration(c, userId, exchange, now);
+        return new Begun(null, start);
+    }
+
+    /**
+     * Claims a regenerate under its reply's id, after checking (again, now in the transaction) that the message
+     * it answers is the user's stored, successful user message of a live conversation. A known reply id is
+     * replayed.
+     */
+    private Begun claimRegenerate(Connection c, String userId, Exchange exchange, Instant now) throws SQLException {
+        users.lockForWrites(c, userId);
+        Message user = storedQuestion(c, userId, exchange.request().sessionId(), exchange.messageId());
+        StoredSession session = sessions.find(c, exchange.sessionId()).orElseThrow();
+        if (session.deleted()) {
+            throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
+        }
+        StreamStart start = new StreamStart(user, session.session(), exchange.replyId(), false);
+        NewClaim claim = new NewClaim(exchange.claimKey(), exchange.claimToken(), userId, exchange.sessionId(),
+                exchange.replyId(), generations.holder(), startEvent(start));
+        if (!claims.tryClaim(c, claim, now, now.plus(generations.lapse()))) {
+            throw new ApiException(ErrorCode.IN_PROGRESS, "This reply is being written already.", 1L, null);
+        }
+        Optional<StoredMessage> stored = messages.find(c, exchange.replyId());
+        if (stored.isPresent()) {
+            Message reply = stored.get().message();
+            if (!stored.get().userId().equals(userId) || reply.role() != Role.ASSISTANT
+                    || !exchange.messageId().equals(reply.userMessageId())) {
+                throw new ApiException(ErrorCode.CONFLICT, "A different message with this replyId is stored.");
+            }
+            claims.release(c, exchange.claimKey(), exchange.claimToken());
+            return new Begun(new Found(State.REPLY, user, reply, session.session(), null), null);
+        }
+        requireRoomForGeneration(c, userId, exchange, now);
+        return new Begun(null, start);
+    }
+
+    /**
+     * The user's stored, successful user message {@code messageId} of conversation {@code sessionId}: what a
+     * regenerate answers again.
+     *
+     * @throws ApiException {@code not_found} when there is none (or it is another user's), {@code conflict} when it
+     *                      failed: a failed message is tried again, not regenerated
+     */
+    private Message storedQuestion(Connection c, String userId, String sessionId, String messageId)
+            throws SQLException {
+        Optional<StoredMessage> stored = messages.find(c, messageId);
+        if (stored.isEmpty() || !stored.get().userId().equals(userId)
+                || stored.get().message().role() != Role.USER
+                || !stored.get().message().sessionId().equals(sessionId)) {
+            throw ApiException.notFound("No such message in this conversation.");
+        }
+        if (stored.get().message().failed()) {
+            throw new ApiException(ErrorCode.CONFLICT,
+                    "This message has no reply to regenerate yet: send it again instead.");
+        }
+        return stored.get().message();
+    }
+
+    /**
+     * The stored reply a chat request for an answered message replays: the one its {@code replyId} names, else
+     * the message's first reply (the one its own exchange produced, before any regenerate).
+     */
+    private Optional<Message> replyToReplay(Connection c, String userId, Exchange exchange) throws SQLException {
+        if (exchange.request().replyId() != null) {
+            Optional<StoredMessage> named = messages.find(c, exchange.replyId());
+            if (named.isPresent() && named.get().userId().equals(userId)
+                    && exchange.messageId().equals(named.get().message().userMessageId())) {
+                return Optional.of(named.get().message());
+            }
+        }
+        return messages.findReply(c, userId, exchange.messageId());
+    }
+
+    /** Refuses a client's reply id that is already another row: the reply could never be stored under it. */
+    private void requireFreeReplyId(Connection c, Exchange exchange) throws SQLException {
+        if (exchange.request().replyId() != null && messages.find(c, exchange.replyId()).isPresent()) {
+            throw new ApiException(ErrorCode.CONFLICT, "A different message with this replyId is stored.");
+        }
+    }
+
+    /** What a new generation needs, checked in the claiming transaction: thrown, the claim is not kept. */
+    private void requireRoomForGeneration(Connection c, String userId, Exchange exchange, Instant now)
+            throws SQLException {
+        exchange.requireOfferedModel();
         requireBudgetLeft(c, userId, now);
-        if (claims.countLive(c, userId, exchange.messageId(), now) >= MAX_LIVE_PER_USER) {
+        if (claims.countLive(c, userId, exchange.claimKey(), now) >= MAX_LIVE_PER_USER) {
             throw new ApiException(ErrorCode.RATE_LIMITED, "You have " + MAX_LIVE_PER_USER
                     + " replies being written already. Wait for one to finish, or stop one.", 2L, false);
         }
-        return new Begun(null, start);
     }
 
     /**
@@ -483,6 +665,10 @@ public final class ChatService implements AutoCloseable {
             reply.finish(interrupted()); // the claim is another's now, or this process is closing
             return;
         }
+        if (exchange.regenerate()) {
+            storeRegenerated(userId, exchange, reply, completion, failure);
+            return;
+        }
         if (failure != null) {
             Throwable cause = causeOf(failure);
             if (cause instanceof ModelException model) {
@@ -504,6 +690,35 @@ public final class ChatService implements AutoCloseable {
         }
         try {
             reply.finish(new Outcome.Done(writer.storeSuccess(userId, exchange, completion)));
+        } catch (ApiException e) {
+            reply.finish(new Outcome.Failed(new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), false)));
+        }
+    }
+
+    /**
+     * Stores the outcome of a regenerate: a new reply, or nothing. Its user message succeeded and stays so, so a
+     * failure, or a stop before the first word, only releases the claim ({@code persisted:false}: nothing was
+     * stored, and the same reply id may be sent again).
+     */
+    private void storeRegenerated(String userId, Exchange exchange, LiveReply reply, Completion completion,
+                                  Throwable failure) {
+        StreamStart start = reply.start();
+        if (failure != null) {
+            writer.releaseQuietly(exchange);
+            Throwable cause = causeOf(failure);
+            if (!(cause instanceof ModelException)) {
+                LOG.error("the model call regenerating reply {} failed unexpectedly", exchange.replyId(), cause);
+            }
+            reply.finish(new Outcome.Failed(failureOf(cause, false)));
+            return;
+        }
+        if (completion.content().isEmpty() && completion.finishReason() == FinishReason.STOPPED) {
+            writer.releaseQuietly(exchange);
+            reply.finish(new Outcome.Done(new ChatResponse(start.userMessage(), null, start.session(), false, false)));
+            return;
+        }
+        try {
+            reply.finish(new Outcome.Done(writer.storeRegenerated(userId, exchange, start.userMessage(), completion)));
         } catch (ApiException e) {
             reply.finish(new Outcome.Failed(new ApiException(e.code(), e.getMessage(), e.retryAfterSeconds(), false)));
         }
@@ -581,34 +796,80 @@ public final class ChatService implements AutoCloseable {
                 r.sessionTitle() == null ? null : Validation.title(r.sessionTitle()),
                 Validation.temperature(r.temperature()),
                 Validation.maxTokens(r.maxTokens()),
-                r.context().size() > Limits.MAX_CONTEXT_MESSAGES
-                        ? "context holds at most " + Limits.MAX_CONTEXT_MESSAGES + " messages" : null);
+                Validation.parent(r.parentId(), r.messageId()),
+                r.replyId() == null ? null : replyIdProblem(r.replyId(), r.messageId()),
+                contextProblem(r.context()));
         if (problem != null) {
             throw ApiException.badRequest(problem);
         }
-        for (int i = 0; i < r.context().size(); i++) {
-            ContextMessage m = r.context().get(i);
+        Instant timestamp = r.messageTimestamp() == null ? now : Validation.clamp(r.messageTimestamp(), now);
+        return exchange(r, r.model(), timestamp, r.replyId() == null ? ids.get() : r.replyId(), false);
+    }
+
+    /**
+     * A regenerate as an exchange: the stored user message it answers again, with the request's context and
+     * parameters. Read here to build the model's prompt, and checked again in the claiming transaction.
+     */
+    private Exchange validateRegenerate(String userId, RegenerateRequest r) {
+        if (r == null) {
+            throw ApiException.badRequest("the request body is required");
+        }
+        String problem = Validation.firstOf(
+                Validation.id(r.sessionId(), "sessionId"),
+                Validation.id(r.messageId(), "messageId"),
+                r.replyId() == null ? "replyId is required" : replyIdProblem(r.replyId(), r.messageId()),
+                Validation.model(r.model()),
+                Validation.temperature(r.temperature()),
+                Validation.maxTokens(r.maxTokens()),
+                contextProblem(r.context()));
+        if (problem != null) {
+            throw ApiException.badRequest(problem);
+        }
+        Message question = db.read(c -> storedQuestion(c, userId, r.sessionId(), r.messageId()));
+        ChatRequest asked = new ChatRequest(r.sessionId(), r.messageId(), question.content(), r.model(),
+                question.messageTimestamp(), null, r.temperature(), r.maxTokens(), r.context(), question.parentId(),
+                r.replyId());
+        return exchange(asked, r.model(), question.messageTimestamp(), r.replyId(), true);
+    }
+
+    private static String replyIdProblem(String replyId, String messageId) {
+        String problem = Validation.id(replyId, "replyId");
+        return problem != null ? problem
+                : replyId.equals(messageId) ? "replyId must differ from messageId" : null;
+    }
+
+    /** Why a chat context may not be sent to the model, or {@code null}. */
+    private static String contextProblem(List<ContextMessage> context) {
+        if (context.size() > Limits.MAX_CONTEXT_MESSAGES) {
+            return "context holds at most " + Limits.MAX_CONTEXT_MESSAGES + " messages";
+        }
+        for (int i = 0; i < context.size(); i++) {
+            ContextMessage m = context.get(i);
             // The chat's system prompt comes first, with role system (SPEC §5.0), and has the system prompt's limit.
             boolean systemPrompt = i == 0 && m != null && m.role() == Role.SYSTEM;
-            String contextProblem = m == null ? "context entries must be objects" : Validation.firstOf(
+            String problem = m == null ? "context entries must be objects" : Validation.firstOf(
                     m.role() == null ? "context role is required" : null,
                     systemPrompt
                             ? Validation.text(m.content(), "the system prompt (context[0])",
                                     Limits.MAX_SYSTEM_PROMPT_CHARS, true)
                             : Validation.text(m.content(), "context content", Limits.MAX_CONTENT_CHARS, true));
-            if (contextProblem != null) {
-                throw ApiException.badRequest(contextProblem);
+            if (problem != null) {
+                return problem;
             }
         }
+        return null;
+    }
+
+    private Exchange exchange(ChatRequest r, String askedModel, Instant timestamp, String replyId,
+                              boolean regenerate) {
         // The exchange keeps this provider to its end, even when the server is given others meanwhile.
         ActiveModels.Lease lease = models.lease();
         ModelProvider provider = lease.provider();
-        String model = r.model() == null ? provider.defaultModel() : r.model();
+        String model = askedModel == null ? provider.defaultModel() : askedModel;
         // A model no longer offered can still replay an answered message (a lost answer after its provider was
         // removed): it is refused only when the model would be called (Exchange.requireOfferedModel).
         boolean offered = provider.models().stream().map(ModelInfo::id).anyMatch(model::equals);
-        Instant timestamp = r.messageTimestamp() == null ? now : Validation.clamp(r.messageTimestamp(), now);
-        return new Exchange(r, model, timestamp, ids.get(), ids.get(), lease, offered);
+        return new Exchange(r, model, timestamp, ids.get(), replyId, lease, offered, regenerate);
     }
 
     @Override

@@ -15,10 +15,19 @@ import java.util.List;
 /**
  * A validated chat request with its defaults applied: the model that answers, the user message's time, the token
  * of this request's claim, the id its reply is stored under, and the hold on the provider the model belongs to,
- * which the exchange keeps to its end and then releases.
+ * which the exchange keeps to its end and then releases. A regenerate (SPEC §5.4) is an exchange too: its request
+ * holds the stored user message it answers again, and it is claimed, replayed and stored under its reply's id.
  */
 record Exchange(ChatRequest request, String model, Instant timestamp, String claimToken, String replyId,
-                ActiveModels.Lease models, boolean modelOffered) {
+                ActiveModels.Lease models, boolean modelOffered, boolean regenerate) {
+
+    /**
+     * The id its claim is held under, and that a replay looks up: the user message's for a chat, the reply's for a
+     * regenerate (one user message may have several regenerates, each its own exchange).
+     */
+    String claimKey() {
+        return regenerate ? replyId : request.messageId();
+    }
 
     /**
      * Refuses an exchange whose model the server does not offer (now): checked only once a stored exchange under
@@ -41,7 +50,7 @@ record Exchange(ChatRequest request, String model, Instant timestamp, String cla
 
     Message userMessage(long inputTokens, String error) {
         return new Message(request.messageId(), request.sessionId(), Role.USER, request.content(), model,
-                inputTokens, 0L, null, null, timestamp, null, error, null);
+                inputTokens, 0L, null, null, timestamp, null, error, null, null, request.parentId());
     }
 
     Session newSession() {

@@ -90,6 +90,37 @@ final class ExchangeWriter {
         }
     }
 
+    /**
+     * Stores a regenerated reply (SPEC §5.4): one new assistant row beside the earlier replies to {@code question},
+     * with the session's statistics (the triggers), in one transaction that also releases the claim.
+     *
+     * @throws ApiException when the conversation went away meanwhile, or the claim was taken over
+     */
+    ChatResponse storeRegenerated(String userId, Exchange exchange, Message question, Completion completion) {
+        Message assistant = assistant(exchange, completion);
+        try {
+            return db.inTransaction(c -> {
+                users.lockForWrites(c, userId);
+                Instant now = clock.instant();
+                Optional<StoredSession> session = sessions.find(c, exchange.sessionId());
+                if (session.isEmpty() || !session.get().userId().equals(userId) || session.get().deleted()) {
+                    throw new ApiException(ErrorCode.CONFLICT, "This conversation was deleted.");
+                }
+                messages.insert(c, userId, assistant, now);
+                release(c, exchange);
+                return new ChatResponse(question, withTotal(assistant),
+                        sessions.find(c, exchange.sessionId()).orElseThrow().session(), true, false);
+            });
+        } catch (ApiException e) {
+            releaseQuietly(exchange);
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.error("regenerated reply {} could not be stored; the client will push it", exchange.replyId(), e);
+            releaseQuietly(exchange);
+            return new ChatResponse(question, withTotal(assistant), exchange.newSession(), false, false);
+        }
+    }
+
     /** Stores the user message as failed; the session it is in now when it was stored, else empty. */
     Optional<Session> storeFailure(String userId, Exchange exchange, String error) {
         try {
@@ -122,7 +153,8 @@ final class ExchangeWriter {
     /**
      * Sweeps a lapsed claim: removes it and, when its message is not stored yet and its conversation is live,
      * stores the user message as failed (counted as nothing, like every failure). Without its start event (a claim
-     * from before streaming) only the claim goes. Does nothing if the claim was taken over or swept meanwhile.
+     * from before streaming) only the claim goes, and so it does for a regenerate (claimed under its reply's id):
+     * its user message succeeded, and stays so. Does nothing if the claim was taken over or swept meanwhile.
      */
     void reap(ClaimRepository.Claim claim, dev.parley.protocol.StreamStart start) {
         db.inTransaction(c -> {
@@ -131,7 +163,8 @@ final class ExchangeWriter {
                 return null;
             }
             signals.announce(c, Topics.reply(claim.messageId()));
-            if (start == null || start.userMessage() == null || messages.find(c, claim.messageId()).isPresent()) {
+            if (start == null || start.userMessage() == null || !start.userMessage().id().equals(claim.messageId())
+                    || messages.find(c, claim.messageId()).isPresent()) {
                 return null;
             }
             Message user = start.userMessage();
@@ -144,7 +177,8 @@ final class ExchangeWriter {
                 return null;
             }
             messages.insert(c, claim.userId(), new Message(user.id(), user.sessionId(), Role.USER, user.content(),
-                    user.model(), 0L, 0L, null, null, user.messageTimestamp(), null, INTERRUPTED, null), now);
+                    user.model(), 0L, 0L, null, null, user.messageTimestamp(), null, INTERRUPTED, null, null,
+                    user.parentId()), now);
             return null;
         });
     }
@@ -153,12 +187,12 @@ final class ExchangeWriter {
     void releaseQuietly(Exchange exchange) {
         try {
             db.inTransaction(c -> {
-                claims.release(c, exchange.messageId(), exchange.claimToken());
-                signals.announce(c, Topics.reply(exchange.messageId()));
+                claims.release(c, exchange.claimKey(), exchange.claimToken());
+                signals.announce(c, Topics.reply(exchange.claimKey()));
                 return null;
             });
         } catch (RuntimeException e) {
-            LOG.warn("claim on {} not released; it lapses by itself: {}", exchange.messageId(), e.getMessage());
+            LOG.warn("claim on {} not released; it lapses by itself: {}", exchange.claimKey(), e.getMessage());
         }
     }
 
@@ -168,11 +202,11 @@ final class ExchangeWriter {
      * this outcome is not stored, and the transaction rolls back.
      */
     private void release(Connection c, Exchange exchange) throws SQLException {
-        if (!claims.release(c, exchange.messageId(), exchange.claimToken())) {
+        if (!claims.release(c, exchange.claimKey(), exchange.claimToken())) {
             throw new ApiException(ErrorCode.INTERRUPTED, "This message is being answered again by another server,"
                     + " after this one stalled. Re-attach to follow that reply.", 1L, false);
         }
-        signals.announce(c, Topics.reply(exchange.messageId()));
+        signals.announce(c, Topics.reply(exchange.claimKey()));
     }
 
     /**
@@ -200,7 +234,8 @@ final class ExchangeWriter {
         }
         return new Message(exchange.replyId(), exchange.sessionId(), Role.ASSISTANT, storable(completion.content()),
                 exchange.model(), 0L, completion.outputTokens(), null, exchange.messageId(), at,
-                completion.elapsedMs(), null, completion.completionId(), completion.finishReason());
+                completion.elapsedMs(), null, completion.completionId(), completion.finishReason(),
+                exchange.messageId());
     }
 
     /**
@@ -234,15 +269,11 @@ final class ExchangeWriter {
     }
 
     private static Message withTimestamp(Message m, Instant timestamp) {
-        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
-                m.totalTokens(), m.userMessageId(), timestamp, m.elapsedMs(), m.errorMessage(), m.completionId(),
-                m.finishReason());
+        return m.toBuilder().messageTimestamp(timestamp).build();
     }
 
     static Message withTotal(Message m) {
         long total = (m.inputTokens() == null ? 0 : m.inputTokens()) + (m.outputTokens() == null ? 0 : m.outputTokens());
-        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
-                total, m.userMessageId(), m.messageTimestamp(), m.elapsedMs(), m.errorMessage(), m.completionId(),
-                m.finishReason());
+        return m.toBuilder().totalTokens(total).build();
     }
 }

@@ -183,9 +183,9 @@ public final class PushService {
     /**
      * Why a reply may not be stored, or {@code null} when it may: the message it answers must be the same user's
      * user message in the same session (another user's message answers exactly like a missing one), must have
-     * succeeded, and may have one reply only. The question is read in this transaction, so a failed question
-     * earlier in the same batch counts as stored; a failed question counts nothing, and a reply to it would count
-     * a message received for a message never sent.
+     * succeeded. It may have several replies (regenerated siblings, SPEC §4.3), each under its own id. The question
+     * is read in this transaction, so a failed question earlier in the same batch counts as stored; a failed
+     * question counts nothing, and a reply to it would count a message received for a message never sent.
      */
     private RowResult refusedReply(Connection c, String userId, Message reply) throws SQLException {
         Optional<StoredMessage> question = messages.find(c, reply.userMessageId());
@@ -195,11 +195,8 @@ public final class PushService {
             return RowResult.rejected(reply.id(), RowResult.NOT_FOUND,
                     "the message this reply answers is not a stored user message of its session");
         }
-        if (question.get().message().failed()) {
-            return RowResult.rejected(reply.id(), RowResult.CONFLICT, "the message this reply answers failed");
-        }
-        return messages.findReply(c, userId, reply.userMessageId()).isPresent()
-                ? RowResult.rejected(reply.id(), RowResult.CONFLICT, "that user message already has a reply")
+        return question.get().message().failed()
+                ? RowResult.rejected(reply.id(), RowResult.CONFLICT, "the message this reply answers failed")
                 : null;
     }
 
@@ -213,12 +210,18 @@ public final class PushService {
                 || !Objects.equals(existing.content(), incoming.content())) {
             return "a different message with this id is stored";
         }
+        // A stored row's place in the tree never changes (SPEC §4.3). A row without a parent (a first turn, or one
+        // sent by a client from before branches) states no place, so it conflicts with none.
+        String storedParent = MessageRepository.parentOf(existing);
+        String incomingParent = MessageRepository.parentOf(incoming);
+        if (storedParent != null && incomingParent != null && !storedParent.equals(incomingParent)) {
+            return "this message is stored following another message (parentId)";
+        }
         return null;
     }
 
     private static Message withTimestamp(Message m, Instant timestamp) {
-        return new Message(m.id(), m.sessionId(), m.role(), m.content(), m.model(), m.inputTokens(), m.outputTokens(),
-                null, m.userMessageId(), timestamp, m.elapsedMs(), m.errorMessage(), m.completionId());
+        return m.toBuilder().totalTokens(null).messageTimestamp(timestamp).build();
     }
 
     private RowResult inSavepoint(Connection c, String id, RowWork work) throws SQLException {

@@ -85,7 +85,8 @@ final class Validation {
                 time(m.messageTimestamp(), "messageTimestamp"),
                 text(m.errorMessage(), "errorMessage", Limits.MAX_ERROR_MESSAGE_CHARS, false),
                 text(m.completionId(), "completionId", Limits.MAX_MODEL_CHARS, false),
-                m.userMessageId() == null ? null : id(m.userMessageId(), "userMessageId"));
+                m.userMessageId() == null ? null : id(m.userMessageId(), "userMessageId"),
+                parent(m.parentId(), m.id()));
         if (problem != null) {
             return problem;
         }
@@ -101,7 +102,19 @@ final class Validation {
         if (m.role() != Role.ASSISTANT && m.userMessageId() != null) {
             return "userMessageId is only for assistant messages";
         }
+        if (m.role() == Role.ASSISTANT && m.parentId() != null && !m.parentId().equals(m.userMessageId())) {
+            return "a reply's parentId is the user message it answers (userMessageId)";
+        }
         return null;
+    }
+
+    /** The parent of a row in its session's tree (SPEC §4.3): an id, never the row's own. */
+    static String parent(String parentId, String ownId) {
+        if (parentId == null) {
+            return null;
+        }
+        String problem = id(parentId, "parentId");
+        return problem != null ? problem : parentId.equals(ownId) ? "a message cannot follow itself (parentId)" : null;
     }
 
     /**

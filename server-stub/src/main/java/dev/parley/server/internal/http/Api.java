@@ -17,6 +17,7 @@ import dev.parley.protocol.Credentials;
 import dev.parley.protocol.ErrorBody;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.HealthResponse;
+import dev.parley.protocol.Ids;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.Message;
@@ -34,6 +35,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import dev.parley.protocol.RefreshRequest;
+import dev.parley.protocol.RegenerateRequest;
 import dev.parley.protocol.RenameRequest;
 import dev.parley.server.ModelProvider;
 import dev.parley.server.internal.model.ActiveModels;
@@ -160,13 +162,22 @@ public final class Api implements AutoCloseable {
                 answer(ctx, chat.chat(userId, request, clientAddress(ctx)));
             }
         }));
+        routes.post("/api/chat/regenerate", guarded(ctx -> {
+            String userId = user(ctx);
+            RegenerateRequest request = body(ctx, RegenerateRequest.class);
+            if (wantsStream(ctx)) {
+                streams.open(ctx, chat.streamRegenerate(userId, request), 0);
+            } else {
+                answer(ctx, chat.regenerate(userId, request));
+            }
+        }));
         routes.get("/api/chat/{messageId}/stream", guarded(ctx -> {
             String userId = user(ctx);
             int after = offset(ctx);
-            streams.open(ctx, chat.reattach(userId, ctx.pathParam("messageId")), after);
+            streams.open(ctx, chat.reattach(userId, ctx.pathParam("messageId"), replyId(ctx)), after);
         }));
         routes.post("/api/chat/{messageId}/stop", guarded(ctx -> answer(ctx, chat.stop(user(ctx),
-                ctx.pathParam("messageId")))));
+                ctx.pathParam("messageId"), replyId(ctx)))));
         routes.post("/api/chat/messages", guarded(ctx -> {
             String userId = user(ctx);
             JsonNode body = body(ctx, JsonNode.class);
@@ -270,6 +281,18 @@ public final class Api implements AutoCloseable {
     private static boolean wantsStream(Context ctx) {
         String accept = ctx.header("Accept");
         return accept != null && accept.contains(StreamEvents.MEDIA_TYPE);
+    }
+
+    /** The reply a re-attach or a stop names ({@code ?replyId=}, SPEC §5.3), or {@code null} for the message's own. */
+    private static String replyId(Context ctx) {
+        String replyId = ctx.queryParam("replyId");
+        if (replyId == null || replyId.isEmpty()) {
+            return null;
+        }
+        if (!Ids.isValid(replyId)) {
+            throw ApiException.badRequest("replyId must be a UUID");
+        }
+        return replyId;
     }
 
     /** Where a re-attaching stream starts: {@code Last-Event-ID}, else {@code ?after=}, else 0. */
@@ -451,7 +474,7 @@ public final class Api implements AutoCloseable {
 
     private void error(Context ctx, ErrorCode code, String message, boolean retryable, Long retryAfterSeconds,
                        Boolean persisted) {
-        if (persisted == null && "/api/chat".equals(ctx.path())) {
+        if (persisted == null && ("/api/chat".equals(ctx.path()) || "/api/chat/regenerate".equals(ctx.path()))) {
             persisted = false; // every chat failure says whether the message was stored; these stored nothing
         }
         if (retryAfterSeconds != null) {

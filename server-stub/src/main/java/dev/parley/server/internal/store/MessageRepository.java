@@ -19,7 +19,7 @@ import java.util.Optional;
 public final class MessageRepository {
     private static final String COLUMNS = "id, session_id, user_id, role, content, model, input_tokens, output_tokens,"
             + " total_tokens, user_message_id, message_timestamp, elapsed_ms, error_message, completion_id, finish_reason,"
-            + " change_seq";
+            + " parent_id, change_seq";
 
     public Optional<StoredMessage> find(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_messages WHERE id = ?")) {
@@ -30,10 +30,14 @@ public final class MessageRepository {
         }
     }
 
-    /** The user's assistant reply to one of the user's messages, if one is stored. */
+    /**
+     * The user's first reply to one of the user's messages, if one is stored: the one its exchange produced, before
+     * any regenerated sibling (SPEC §4.3).
+     */
     public Optional<Message> findReply(Connection c, String userId, String userMessageId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_messages"
-                + " WHERE user_message_id = ? AND user_id = ? AND role = 'assistant'")) {
+                + " WHERE user_message_id = ? AND user_id = ? AND role = 'assistant'"
+                + " ORDER BY message_timestamp, id LIMIT 1")) {
             ps.setString(1, userMessageId);
             ps.setString(2, userId);
             try (ResultSet rs = ps.executeQuery()) {
@@ -44,8 +48,8 @@ public final class MessageRepository {
 
     private static final String INSERT = "INSERT INTO chat_messages (id, session_id, user_id, role, content, model,"
             + " input_tokens, output_tokens, total_tokens, user_message_id, message_timestamp, elapsed_ms,"
-            + " error_message, completion_id, finish_reason, created_at, updated_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " error_message, completion_id, finish_reason, parent_id, created_at, updated_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     /** Inserts a message owned by {@code userId}; {@code total_tokens} is derived here. */
     public void insert(Connection c, String userId, Message m, Instant now) throws SQLException {
@@ -96,8 +100,9 @@ public final class MessageRepository {
             // Only a reply has a finish reason; one sent on a user row means nothing and is not kept.
             FinishReason finish = m.role() == Role.ASSISTANT ? m.finishReason() : null;
             ps.setString(15, finish == null ? null : finish.wire());
-            Rows.setInstant(ps, 16, now);
+            ps.setString(16, parentOf(m));
             Rows.setInstant(ps, 17, now);
+            Rows.setInstant(ps, 18, now);
             ps.executeUpdate();
         }
 
@@ -160,6 +165,11 @@ public final class MessageRepository {
         }
     }
 
+    /** The row a message follows in its session's tree: a reply always follows the user message it answers. */
+    public static String parentOf(Message m) {
+        return m.role() == Role.ASSISTANT && m.userMessageId() != null ? m.userMessageId() : m.parentId();
+    }
+
     private static long orZero(Long value) {
         return value == null ? 0 : value;
     }
@@ -179,6 +189,7 @@ public final class MessageRepository {
                 Rows.longOrNull(rs, "elapsed_ms"),
                 rs.getString("error_message"),
                 rs.getString("completion_id"),
-                FinishReason.fromWire(rs.getString("finish_reason")));
+                FinishReason.fromWire(rs.getString("finish_reason")),
+                rs.getString("parent_id"));
     }
 }
