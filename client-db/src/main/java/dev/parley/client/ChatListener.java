@@ -24,8 +24,9 @@ public interface ChatListener {
     }
 
     /**
-     * An exchange began on this device: one just sent, sent again, or resumed after a restart to finish a reply
-     * left unfinished. Add an {@link ExchangeListener} to see its reply grow.
+     * An exchange began on this device: one just sent, edited, regenerated, sent again, or resumed after a restart
+     * to finish a reply left unfinished. Add an {@link ExchangeListener} to see its reply grow; key the growing
+     * reply by {@link Exchange#replyId()}.
      */
     default void exchangeStarted(Exchange exchange) {
     }

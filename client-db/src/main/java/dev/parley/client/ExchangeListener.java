@@ -23,13 +23,16 @@ public interface ExchangeListener {
     default void finished(Exchange exchange, Exchange.Outcome outcome) {
     }
 
-    /** No reply: {@code outcome.userMessage()} is failed (with Try again when retryable). */
+    /**
+     * No reply: {@code outcome.userMessage()} is failed (with Try again when retryable); for a regenerate the
+     * question stays answered and {@code outcome.reply()} is the failed reply shown in its place.
+     */
     default void failed(Exchange exchange, Exchange.Outcome outcome) {
     }
 
     /**
      * The user stopped it: {@code outcome.reply()} is the text kept, marked stopped, or {@code null} when it was
-     * stopped before its first word. Offline, the reply shown is the text that had arrived (unfinished) and the stop
+     * stopped before its first word (a regenerate then leaves nothing: the path shows the earlier versions). Offline, the reply shown is the text that had arrived (unfinished) and the stop
      * is sent when the connection is back.
      */
     default void stopped(Exchange exchange, Exchange.Outcome outcome) {

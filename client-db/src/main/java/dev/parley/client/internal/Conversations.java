@@ -112,7 +112,8 @@ public final class Conversations {
 
     /**
      * Shows {@code messageId} at its place on this device (stored here, never synced): the path then runs through
-     * it and on to the newest message beneath it (or this device's choices further down).
+     * it (the versions above it chosen too) and on to the newest message beneath it (or this device's choices
+     * further down).
      *
      * @throws ClientException {@code not_found} when it is no message of a conversation shown
      */
@@ -123,7 +124,11 @@ public final class Conversations {
                             null));
             liveSession(c, session);
             ConversationTree tree = tree(c, session);
-            choices.choose(c, BranchChoices.key(session, tree.parent(messageId)), messageId);
+            // Chosen at its own fork and at each fork above it, so that the path runs through it wherever it is.
+            Set<String> seen = new HashSet<>();
+            for (String at = messageId; at != null && seen.add(at); at = tree.parent(at)) {
+                choices.choose(c, BranchChoices.key(session, tree.parent(at)), at);
+            }
             return session;
         });
         events.changed(LocalChange.ofPath(sessionId));

@@ -67,6 +67,17 @@ public final class FailedReplies {
         }
     }
 
+    /** Forgets the failed regenerates whose replies arrived after all (a pull brought them), in one batch. */
+    public void deleteAll(Connection c, List<String> replyIds) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM failed_replies WHERE reply_id = ?")) {
+            for (String id : replyIds) {
+                ps.setString(1, id);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
     private static List<Row> rows(PreparedStatement ps) throws SQLException {
         List<Row> rows = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {

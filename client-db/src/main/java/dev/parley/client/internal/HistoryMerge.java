@@ -2,6 +2,7 @@ package dev.parley.client.internal;
 
 import dev.parley.client.SyncState;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
 import dev.parley.protocol.SyncPage;
 import java.sql.Connection;
@@ -20,7 +21,9 @@ import java.util.Set;
  * success there is final, a purge there is a delete), except over a local success not yet pushed. For a session,
  * a delete always wins, and the title and the system prompt each win when their own time ({@code titleUpdatedAt},
  * {@code systemPromptUpdatedAt}) is newer (last writer wins per field); a local change not yet pushed is kept for
- * its push.
+ * its push. A message's place in its conversation's tree ({@code parentId}) comes with it: a local row without one
+ * (stored before branches) takes the server's, and a server that sends none leaves the local one as it is. A
+ * question may have several replies; each merges by its own id.
  */
 final class HistoryMerge {
     private HistoryMerge() {
@@ -48,6 +51,8 @@ final class HistoryMerge {
             }
         }
         messages.putAll(c, merged);
+        new FailedReplies().deleteAll(c, page.messages().stream().filter(m -> m.role() == Role.ASSISTANT)
+                .map(Message::id).toList());
         return page.sessions().size() + page.messages().size();
     }
 
@@ -97,9 +102,11 @@ final class HistoryMerge {
                 && m.errorMessage() != null) {
             return null; // answered here since: the push will turn the server's failed copy into this success
         }
-        MessageRow row = local.map(r -> r.withMessage(m, m.errorMessage() == null ? null : r.errorCode(),
+        Message placed = m.parentId() == null && local.isPresent() && local.get().message().parentId() != null
+                ? m.toBuilder().parentId(local.get().message().parentId()).build() : m;
+        MessageRow row = local.map(r -> r.withMessage(placed, m.errorMessage() == null ? null : r.errorCode(),
                         m.errorMessage() != null && r.retryable()))
-                .orElseGet(() -> new MessageRow(m, owner, SyncState.SYNCED, m.errorMessage() == null ? null : "failed",
+                .orElseGet(() -> new MessageRow(placed, owner, SyncState.SYNCED, m.errorMessage() == null ? null : "failed",
                         m.errorMessage() != null, null, null, null));
         return row.withSync(SyncState.SYNCED, null, null, null);
     }

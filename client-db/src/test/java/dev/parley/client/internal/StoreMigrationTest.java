@@ -13,6 +13,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
@@ -101,6 +102,47 @@ class StoreMigrationTest {
             assertThat(growing).containsExactly(new UnfinishedReplies.Row("m2", "s1", "r2", "Comfortable",
                     Instant.ofEpochMilli(4100), false));
             assertThat(lastModel).contains("parley-other");
+        }
+    }
+
+    @Test
+    void aStoreOfTheSettingsReleaseGetsParentsAsTheServerFillsThemAndStaysOneLine() throws Exception {
+        Path file = dir.resolve("parley-client.db");
+        String url = "jdbc:sqlite:" + file;
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/client").target("4").load().migrate();
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO sessions (id, owner, title, created_at, last_activity_at, sync_state)"
+                    + " VALUES ('s1', 'u1', 'Lisbon', 1000, 6000, 'synced')");
+            s.execute("INSERT INTO sessions (id, owner, title, created_at, last_activity_at, sync_state)"
+                    + " VALUES ('s2', 'u1', 'Other', 1000, 1000, 'synced')");
+            // Two rows at one time order by id; a failed question stays on the line; another chat is apart.
+            s.execute("INSERT INTO messages (id, session_id, owner, role, content, message_timestamp, sync_state)"
+                    + " VALUES ('a1', 's1', 'u1', 'user', 'What to pack?', 2000, 'synced'),"
+                    + " ('a3', 's1', 'u1', 'user', 'Shoes?', 4000, 'synced'),"
+                    + " ('a4', 's1', 'u1', 'user', 'Hat?', 4000, 'synced'),"
+                    + " ('o1', 's2', 'u1', 'user', 'Elsewhere', 2500, 'synced')");
+            s.execute("INSERT INTO messages (id, session_id, owner, role, content, message_timestamp, sync_state,"
+                    + " error_message) VALUES ('a2', 's1', 'u1', 'user', 'Socks?', 3000, 'pending', 'No answer')");
+            s.execute("INSERT INTO messages (id, session_id, owner, role, content, user_message_id,"
+                    + " message_timestamp, sync_state) VALUES ('b1', 's1', 'u1', 'assistant', 'Light', 'a1', 2500,"
+                    + " 'synced'), ('b4', 's1', 'u1', 'assistant', 'A cap', 'a4', 4000, 'synced')");
+        }
+
+        try (LocalDatabase db = LocalDatabase.open(file)) {
+            List<MessageRow> rows = db.inTransaction(c -> new LocalMessages().ofSession(c, "s1"));
+            assertThat(rows).extracting(MessageRow::id).containsExactly("a1", "b1", "a2", "a3", "a4", "b4");
+            assertThat(rows).extracting(r -> r.message().parentId())
+                    .as("a reply follows its question (b4 though it sorts before a4's time-mate); a question the row"
+                            + " before it")
+                    .containsExactly(null, "a1", "b1", "a2", "a3", "a4");
+            ConversationTree tree = new ConversationTree("s1", rows.stream().map(MessageRow::toLocal).toList(),
+                    Map.of());
+            assertThat(tree.path()).as("one line, in the order an earlier release showed")
+                    .extracting(p -> p.id()).containsExactly("a1", "b1", "a2", "a3", "a4", "b4");
+            assertThat(tree.path()).allMatch(p -> p.versions() == 1);
+            Optional<MessageRow> other = db.inTransaction(c -> new LocalMessages().find(c, "o1"));
+            assertThat(other.orElseThrow().message().parentId()).as("the first turn of its own chat").isNull();
+            assertThat(rows.get(2).message().errorMessage()).isEqualTo("No answer");
         }
     }
 }
