@@ -2,7 +2,6 @@ package dev.parley.desktop;
 
 import static dev.parley.desktop.FxWait.await;
 import static dev.parley.desktop.FxWait.fx;
-import static dev.parley.desktop.FxWait.showing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.LocalMessage;
@@ -91,8 +90,11 @@ class BranchesWindowTest {
         assertThat(versionLabels(robot)).as("the question's versions; its reply has one").containsExactly("2/2");
         assertThat(last(robot).message().content()).contains("Name a fruit");
 
-        robot.clickOn(".message-copy");
+        robot.clickOn(topmost(robot, ".message-copy")); // the question's
         assertThat(fx(() -> Clipboard.getSystemClipboard().getString())).isEqualTo("Name a fruit");
+        robot.clickOn(topmost(robot, ".message-regenerate").lookup(".label")); // bottom to top: the reply's
+        await("the reply's second version", () -> !writing(robot) && versionLabels(robot).size() == 2);
+        assertThat(versionLabels(robot)).containsExactly("2/2", "2/2");
     }
 
     private static List<LocalMessage> messages(FxRobot robot) throws Exception {
@@ -114,6 +116,12 @@ class BranchesWindowTest {
         return fx(() -> robot.lookup(".version-label").queryAllAs(Label.class).stream().filter(FxWait::showing)
                 .sorted(java.util.Comparator.comparingDouble(l -> l.localToScene(0, 0).getY()))
                 .map(Label::getText).toList());
+    }
+
+    /** The first node on screen that {@code query} finds, from the top of the window. */
+    private static Node topmost(FxRobot robot, String query) throws Exception {
+        return fx(() -> robot.lookup(query).queryAll().stream().filter(FxWait::showing)
+                .min(java.util.Comparator.comparingDouble(n -> n.localToScene(0, 0).getY())).orElseThrow());
     }
 
     private static boolean disabled(FxRobot robot, String query) throws Exception {
