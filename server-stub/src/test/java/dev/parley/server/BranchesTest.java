@@ -100,6 +100,21 @@ class BranchesTest {
     }
 
     @Test
+    void verifyAnalyticsPassesOnBranchesAndFailsWhenACounterIsCorrupted() throws Exception {
+        ChatRequest question = chat(TestIds.next(), TestIds.next(), "Branch out", null);
+        String reply = answered(a.api, "/api/chat", question, model, "One.").json().path("assistantMessage")
+                .path("id").asText();
+        answered(a.api, "/api/chat/regenerate", regenerate(question, TestIds.next()), model, "Two.");
+        answered(a.api, "/api/chat", chat(question.sessionId(), TestIds.next(), "Branch in", reply), model, "Three.");
+        answered(a.api, "/api/chat", chat(question.sessionId(), TestIds.next(), "Branch over", reply), model,
+                "Four.");
+
+        assertThat(dev.parley.server.cli.Main.run("verify-analytics", "--db", a.dbUrl)).isZero();
+        a.execute("UPDATE chat_sessions SET message_count = message_count - 1");
+        assertThat(dev.parley.server.cli.Main.run("verify-analytics", "--db", a.dbUrl)).isEqualTo(1);
+    }
+
+    @Test
     void aRegenerateSentAgainWithItsReplyIdIsReplayedOnEitherProcessWithoutCallingTheModel() throws Exception {
         ChatRequest question = chat(TestIds.next(), TestIds.next(), "Tell me a fact", null);
         answered(a.api, "/api/chat", question, model, "Water is wet.");
