@@ -4,6 +4,7 @@ import dev.parley.desktop.viewmodel.UiExecutor;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import javafx.application.Platform;
 
@@ -15,16 +16,21 @@ public final class FxUiExecutor implements UiExecutor, AutoCloseable {
         return t;
     });
 
+    /** Nothing once closed: the window the result was for is gone (a reply ending as the app closes asks for one). */
     @Override
     public <T> void run(Callable<T> work, Consumer<T> onSuccess, Consumer<Throwable> onError) {
-        pool.execute(() -> {
-            try {
-                T result = work.call();
-                Platform.runLater(() -> onSuccess.accept(result));
-            } catch (Throwable e) {
-                Platform.runLater(() -> onError.accept(e));
-            }
-        });
+        try {
+            pool.execute(() -> {
+                try {
+                    T result = work.call();
+                    Platform.runLater(() -> onSuccess.accept(result));
+                } catch (Throwable e) {
+                    Platform.runLater(() -> onError.accept(e));
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            // closed: see above
+        }
     }
 
     @Override

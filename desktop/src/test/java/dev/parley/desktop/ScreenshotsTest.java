@@ -150,6 +150,33 @@ class ScreenshotsTest {
     }
 
     @Test
+    void aRegeneratedReplyShowsItsVersionsAndEachMessagesActions(FxRobot robot) throws Exception {
+        writeBackgroundConversations();
+        showWindow(robot, false);
+        robot.clickOn("#composer").write("Write a haiku about the sea").type(KeyCode.ENTER);
+        await("the first reply", () -> messages(robot).size() == 2 && !writing(robot)
+                && messages(robot).get(1).message().content().equals(DemoModel.HAIKUS.get(0)));
+
+        robot.clickOn(".message-regenerate .label");
+
+        await("the second version shown", () -> messages(robot).size() == 2 && !writing(robot)
+                && messages(robot).get(1).message().content().equals(DemoModel.HAIKUS.get(1)));
+        await("its ‹ 2/2 ›", () -> fx(() -> robot.lookup(".version-label").queryAllAs(Label.class).stream()
+                .filter(FxWait::showing).map(Label::getText).toList()).equals(List.of("2/2")));
+        checkOnFx(() -> {
+            assertThat(robot.lookup(".message-copy").queryAll().stream().filter(FxWait::showing))
+                    .as("Copy on every message").hasSize(2);
+            assertThat(robot.lookup(".message-edit").queryAll().stream().filter(FxWait::showing))
+                    .as("Edit on the question").hasSize(1);
+            assertThat(robot.lookup(".message-regenerate").queryAll().stream().filter(FxWait::showing))
+                    .as("Regenerate on the reply").hasSize(1);
+            assertThat(robot.lookup(".version-previous").queryAll().stream().filter(FxWait::showing)
+                    .allMatch(n -> !n.isDisabled())).as("‹ leads to the first version").isTrue();
+        });
+        assertIsAScreenshot(save(robot, stage.getScene(), "branches.png"));
+    }
+
+    @Test
     void darkThemeShowsTheSameConversation(FxRobot robot) throws Exception {
         conversationWithMarkdownReply(robot, true);
 
@@ -609,6 +636,16 @@ class ScreenshotsTest {
      * after its first part and waits there, being written, until it is stopped.
      */
     private static final class DemoModel implements ModelProvider {
+        /** The haiku question is answered with each of these in turn: a regenerate gets another. */
+        static final List<String> HAIKUS = List.of("""
+                *Grey waves fold and break —*
+                the tide keeps the shore's secrets
+                one grain at a time.""", """
+                *Salt wind on the pier,*
+                gulls stitch the sky to the swell —
+                **the sea breathes, and waits.**""");
+        private final java.util.concurrent.atomic.AtomicInteger haikus = new java.util.concurrent.atomic.AtomicInteger();
+
         static final String WRITING_SO_FAR = """
                 A **15-minute** garlic and lemon spaghetti:
 
@@ -681,6 +718,10 @@ class ScreenshotsTest {
         public Completion complete(CompletionRequest request) {
             List<ContextMessage> prompt = request.messages();
             String question = prompt.get(prompt.size() - 1).content();
+            if (question.contains("haiku")) {
+                String haiku = HAIKUS.get(haikus.getAndIncrement() % HAIKUS.size());
+                return new Completion(haiku, tokens(question), tokens(haiku), null, 520);
+            }
             String reply = REPLIES.entrySet().stream().filter(e -> question.contains(e.getKey()))
                     .map(Map.Entry::getValue).findFirst().orElse("Here is a first draft — tell me what to change.");
             long input = prompt.stream().mapToLong(m -> tokens(m.content())).sum();

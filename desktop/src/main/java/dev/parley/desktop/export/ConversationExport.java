@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * One conversation written out as a file the user keeps: Markdown to read, or JSON in the wire shapes of SPEC
- * §5.0 to process. Pure functions; no I/O.
+ * One conversation written out as a file the user keeps: Markdown to read — the path the window shows, one version
+ * of each message — or JSON in the wire shapes of SPEC §5.0 to process, holding every branch (each message with its
+ * {@code parentId}, SPEC §4.3, so the tree can be rebuilt). Pure functions; no I/O.
  */
 public final class ConversationExport {
     private static final ObjectMapper JSON = Json.newMapper();
@@ -40,15 +41,25 @@ public final class ConversationExport {
         }
     }
 
-    /** The JSON document: the conversation, its messages in order, and when it was exported. */
+    /**
+     * The JSON document: the conversation, every message of every branch in time order (a regenerated reply and an
+     * edited question beside the ones they replaced, linked by {@code parentId}), and when it was exported.
+     */
     public record Document(Session session, List<Message> messages, Instant exportedAt) {
     }
 
+    /**
+     * The file's text in {@code format}.
+     *
+     * @param messages what the format holds: for {@link Format#MARKDOWN} the shown path (root to leaf), for
+     *                 {@link Format#JSON} every message of the conversation
+     */
     public static String render(Format format, LocalSession session, List<LocalMessage> messages, Instant now,
                                 ZoneId zone) {
         return format == Format.MARKDOWN ? markdown(session, messages, now, zone) : json(session, messages, now);
     }
 
+    /** The shown path as a document to read: each message once, the version the window shows. */
     public static String markdown(LocalSession session, List<LocalMessage> messages, Instant now, ZoneId zone) {
         DateTimeFormatter time = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm", Locale.ROOT).withZone(zone);
         StringBuilder md = new StringBuilder();
@@ -77,6 +88,7 @@ public final class ConversationExport {
         return md.toString();
     }
 
+    /** Every message of every branch, in the order given (time order), each with its {@code parentId}. */
     public static String json(LocalSession session, List<LocalMessage> messages, Instant now) {
         Session wire = Session.of(session.id(), session.title(), session.titleUpdatedAt(), session.createdAt(), null);
         try {

@@ -6,6 +6,7 @@ import dev.parley.desktop.export.ConversationExport;
 import dev.parley.desktop.export.ConversationExport.Format;
 import dev.parley.desktop.viewmodel.MainViewModel;
 import dev.parley.desktop.viewmodel.ModelPicker;
+import dev.parley.desktop.viewmodel.Versions;
 import dev.parley.protocol.Role;
 import java.io.File;
 import java.nio.file.Path;
@@ -30,10 +31,13 @@ import javafx.scene.control.ListView;
 import javafx.scene.control.MenuItem;
 import javafx.scene.control.ProgressBar;
 import javafx.scene.control.ProgressIndicator;
+import javafx.scene.control.SplitMenuButton;
 import javafx.scene.control.TextArea;
 import javafx.scene.control.TextField;
 import javafx.scene.control.TextInputDialog;
 import javafx.scene.control.Tooltip;
+import javafx.scene.input.Clipboard;
+import javafx.scene.input.ClipboardContent;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.KeyCodeCombination;
 import javafx.scene.input.KeyCombination;
@@ -172,6 +176,20 @@ public final class MainView {
         messages.setCellFactory(v -> new MessageCell());
         messages.setFocusTraversable(false);
         FollowTheEnd.install(messages);
+        // Versions and the editor are drawn by the cells from the view model's state: draw them again when it moves.
+        vm.versions().addListener((javafx.collections.MapChangeListener<String, Versions>) c -> messages.refresh());
+        vm.editingProperty().addListener((obs, old, now) -> {
+            messages.refresh();
+            if (now == null) {
+                composer.requestFocus();
+            } else {
+                for (int i = 0; i < vm.messages().size(); i++) {
+                    if (vm.messages().get(i).id().equals(now)) {
+                        messages.scrollTo(i);
+                    }
+                }
+            }
+        });
         VBox.setVgrow(messages, Priority.ALWAYS);
 
         ProgressIndicator spinner = new ProgressIndicator();
@@ -196,6 +214,8 @@ public final class MainView {
             } else if (e.getCode() == KeyCode.ENTER) {
                 e.consume();
                 composer.insertText(composer.getCaretPosition(), "\n");
+            } else if (e.getCode() == KeyCode.UP && composer.getText().isEmpty() && vm.editLastUserMessage()) {
+                e.consume(); // Up in an empty box edits the last message sent, in place
             }
         });
         ComboBox<ModelPicker.Choice> model = modelPicker(vm.modelPicker());
@@ -434,6 +454,7 @@ public final class MainView {
         /** The reply being written that this cell shows, if any: drawn again block by block as it grows. */
         private MarkdownView.Growing growing;
         private String growingFor;
+        private String growingId;
         private Label growingState;
 
         MessageCell() {
@@ -449,7 +470,8 @@ public final class MainView {
                 return;
             }
             var m = message.message();
-            if (message.unfinished() && m.userMessageId() != null && m.userMessageId().equals(growingFor)) {
+            if (message.unfinished() && m.userMessageId() != null && m.userMessageId().equals(growingFor)
+                    && message.id().equals(growingId)) {
                 // The same reply, grown: only its changed blocks are drawn, the rest keeps its nodes and styles.
                 growing.show(m.content());
                 growingState.setText(dev.parley.desktop.viewmodel.ReplyLabels.of(message));
@@ -459,7 +481,10 @@ public final class MainView {
             Label who = new Label(m.role() == Role.USER ? "You" : m.role() == Role.ASSISTANT ? "Parley" : "System");
             who.getStyleClass().add("message-author");
             Node text;
-            if (message.unfinished()) {
+            boolean editing = message.id().equals(vm.editingProperty().get());
+            if (editing) {
+                text = editor();
+            } else if (message.unfinished()) {
                 growing = new MarkdownView.Growing();
                 growing.show(m.content());
                 text = growing.node();
@@ -480,7 +505,12 @@ public final class MainView {
             }
             Label metaLabel = new Label(meta.toString());
             metaLabel.getStyleClass().addAll("text-muted", "message-meta");
-            box.getChildren().add(metaLabel);
+            HBox metaRow = new HBox(10, metaLabel);
+            metaRow.setAlignment(Pos.CENTER_LEFT);
+            if (!editing) {
+                metaRow.getChildren().add(actions(message)); // on the meta line, to keep each message compact
+            }
+            box.getChildren().add(metaRow);
             String state = dev.parley.desktop.viewmodel.ReplyLabels.of(message);
             if (state != null) {
                 Label mark = new Label(state);
@@ -488,6 +518,7 @@ public final class MainView {
                 box.getChildren().add(mark);
                 if (message.unfinished()) {
                     growingFor = m.userMessageId();
+                    growingId = message.id();
                     growingState = mark;
                 }
             }
@@ -509,6 +540,122 @@ public final class MainView {
 
         private static long valueOf(Long value) {
             return value == null ? 0 : value;
+        }
+
+        /**
+         * The text of the message being edited, in place of its bubble: Enter sends it as a new version, Shift+Enter
+         * adds a line, Escape puts the message back as it was.
+         */
+        private Node editor() {
+            TextArea editor = new TextArea(vm.editTextProperty().get());
+            editor.setId("messageEditor");
+            editor.setWrapText(true);
+            editor.setPrefRowCount(3);
+            editor.setAccessibleText("Edit message: Enter sends it as a new version, Escape cancels");
+            editor.textProperty().addListener((obs, old, now) -> vm.editTextProperty().set(now));
+            editor.addEventFilter(javafx.scene.input.KeyEvent.KEY_PRESSED, e -> {
+                if (e.getCode() == KeyCode.ENTER && !e.isShiftDown()) {
+                    e.consume();
+                    vm.submitEdit();
+                } else if (e.getCode() == KeyCode.ENTER) {
+                    e.consume();
+                    editor.insertText(editor.getCaretPosition(), "\n");
+                } else if (e.getCode() == KeyCode.ESCAPE) {
+                    e.consume();
+                    vm.cancelEdit();
+                }
+            });
+            Button save = new Button("Send as new version");
+            save.setId("editSend");
+            save.getStyleClass().add("accent");
+            save.setOnAction(e -> vm.submitEdit());
+            save.disableProperty().bind(vm.editTextProperty().isEmpty().or(vm.writingProperty()));
+            Button cancel = new Button("Cancel");
+            cancel.setId("editCancel");
+            cancel.setOnAction(e -> vm.cancelEdit());
+            Label hint = new Label("Enter sends · Shift+Enter adds a line · Escape cancels");
+            hint.getStyleClass().addAll("text-muted", "message-meta");
+            HBox buttons = new HBox(6, save, cancel, hint);
+            buttons.setAlignment(Pos.CENTER_LEFT);
+            javafx.application.Platform.runLater(() -> {
+                editor.requestFocus();
+                editor.end();
+            });
+            return new VBox(6, editor, buttons);
+        }
+
+        /** Under each message: ‹ n/m › when it has versions, Copy, and Edit (yours) or Regenerate (replies). */
+        private Node actions(LocalMessage message) {
+            HBox bar = new HBox(2);
+            bar.getStyleClass().add("message-actions");
+            bar.setAlignment(Pos.CENTER_LEFT);
+            vm.versionsOf(message).ifPresent(v -> bar.getChildren().addAll(versionSwitch(message, v)));
+            Button copy = iconButton(Feather.COPY, "message-copy", "Copy the text");
+            copy.setOnAction(e -> {
+                ClipboardContent content = new ClipboardContent();
+                content.putString(message.message().content());
+                Clipboard.getSystemClipboard().setContent(content);
+                copy.setGraphic(new FontIcon(Feather.CHECK));
+                copy.getTooltip().setText("Copied");
+            });
+            bar.getChildren().add(copy);
+            Role role = message.message().role();
+            if (role == Role.USER && !message.unfinished()) {
+                Button edit = iconButton(Feather.EDIT_2, "message-edit",
+                        "Edit and send as a new version (Up arrow in an empty message box edits your last one)");
+                edit.disableProperty().bind(vm.writingProperty());
+                edit.setOnAction(e -> vm.startEdit(message));
+                bar.getChildren().add(edit);
+            } else if (role == Role.ASSISTANT && !message.unfinished() && !message.failed()) {
+                bar.getChildren().add(regenerate(message));
+            }
+            return bar;
+        }
+
+        /** ‹ n/m ›: the previous and next versions, disabled at either end. */
+        private java.util.List<Node> versionSwitch(LocalMessage message, Versions v) {
+            Button previous = iconButton(Feather.CHEVRON_LEFT, "version-previous", "Previous version");
+            previous.setDisable(v.previous().isEmpty());
+            previous.setOnAction(e -> vm.previousVersion(message));
+            Label label = new Label(v.label());
+            label.getStyleClass().addAll("text-muted", "version-label");
+            label.setAccessibleText("Version " + v.version() + " of " + v.count());
+            Button next = iconButton(Feather.CHEVRON_RIGHT, "version-next", "Next version");
+            next.setDisable(v.next().isEmpty());
+            next.setOnAction(e -> vm.nextVersion(message));
+            return java.util.List.of(previous, label, next);
+        }
+
+        /** Regenerate: with this reply's model at a click, or with any model the picker offers from its menu. */
+        private Node regenerate(LocalMessage reply) {
+            String own = reply.message().model();
+            SplitMenuButton button = new SplitMenuButton();
+            button.setGraphic(new FontIcon(Feather.REFRESH_CW));
+            button.getStyleClass().addAll("flat", "small", "message-regenerate");
+            String tip = own == null ? "Regenerate: another reply" : "Regenerate: another reply from " + own;
+            button.setTooltip(new Tooltip(tip + " (the menu picks another model)"));
+            button.setAccessibleText(tip);
+            button.setOnAction(e -> vm.regenerate(reply, null));
+            for (ModelPicker.Choice choice : vm.modelPicker().choices()) {
+                if (choice.heading() || !choice.available()) {
+                    continue;
+                }
+                MenuItem item = new MenuItem(choice.id().equals(own) ? choice.label() + " (this reply's)"
+                        : choice.label());
+                item.getStyleClass().add("regenerate-with");
+                item.setOnAction(e -> vm.regenerate(reply, choice.id()));
+                button.getItems().add(item);
+            }
+            button.disableProperty().bind(vm.writingProperty());
+            return button;
+        }
+
+        private static Button iconButton(Feather icon, String styleClass, String tip) {
+            Button button = new Button(null, new FontIcon(icon));
+            button.getStyleClass().addAll("button-icon", "flat", "small", styleClass);
+            button.setTooltip(new Tooltip(tip));
+            button.setAccessibleText(tip);
+            return button;
         }
 
     }

@@ -9,12 +9,14 @@ import dev.parley.client.Exchange;
 import dev.parley.client.LocalChange;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
+import dev.parley.client.PathMessage;
 import dev.parley.client.SyncStatus;
 import dev.parley.desktop.export.ConversationExport;
 import dev.parley.desktop.files.WholeFile;
 import dev.parley.desktop.settings.Settings;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
+import dev.parley.protocol.Role;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -42,6 +44,7 @@ import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import javafx.collections.ObservableMap;
 
 /**
  * The main window's state and actions, over a {@link ChatClient}. Knows no controls; every property is read and
@@ -66,13 +69,20 @@ public final class MainViewModel {
     private final String serverLabel;
 
     private final ObservableList<LocalSession> sessions = FXCollections.observableArrayList();
+    /** The open conversation's shown path, root to leaf (SPEC §4.3: the store decides which versions). */
     private final ObservableList<LocalMessage> messages = FXCollections.observableArrayList();
+    /** The version shown of each message on the path that has siblings, by message id. */
+    private final ObservableMap<String, Versions> versions = FXCollections.observableHashMap();
     /*
      * The read-only views handed out, made once: a view listens to its list only weakly, so a view made per call
      * (and not kept by its caller) is garbage collected and silently takes the caller's listeners with it.
      */
     private final ObservableList<LocalSession> sessionsView = FXCollections.unmodifiableObservableList(sessions);
     private final ObservableList<LocalMessage> messagesView = FXCollections.unmodifiableObservableList(messages);
+    private final ObservableMap<String, Versions> versionsView = FXCollections.unmodifiableObservableMap(versions);
+    /** The id of the user message being edited in place, or {@code null}. */
+    private final ObjectProperty<String> editing = new SimpleObjectProperty<>();
+    private final StringProperty editText = new SimpleStringProperty("");
     private final ObjectProperty<LocalSession> selected = new SimpleObjectProperty<>();
     private final StringProperty search = new SimpleStringProperty("");
     private final StringProperty draft = new SimpleStringProperty("");
@@ -94,6 +104,14 @@ public final class MainViewModel {
     /** Whether the sidebar may hold more conversations than it has loaded; false while a page is on its way. */
     private boolean moreToLoad;
     private boolean loadingMore;
+    /** Counts reads of the shown path, so that only the newest one's result is shown. */
+    private long pathGeneration;
+    /** True while a read of the path is on its way: what changes meanwhile is applied again over its result. */
+    private boolean pathReading;
+    private final List<LocalMessage> changedWhileReading = new ArrayList<>();
+    private final Set<String> removedWhileReading = new HashSet<>();
+    /** Replies being regenerated that take their older sibling's place on the path when first shown. */
+    private final Set<String> replacingSibling = new HashSet<>();
 
     public MainViewModel(ChatClient client, UiExecutor ui, String serverLabel) {
         this.client = client;
@@ -103,6 +121,7 @@ public final class MainViewModel {
         search.addListener((obs, old, now) -> refreshSessions());
         selected.addListener((obs, old, now) -> {
             if (old == null || now == null || !old.id().equals(now.id())) {
+                editing.set(null);
                 refreshMessages(); // another conversation; the same one with a new title keeps its messages
                 showConversationModel();
             }
@@ -197,6 +216,130 @@ public final class MainViewModel {
         ui.run(() -> client.retry(message.id()), growing::followHere, this::showError);
     }
 
+    // ------------------------------------------------------------------ branches: versions, regenerate, edit
+
+    /** The version shown of {@code message} among its siblings, when it has any. */
+    public Optional<Versions> versionsOf(LocalMessage message) {
+        Versions v = versions.get(message.id());
+        return v != null && v.several() ? Optional.of(v) : Optional.empty();
+    }
+
+    /**
+     * Shows the version {@code messageId} in place of the sibling shown now, and below it the newest of its branch
+     * (this device's choice, never synced); the path is read again.
+     */
+    public void showVersion(String messageId) {
+        ui.run(() -> {
+            client.showVersion(messageId);
+            return null;
+        }, done -> refreshMessages(), this::showError);
+    }
+
+    /** ‹ : the version before the one shown. Nothing on the first. */
+    public void previousVersion(LocalMessage message) {
+        versionsOf(message).flatMap(Versions::previous).ifPresent(this::showVersion);
+    }
+
+    /** › : the version after the one shown. Nothing on the last. */
+    public void nextVersion(LocalMessage message) {
+        versionsOf(message).flatMap(Versions::next).ifPresent(this::showVersion);
+    }
+
+    /**
+     * Whether {@code message} can be answered again: a finished assistant reply, while no reply is being written in
+     * this conversation (the one that would be replaced among them).
+     */
+    public boolean canRegenerate(LocalMessage message) {
+        return message.message().role() == Role.ASSISTANT && !message.unfinished() && !message.failed()
+                && !writing.get();
+    }
+
+    /** Whether {@code message} can be edited and sent again: a user message, while no reply is written here. */
+    public boolean canEdit(LocalMessage message) {
+        return message.message().role() == Role.USER && !message.unfinished() && !writing.get();
+    }
+
+    /**
+     * Asks for another reply to the question {@code reply} answers, with {@code model} ({@code null}: the model of
+     * {@code reply}). It is shown as the newest version while it is written; the old reply stays a version.
+     */
+    public void regenerate(LocalMessage reply, String model) {
+        if (!canRegenerate(reply)) {
+            return;
+        }
+        String chosen = model != null ? model : reply.message().model();
+        if (chosen != null && !picker.available(chosen)) {
+            error.set("The model " + chosen + " is not available now (its provider is not running or was removed"
+                    + " in Settings). Pick another one to regenerate with.");
+            return;
+        }
+        error.set("");
+        editing.set(null);
+        ui.run(() -> client.regenerate(reply.id(), model), exchange -> {
+            replacingSibling.add(replyIdOf(exchange));
+            growing.followHere(exchange);
+            showGrowing(exchange); // at once, even when the client's own start event got it followed first
+        }, this::showError);
+    }
+
+    /** Opens the in-place editor on {@code message} with its text; nothing when it cannot be edited now. */
+    public void startEdit(LocalMessage message) {
+        if (!canEdit(message)) {
+            return;
+        }
+        editText.set(message.message().content());
+        editing.set(message.id());
+    }
+
+    /** Up arrow in an empty composer: edits the last user message of the shown path. False when there is none. */
+    public boolean editLastUserMessage() {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            LocalMessage m = messages.get(i);
+            if (m.message().role() == Role.USER) {
+                if (!canEdit(m)) {
+                    return false;
+                }
+                startEdit(m);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Closes the editor; the message is shown as it was, nothing is sent. */
+    public void cancelEdit() {
+        editing.set(null);
+        editText.set("");
+    }
+
+    /**
+     * Sends the edited text as a new version of the message being edited (a new branch; the old one stays), with the
+     * composer's model. On failure the editor opens again with the text.
+     */
+    public void submitEdit() {
+        String id = editing.get();
+        String text = editText.get() == null ? "" : editText.get().strip();
+        if (id == null || text.isEmpty() || writing.get()) {
+            return;
+        }
+        String unavailable = picker.unavailableProblem();
+        if (unavailable != null) {
+            error.set(unavailable);
+            return; // the editor stays open with the text
+        }
+        error.set("");
+        String chosenModel = picker.modelProperty().get();
+        cancelEdit();
+        ui.run(() -> client.edit(id, text, chosenModel), exchange -> {
+            growing.followHere(exchange);
+            refreshMessages();
+        }, e -> {
+            editText.set(text);
+            editing.set(id);
+            showError(e);
+        });
+    }
+
     public void rename(LocalSession session, String title) {
         ui.run(() -> {
             client.rename(session.id(), title);
@@ -231,8 +374,10 @@ public final class MainViewModel {
      */
     public void export(LocalSession session, ConversationExport.Format format, Path file) {
         ui.run(() -> {
-            String text = ConversationExport.render(format, session, client.messages(session.id()), Instant.now(),
-                    ZoneId.systemDefault());
+            // Markdown is what the window shows; JSON keeps every branch, to rebuild the tree from its parentIds.
+            List<LocalMessage> rows = format == ConversationExport.Format.JSON ? client.allMessages(session.id())
+                    : client.messages(session.id());
+            String text = ConversationExport.render(format, session, rows, Instant.now(), ZoneId.systemDefault());
             WholeFile.write(file, text);
             return file;
         }, written -> notice.set("Exported \"" + session.title() + "\" to " + written), e -> error.set(
@@ -349,19 +494,48 @@ public final class MainViewModel {
         });
     }
 
+    /** Reads the shown path again (another conversation, another version, a new branch). */
     private void refreshMessages() {
         LocalSession current = selected.get();
+        long generation = ++pathGeneration;
+        changedWhileReading.clear();
+        removedWhileReading.clear();
         if (current == null) {
+            pathReading = false;
             messages.clear();
+            versions.clear();
             return;
         }
-        ui.run(() -> client.messages(current.id()), list -> {
-            if (selected.get() != null && selected.get().id().equals(current.id())) {
-                messages.setAll(list);
-                // The store keeps a growing reply's text at a bounded rate; the live exchange has the latest.
-                growing.live().stream().filter(e -> e.sessionId().equals(current.id())).forEach(this::showGrowing);
+        pathReading = true;
+        ui.run(() -> client.path(current.id()), path -> {
+            if (generation != pathGeneration) {
+                return; // a later read supersedes this one
             }
-        }, this::showError);
+            pathReading = false;
+            if (selected.get() == null || !selected.get().id().equals(current.id())) {
+                return;
+            }
+            versions.clear();
+            for (PathMessage p : path) {
+                if (p.versions() > 1) {
+                    versions.put(p.id(), Versions.of(p));
+                }
+            }
+            messages.setAll(path.stream().map(PathMessage::message).toList());
+            // Commits after the read began are applied again over it (placing only, never reading again).
+            messages.removeIf(m -> removedWhileReading.contains(m.id()));
+            List<LocalMessage> again = List.copyOf(changedWhileReading);
+            changedWhileReading.clear();
+            removedWhileReading.clear();
+            again.forEach(m -> place(m, false));
+            // The store keeps a growing reply's text at a bounded rate; the live exchange has the latest.
+            growing.live().stream().filter(e -> e.sessionId().equals(current.id())).forEach(this::showGrowing);
+        }, e -> {
+            if (generation == pathGeneration) {
+                pathReading = false;
+            }
+            showError(e);
+        });
     }
 
     // ------------------------------------------------------------------ applying changes
@@ -378,8 +552,15 @@ public final class MainViewModel {
         if (current == null) {
             return;
         }
+        if (change.pathsChanged().contains(current.id())) {
+            refreshMessages(); // another version chosen, a regenerate or an edit begun: the store knows the path
+            return;
+        }
         if (!change.removedMessages().isEmpty()) {
             messages.removeIf(m -> change.removedMessages().contains(m.id()));
+            if (pathReading) {
+                removedWhileReading.addAll(change.removedMessages());
+            }
         }
         for (LocalMessage message : change.messages()) {
             if (message.message().sessionId().equals(current.id())) {
@@ -434,27 +615,48 @@ public final class MainViewModel {
         }
     }
 
-    /** Shows {@code message} in place of itself, of the reply growing for it, or after its question. */
+    /**
+     * Shows {@code message} in place of itself or of the reply growing for it, or after the last message when it
+     * follows that one; anything else (a message on another branch, a new version) is for the store to place: the
+     * path is read again.
+     */
     private void upsert(LocalMessage message) {
+        if (pathReading) {
+            changedWhileReading.add(message);
+        }
+        place(message, true);
+    }
+
+    /** As {@link #upsert}; {@code mayRead}: whether a message it cannot place has the path read again. */
+    private void place(LocalMessage message, boolean mayRead) {
         int same = indexOf(message.id());
         if (same >= 0) {
             messages.set(same, message);
             return;
         }
         String answers = message.message().userMessageId();
-        if (answers != null) {
+        if (answers != null && message.message().role() == Role.ASSISTANT) {
             int growingAt = indexOfGrowing(answers);
             if (growingAt >= 0) {
+                String was = messages.get(growingAt).id();
                 messages.set(growingAt, message);
-                return;
-            }
-            int question = indexOf(answers);
-            if (question >= 0) {
-                messages.add(question + 1, message);
+                Versions v = versions.remove(was);
+                if (v != null) {
+                    List<String> ids = new ArrayList<>(v.siblingIds());
+                    ids.replaceAll(id -> id.equals(was) ? message.id() : id);
+                    versions.put(message.id(), new Versions(message.id(), ids));
+                }
                 return;
             }
         }
-        messages.add(message);
+        String parent = message.message().parentId() != null ? message.message().parentId() : answers;
+        boolean followsTheLast = parent == null ? messages.isEmpty()
+                : !messages.isEmpty() && messages.get(messages.size() - 1).id().equals(parent);
+        if (followsTheLast) {
+            messages.add(message);
+        } else if (mayRead) {
+            refreshMessages();
+        }
     }
 
     private int indexOf(String id) {
@@ -477,6 +679,12 @@ public final class MainViewModel {
         return -1;
     }
 
+    /** The id the reply of {@code exchange} is shown and stored under. */
+    private static String replyIdOf(Exchange exchange) {
+        String id = exchange.replyId();
+        return id != null ? id : exchange.messageId() + ":reply";
+    }
+
     /** Shows the reply {@code exchange} is writing, as it stands now (at most every few dozen milliseconds). */
     private void showGrowing(Exchange exchange) {
         updateWriting();
@@ -485,28 +693,46 @@ public final class MainViewModel {
             return; // it keeps growing in its own conversation, shown when that is opened
         }
         LocalMessage question = exchange.userMessage();
-        Message reply = Message.builder(exchange.messageId() + ":reply", exchange.sessionId(),
-                        dev.parley.protocol.Role.ASSISTANT)
+        String replyId = replyIdOf(exchange);
+        Message reply = Message.builder(replyId, exchange.sessionId(), Role.ASSISTANT)
                 .content(exchange.text()).model(question.message().model()).tokens(0, 0)
-                .userMessageId(exchange.messageId()).messageTimestamp(question.message().messageTimestamp())
+                .userMessageId(exchange.messageId()).parentId(exchange.messageId())
+                .messageTimestamp(question.message().messageTimestamp())
                 .build();
         LocalMessage shown = new LocalMessage(reply, question.syncState(), null, false, null, true);
-        int at = indexOfGrowing(exchange.messageId());
-        if (at >= 0) {
-            messages.set(at, shown);
-        } else if (!exchange.text().isEmpty() && !answered(exchange.messageId())) {
-            upsert(shown); // unless its stored reply got here first (a render queued just before the end)
+        int at = indexOf(replyId);
+        if (at < 0) {
+            at = indexOfGrowing(exchange.messageId());
         }
-    }
-
-    /** True when a finished reply to {@code userMessageId} is shown. */
-    private boolean answered(String userMessageId) {
-        return messages.stream().anyMatch(m -> !m.unfinished() && userMessageId.equals(m.message().userMessageId()));
+        if (at >= 0) {
+            LocalMessage there = messages.get(at);
+            if (there.unfinished() || there.failed()) {
+                messages.set(at, shown); // growing, or a failed regenerate tried again under its id
+            }
+            return; // (a stored reply got here first: a render queued just before the end)
+        }
+        int asked = indexOf(exchange.messageId());
+        if (replacingSibling.remove(replyId) && asked >= 0) {
+            // A regenerated reply: shown at once as the newest version, in the place of the one it answers again.
+            LocalMessage older = asked + 1 < messages.size() ? messages.get(asked + 1) : null;
+            Versions was = older == null ? null : versions.getOrDefault(older.id(),
+                    new Versions(older.id(), List.of(older.id())));
+            for (int i = messages.size() - 1; i > asked; i--) {
+                versions.remove(messages.remove(i).id());
+            }
+            messages.add(shown);
+            if (was != null) {
+                versions.put(replyId, was.withNewest(replyId));
+            }
+        } else if (!exchange.text().isEmpty() && asked >= 0 && asked == messages.size() - 1) {
+            messages.add(shown);
+        }
     }
 
     /** An exchange ended: its outcome replaces what was growing, and Stop becomes Send again. */
     private void exchangeEnded(Exchange exchange, Exchange.Outcome outcome) {
         updateWriting();
+        replacingSibling.remove(replyIdOf(exchange));
         LocalSession current = selected.get();
         if (current == null || !current.id().equals(exchange.sessionId())) {
             return;
@@ -517,6 +743,9 @@ public final class MainViewModel {
         }
         if (outcome.reply() == null || !outcome.reply().unfinished()) {
             messages.removeIf(m -> m.unfinished() && exchange.messageId().equals(m.message().userMessageId()));
+        }
+        if (!pathReading) {
+            refreshMessages(); // the versions as the store counts them now
         }
     }
 
@@ -574,9 +803,24 @@ public final class MainViewModel {
         return sessionsView;
     }
 
-    /** The selected conversation's messages, read-only; always the same list. */
+    /** The selected conversation's shown path, root to leaf, read-only; always the same list. */
     public ObservableList<LocalMessage> messages() {
         return messagesView;
+    }
+
+    /** The version shown of each message on the path that has several, by message id; read-only, always the same. */
+    public ObservableMap<String, Versions> versions() {
+        return versionsView;
+    }
+
+    /** The id of the user message being edited in place, or {@code null} when none is. */
+    public ReadOnlyObjectProperty<String> editingProperty() {
+        return editing;
+    }
+
+    /** The text in the in-place editor. */
+    public StringProperty editTextProperty() {
+        return editText;
     }
 
     /** The models the server offers, read-only; always the same list. */

@@ -67,6 +67,28 @@ class ConversationExportTest {
     }
 
     @Test
+    void jsonKeepsEveryBranchWithItsParentAndMarkdownOnlyTheShownPath() throws Exception {
+        Message first = ANSWER.message().toBuilder().parentId("m1").build();
+        Message regenerated = Message.builder("m2b", "s1", Role.ASSISTANT).content("- Day 1: Belém\n")
+                .model("local-large").tokens(7, 6).userMessageId("m1").parentId("m1")
+                .messageTimestamp(T.plusSeconds(30)).elapsedMs(410L).build();
+        Message followUp = Message.builder("m4", "s1", Role.USER).content("And day 2?").parentId("m2b")
+                .messageTimestamp(T.plusSeconds(90)).build();
+        List<LocalMessage> everyBranch = List.of(QUESTION, local(first), local(regenerated), local(followUp));
+        List<LocalMessage> shownPath = List.of(QUESTION, local(regenerated), local(followUp));
+
+        String json = ConversationExport.render(Format.JSON, SESSION, everyBranch, T, ZoneOffset.UTC);
+        String md = ConversationExport.render(Format.MARKDOWN, SESSION, shownPath, T, ZoneOffset.UTC);
+
+        ConversationExport.Document back = Json.newMapper().readValue(json, ConversationExport.Document.class);
+        assertThat(back.messages()).extracting(Message::id).containsExactly("m1", "m2", "m2b", "m4");
+        assertThat(back.messages()).extracting(Message::parentId).containsExactly(null, "m1", "m1", "m2b");
+        assertThat(json).contains("\"parentId\" : \"m2b\"");
+        assertThat(md).contains("3 messages").contains("Belém").contains("local-large · 6 tokens")
+                .doesNotContain("Alfama");
+    }
+
+    @Test
     void fileNamesKeepTheTitlesWordsAndDropPathCharacters() {
         assertThat(ConversationExport.fileName(SESSION, Format.MARKDOWN)).isEqualTo("Trip Lisbon Porto.md");
         LocalSession dots = new LocalSession("s2", "../../etc/passwd", T, T, null, T, "", SyncState.SYNCED, null);
