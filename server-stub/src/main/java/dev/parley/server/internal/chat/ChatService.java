@@ -163,22 +163,20 @@ public final class ChatService implements AutoCloseable {
      * {@code replyId}; a known {@code replyId} is replayed. Completes as {@link #chat} does.
      */
     public CompletableFuture<ChatResponse> regenerate(String userId, RegenerateRequest request) {
-        Exchange exchange = validateRegenerate(userId, request);
-        try {
-            return begin(userId, exchange, clock.instant()).finished().thenApply(ChatService::responseOf);
-        } catch (RuntimeException refused) {
-            exchange.models().release();
-            throw refused;
-        }
+        return beginRegenerate(userId, request).finished().thenApply(ChatService::responseOf);
     }
 
     /** Starts a regenerate as a stream; refusals before it starts are thrown, as {@link #stream} does. */
     public Followed streamRegenerate(String userId, RegenerateRequest request) {
+        return new Followed(beginRegenerate(userId, request), () -> { });
+    }
+
+    private LiveReply beginRegenerate(String userId, RegenerateRequest request) {
         Exchange exchange = validateRegenerate(userId, request);
         try {
-            return new Followed(begin(userId, exchange, clock.instant()), () -> { });
+            return begin(userId, exchange, clock.instant());
         } catch (RuntimeException refused) {
-            exchange.models().release();
+            exchange.models().release(); // refused before any generation began
             throw refused;
         }
     }
