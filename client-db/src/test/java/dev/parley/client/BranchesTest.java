@@ -2,9 +2,11 @@ package dev.parley.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.parley.client.testing.Backend;
 import dev.parley.client.testing.FaultProxy.Mode;
+import dev.parley.client.testing.HeldModel;
 import dev.parley.client.testing.RecordingModel;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.Role;
@@ -15,6 +17,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -268,6 +271,43 @@ class BranchesTest {
     }
 
     @Test
+    void aReplyWaitsForItsQuestionWhileTheQuestionIsRegeneratedAtSignIn() throws Exception {
+        HeldModel model = HeldModel.answering();
+        try (Backend backend = new Backend(dir, b -> b.modelProvider(model));
+             ChatClient client = backend.client("device")) {
+            String session = client.newSession("Held").id();
+            Exchange.Outcome first = finished(client.send(session, "a question", null));
+            CountDownLatch inModel = new CountDownLatch(1);
+            CountDownLatch answer = new CountDownLatch(1);
+            model.duringCall(() -> {
+                inModel.countDown();
+                awaitQuietly(answer);
+            });
+            Exchange regenerate = client.regenerate(first.reply().id(), null);
+            assertThat(inModel.await(20, TimeUnit.SECONDS)).as("the regenerate reached the model").isTrue();
+
+            // The sign-in adopts the question and its first reply while the question is under way: the upload
+            // holds the question back, and so must hold back the reply that answers it.
+            client.signUp("ada@example.com", "correct horse battery");
+            Backend.await(WAIT, "the sign-in upload (the conversation goes in its first batch)",
+                    () -> client.sessions(null, null, 10).stream()
+                            .anyMatch(s -> s.id().equals(session) && s.syncState() == SyncState.SYNCED));
+            answer.countDown();
+            Exchange.Outcome second = finished(regenerate);
+
+            Backend.await(WAIT, "the upload", () -> client.syncStatus().unsent() == 0);
+            assertThat(client.allMessages(session)).extracting(LocalMessage::id, LocalMessage::syncState)
+                    .as("nothing refused").containsExactlyInAnyOrder(
+                            tuple(first.userMessage().id(), SyncState.SYNCED),
+                            tuple(first.reply().id(), SyncState.SYNCED),
+                            tuple(second.reply().id(), SyncState.SYNCED));
+            assertThat(backend.queryLong("SELECT count(*) FROM chat_messages WHERE role = 'assistant'"
+                    + " AND user_message_id = '" + first.userMessage().id() + "'")).isEqualTo(2);
+            assertThat(backend.mismatches()).isEmpty();
+        }
+    }
+
+    @Test
     void aSecondExchangeOfOneQuestionWhileOneIsUnderWayIsRefused() throws Exception {
         PacedModel model = new PacedModel();
         try (Backend backend = new Backend(dir, b -> b.modelProvider(model));
@@ -330,6 +370,17 @@ class BranchesTest {
             }
             assertThat(model.calls()).isEqualTo(2);
             assertThat(backend.queryLong("SELECT messages_received FROM user_usage_daily")).isEqualTo(2);
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new AssertionError("the test never let the model answer");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted in the model", e);
         }
     }
 

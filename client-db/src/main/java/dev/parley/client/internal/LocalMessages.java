@@ -141,10 +141,17 @@ public final class LocalMessages {
     static final String LAST_MODEL = "SELECT model FROM messages WHERE session_id = ? AND model IS NOT NULL"
             + " AND role IN ('user', 'assistant') ORDER BY message_timestamp DESC, id DESC LIMIT 1";
 
-    /** Pending rows of {@code owner}, oldest first (the outbox order); reads only the outbox index. */
+    /**
+     * Pending rows of {@code owner}, oldest first (the outbox order), that may go now; reads the outbox index, and a
+     * reply's question by its key. A row under way waits for its exchange's end, and so does a reply whose unsent
+     * question is under way (being regenerated): the server would refuse it, as answering a message it does not
+     * hold.
+     */
     public List<MessageRow> pending(Connection c, String owner, int limit) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages"
-                + " WHERE sync_state = 'pending' AND owner = ? AND sending = 0 ORDER BY outbox_seq LIMIT ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM messages m"
+                + " WHERE sync_state = 'pending' AND owner = ? AND sending = 0 AND NOT EXISTS (SELECT 1 FROM"
+                + " messages q WHERE q.id = m.user_message_id AND q.sending = 1 AND q.sync_state <> 'synced')"
+                + " ORDER BY outbox_seq LIMIT ?")) {
             ps.setString(1, owner);
             ps.setInt(2, limit);
             return rows(ps);
