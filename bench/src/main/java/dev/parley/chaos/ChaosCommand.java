@@ -11,9 +11,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./parley chaos --seconds N --seed S [--db URL]}: the fault-injection convergence run. Prints progress, the
- * faults by kind, any violation, and ends with the line {@code RESULT chaos devices=… messages=… faults=… lost=…
- * duplicated=… analytics_mismatches=… stuck=… streams=… dropped=… reattached=… stopped=… interrupted=… regenerated=… edited=…}. Exits 0 when the run is clean, 1 when it found a violation, 2 on
- * bad options or when the run could not complete (a server that will not start on the database given, say).
+ * faults by kind, any violation, and ends with the line {@code RESULT chaos devices=… messages=… faults=…
+ * lost=… duplicated=… analytics_mismatches=… stuck=… streams=… dropped=… reattached=… stopped=… interrupted=…
+ * regenerated=… edited=…}. Exits 0 when the run is clean, 1 when it found a violation, 2 on bad options or when
+ * the run could not complete (a server that will not start on the database given, say).
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Runs devices against a server through faults, then checks nothing was lost or counted twice.")

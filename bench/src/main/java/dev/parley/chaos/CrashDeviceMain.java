@@ -98,7 +98,8 @@ public final class CrashDeviceMain {
 
     private static Action[] weighted() {
         return ChaosRun.weighted(new Object[][] {
-                {Action.SEND, 60}, {Action.RETRY, 12}, {Action.EDIT, 3}, {Action.RENAME, 8}, {Action.NEW_SESSION, 4}, {Action.DELETE, 1},
+                {Action.SEND, 60}, {Action.RETRY, 12}, {Action.EDIT, 3}, {Action.RENAME, 8}, {Action.NEW_SESSION, 4},
+                {Action.DELETE, 1},
                 {Action.PUSH, 5}, {Action.PULL, 4}, {Action.SIGN_OUT, 1}, {Action.SIGN_IN, 5}});
     }
 }

@@ -74,7 +74,6 @@ final class CrashingDevice implements AutoCloseable {
                     ledger.created(line.substring("CREATED ".length()).strip(), name);
                 } else if (line.startsWith("EDITED ")) {
                     ledger.edited(line.substring("EDITED ".length()).strip(), name);
-
                 } else if (line.equals("PUSHING")) {
                     pushing.countDown();
                 } else if (line.startsWith("UNEXPECTED ")) {

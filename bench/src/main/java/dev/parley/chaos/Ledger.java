@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Every user message a device reported as written (its local transaction committed), by id, with the device that
- * wrote it; the reply ids devices asked for when they regenerated a reply; every message a device sent as a stream, with what its client saw ({@link StreamedExchange}); and the
- * unexpected errors the devices met. What the verification holds the server to. It also counts the streams being
+ * wrote it; the reply ids devices asked for when they regenerated a reply; every message a device sent as a
+ * stream, with what its client saw ({@link StreamedExchange}); and the unexpected errors the devices met. What the verification holds the server to. It also counts the streams being
  * read from each server process now, so that restarts can be aimed at live generations. Thread-safe.
  */
 public final class Ledger {

@@ -45,9 +45,8 @@ public final class ExchangeRequests {
     /**
      * The request of a message under way (sent, or tried again): its parent, the id the client chose for its reply,
      * the {@link #context context} of its branch, and the chat's own temperature and reply length, each falling back
-     * to the client's default. Read on
-     * the exchange's thread, not in the transaction that writes the message: the caller of a send waits only for
-     * the write (the {@code enqueue} benchmark).
+     * to the client's default. Read on the exchange's thread, not in the transaction that writes the message: the
+     * caller of a send waits only for the write (the {@code enqueue} benchmark).
      */
     public ChatRequest chatRequest(MessageRow row, String replyId) {
         return chatRequest(row, replyId, row.message().model());
@@ -55,11 +54,10 @@ public final class ExchangeRequests {
 
     /** {@link #chatRequest(MessageRow, String)} asking {@code model} (a signed-out regenerate asks again so). */
     public ChatRequest chatRequest(MessageRow row, String replyId, String model) {
-        ChatParameters fallback = defaults;
         return db.inTransaction(c -> {
             Message m = row.message();
             SessionRow session = sessions.find(c, m.sessionId()).orElseThrow();
-            ChatParameters parameters = sessions.parameters(c, m.sessionId()).orElse(fallback);
+            ChatParameters parameters = parameters(c, m.sessionId());
             String title = session.syncState() == SyncState.SYNCED ? null : session.title();
             return new ChatRequest(m.sessionId(), m.id(), m.content(), model, m.messageTimestamp(), title,
                     parameters.temperature(), parameters.maxTokens(), context(c, row, session), m.parentId(),
@@ -72,14 +70,18 @@ public final class ExchangeRequests {
      * the system prompt first — and the chat's parameters as they are now.
      */
     public RegenerateRequest regenerateRequest(MessageRow row, ExchangeRecords.Regeneration regeneration) {
-        ChatParameters fallback = defaults;
         return db.inTransaction(c -> {
             Message m = row.message();
             SessionRow session = sessions.find(c, m.sessionId()).orElseThrow();
-            ChatParameters parameters = sessions.parameters(c, m.sessionId()).orElse(fallback);
+            ChatParameters parameters = parameters(c, m.sessionId());
             return new RegenerateRequest(m.sessionId(), m.id(), regeneration.replyId(), regeneration.model(),
                     parameters.temperature(), parameters.maxTokens(), context(c, row, session));
         });
+    }
+
+    /** The chat's own temperature and reply length, each one it leaves unset taken from the client's defaults. */
+    private ChatParameters parameters(Connection c, String sessionId) throws SQLException {
+        return sessions.parameters(c, sessionId).orElse(defaults);
     }
 
     /**
@@ -110,5 +112,4 @@ public final class ExchangeRequests {
         }
         return context;
     }
-
 }

@@ -91,8 +91,7 @@ public final class ExchangeRun implements Exchange {
 
     /** What a run needs from its client. */
     public record Services(ServerApi api, ExchangeRecords records, ExchangeRequests requests, TokenStore tokens,
-                           ObjectMapper json,
-                           Events events, Executor stopper, ScheduledExecutorService keeper,
+                           ObjectMapper json, Events events, Executor stopper, ScheduledExecutorService keeper,
                            Consumer<EndedRun> ended) {
     }
 
