@@ -160,6 +160,18 @@ class JsonRoundTripTest {
         }
 
         @Test
+        void liveChangeEventsUseTheSpecFieldNames() throws Exception {
+            JsonNode changed = roundTrip(new ChangedEvent("42"), ChangedEvent.class);
+            assertThat(fieldNames(changed)).containsExactly("cursor");
+            assertThat(changed.get("cursor").asText()).isEqualTo("42");
+            GeneratingEvent generating = new GeneratingEvent(USER_MESSAGE_ID, ASSISTANT_MESSAGE_ID, SESSION_ID);
+            JsonNode body = roundTrip(generating, GeneratingEvent.class);
+            assertThat(fieldNames(body)).containsExactlyInAnyOrder("messageId", "replyId", "sessionId");
+            assertThat(mapper.readValue(mapper.writeValueAsString(generating), GeneratingEvent.class))
+                    .isEqualTo(generating);
+        }
+
+        @Test
         void messageOmittingOptionalFieldsReadsAsNulls() throws Exception {
             Message read = mapper.readValue("{\"id\":\"" + USER_MESSAGE_ID + "\",\"sessionId\":\"" + SESSION_ID
                     + "\",\"role\":\"system\",\"content\":\"be brief\",\"messageTimestamp\":\"2026-11-26T10:15:30.123Z\"}",

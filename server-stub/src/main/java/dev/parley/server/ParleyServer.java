@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.protocol.Json;
 import dev.parley.server.internal.auth.AuthService;
 import dev.parley.server.internal.chat.ChatService;
+import dev.parley.server.internal.chat.LiveChanges;
 import dev.parley.server.internal.chat.PushService;
 import dev.parley.server.internal.chat.SessionService;
 import dev.parley.server.internal.chat.SyncService;
@@ -11,17 +12,17 @@ import dev.parley.server.internal.chat.UsageService;
 import dev.parley.server.internal.http.Api;
 import dev.parley.server.internal.model.ActiveModels;
 import dev.parley.server.internal.net.ClientAddresses;
-import dev.parley.server.internal.store.Database;
-import dev.parley.server.internal.store.UsageRepository;
 import dev.parley.server.internal.signal.ChangeSignals;
 import dev.parley.server.internal.signal.PollingSignals;
 import dev.parley.server.internal.signal.PostgresSignals;
+import dev.parley.server.internal.store.Database;
 import dev.parley.server.internal.store.Dialect;
+import dev.parley.server.internal.store.UsageRepository;
 import io.javalin.Javalin;
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A running Parley server: database migrated, HTTP listening. {@link #start} returns once requests are accepted.
@@ -35,6 +36,8 @@ public final class ParleyServer implements AutoCloseable {
     private static final Duration POLL_EVERY = Duration.ofMillis(100);
     /** PostgreSQL: how often everything is looked at anyway, in case a notification was missed. */
     private static final Duration NOTIFY_FALLBACK = Duration.ofSeconds(1);
+    /** How long a wake of the live changes waits for more, so that a burst of commits is read once. */
+    static final Duration LIVE_COALESCE = Duration.ofMillis(50);
 
     private final Javalin http;
     private final Database db;
@@ -43,11 +46,13 @@ public final class ParleyServer implements AutoCloseable {
     private final MeterRegistry meters;
     private final ChangeSignals signals;
     private final ChatService chat;
+    private final LiveChanges liveChanges;
     private final Api api;
     private final ActiveModels models;
 
     private ParleyServer(Javalin http, Database db, String host, boolean https, MeterRegistry meters,
-                         ChangeSignals signals, ChatService chat, Api api, ActiveModels models) {
+                         ChangeSignals signals, ChatService chat, LiveChanges liveChanges, Api api,
+                         ActiveModels models) {
         this.http = http;
         this.https = https;
         this.db = db;
@@ -55,6 +60,7 @@ public final class ParleyServer implements AutoCloseable {
         this.meters = meters;
         this.signals = signals;
         this.chat = chat;
+        this.liveChanges = liveChanges;
         this.api = api;
         this.models = models;
     }
@@ -69,6 +75,7 @@ public final class ParleyServer implements AutoCloseable {
                 ? new PostgresSignals(db::openDedicated, NOTIFY_FALLBACK) : new PollingSignals(POLL_EVERY);
         ActiveModels models = new ActiveModels(config.modelProvider());
         ChatService chat = null;
+        LiveChanges liveChanges = new LiveChanges(db, signals, config.clock(), json, LIVE_COALESCE);
         Api api = null;
         ClientAddresses addresses = new ClientAddresses(config.security().trustedProxies());
         try {
@@ -78,13 +85,13 @@ public final class ParleyServer implements AutoCloseable {
             chat = new ChatService(db, models, signals, config.clock(), config.idGenerator(),
                     config.claimTtl(), FLUSH_EVERY, config.anonymousChatsPerMinute(), json,
                     config.security().dailyTokenBudget());
-            api = new Api(json, db, models, auth, chat, new PushService(db, config.clock()),
+            api = new Api(json, db, models, auth, chat, liveChanges, new PushService(db, config.clock()),
                     new SyncService(db), new SessionService(db, config.clock()),
                     new UsageService(db, config.clock(), new UsageRepository(db.dialect(), json)), meters,
                     config.streamKeepAlive(), addresses, config.host(), config.port(), config.security());
             Javalin http = Javalin.create(api::configure).start();
             return new ParleyServer(http, db, config.host(), config.security().tlsEnabled(), meters, signals, chat,
-                    api, models);
+                    liveChanges, api, models);
         } catch (RuntimeException e) {
             if (api != null) {
                 api.close();
@@ -92,6 +99,7 @@ public final class ParleyServer implements AutoCloseable {
             if (chat != null) {
                 chat.close();
             }
+            liveChanges.close();
             signals.close();
             db.close();
             throw e;
@@ -139,6 +147,11 @@ public final class ParleyServer implements AutoCloseable {
         return chat.liveGenerations();
     }
 
+    /** Live change streams (SPEC §5.5) this process holds open now. */
+    public int liveChangeListeners() {
+        return liveChanges.subscriptions();
+    }
+
     /**
      * Ends the open streams (their clients re-attach elsewhere), stops HTTP, then the generations still running
      * here: they store nothing, and their claims lapse, so each of their messages can be sent again; then the
@@ -152,6 +165,7 @@ public final class ParleyServer implements AutoCloseable {
         } finally {
             try {
                 chat.close();
+                liveChanges.close();
                 signals.close();
             } finally {
                 db.close();

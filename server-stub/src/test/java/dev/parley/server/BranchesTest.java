@@ -49,8 +49,7 @@ class BranchesTest {
     @BeforeEach
     void start() {
         a = TestServer.start(dir, config -> config.modelProvider(model).claimTtl(Duration.ofSeconds(2)));
-        b = ParleyServer.start(ServerConfig.builder().port(0).databaseUrl(a.dbUrl).modelProvider(otherModel)
-                .claimTtl(Duration.ofSeconds(2)).build());
+        b = a.anotherProcess(config -> config.modelProvider(otherModel).claimTtl(Duration.ofSeconds(2)));
         token = a.signUp("brancher@example.com").accessToken();
     }
 
@@ -289,8 +288,7 @@ class BranchesTest {
             live.next("delta");
             b.close(); // its claim is no longer renewed
         }
-        b = ParleyServer.start(ServerConfig.builder().port(0).databaseUrl(a.dbUrl).modelProvider(otherModel)
-                .claimTtl(Duration.ofSeconds(2)).build());
+        b = a.anotherProcess(config -> config.modelProvider(otherModel).claimTtl(Duration.ofSeconds(2)));
 
         awaitTrue(() -> {
             try (EventStream follower = EventStream.get(a.server.url(), streamPath, token, null)) {

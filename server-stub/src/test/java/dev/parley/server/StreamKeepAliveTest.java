@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A stream whose model is silent still hears from the server (SPEC §5.3: a comment at least every 15 s, here set to
  * 300 ms), so that proxies and clients do not take a slow model for a dead connection. Read as raw lines, since SSE
- * readers hide comments by design.
+ * readers hide comments by design. The live change stream of §5.5, idle for as long as nothing changes, gets them too.
  */
 class StreamKeepAliveTest {
     @TempDir
@@ -64,6 +64,34 @@ class StreamKeepAliveTest {
             reply.emit("Done thinking.").finish();
 
             assertThat(comment).isEqualTo(": keep-alive");
+        }
+    }
+
+    @Test
+    void anIdleLiveChangeStreamGetsKeepAliveCommentsToo() throws Exception {
+        try (TestServer server = TestServer.start(dir, config -> config.streamKeepAlive(Duration.ofMillis(300)))) {
+            String token = server.signUp("idle@example.com").accessToken();
+            HttpRequest get = HttpRequest.newBuilder(URI.create(server.server.url() + "/api/chat/events"))
+                    .header("Authorization", "Bearer " + token).GET().build();
+            HttpResponse<java.util.stream.Stream<String>> response = HttpClient.newHttpClient()
+                    .send(get, HttpResponse.BodyHandlers.ofLines());
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            Iterator<String> lines = response.body().iterator();
+            List<String> seen = CompletableFuture.supplyAsync(() -> {
+                List<String> read = new java.util.ArrayList<>();
+                int comments = 0;
+                while (lines.hasNext() && comments < 2) {
+                    String line = lines.next();
+                    read.add(line);
+                    if (line.startsWith(":")) {
+                        comments++;
+                    }
+                }
+                return read;
+            }).get(20, TimeUnit.SECONDS);
+
+            assertThat(seen).startsWith("event: changed").endsWith(": keep-alive");
         }
     }
 }

@@ -43,8 +43,7 @@ class StreamingTest {
     @BeforeEach
     void start() {
         a = TestServer.start(dir, config -> config.modelProvider(model).claimTtl(Duration.ofSeconds(2)));
-        b = ParleyServer.start(ServerConfig.builder().port(0).databaseUrl(a.dbUrl).modelProvider(otherModel)
-                .claimTtl(Duration.ofSeconds(2)).build());
+        b = a.anotherProcess(config -> config.modelProvider(otherModel).claimTtl(Duration.ofSeconds(2)));
         bUrl = b.url();
         token = a.signUp("streamer@example.com").accessToken();
     }

@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import okhttp3.Dispatcher;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -23,7 +24,8 @@ import okhttp3.sse.EventSources;
  * test reads in order. Refusals before a stream starts (a JSON error) are kept as {@link #refusal()}.
  */
 public final class EventStream implements AutoCloseable {
-    private static final OkHttpClient CLIENT = new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(60)).build();
+    private static final OkHttpClient CLIENT = new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(60))
+            .dispatcher(unlimited()).build();
     private static final MediaType JSON = MediaType.get("application/json");
 
     /** One event; {@code id} is the SSE id ({@code null} when the event has none). */
@@ -77,6 +79,14 @@ public final class EventStream implements AutoCloseable {
                 ended.complete(null);
             }
         });
+    }
+
+    /** OkHttp runs at most 5 streams per host by default; a test may hold a hundred. */
+    private static Dispatcher unlimited() {
+        Dispatcher dispatcher = new Dispatcher();
+        dispatcher.setMaxRequests(10_000);
+        dispatcher.setMaxRequestsPerHost(10_000);
+        return dispatcher;
     }
 
     /** {@code POST path} with a JSON body, asking for a stream. */

@@ -1,5 +1,6 @@
 package dev.parley.server.testing;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.parley.protocol.AuthResponse;
 import dev.parley.protocol.ChatRequest;
 import dev.parley.protocol.Credentials;
@@ -12,7 +13,6 @@ import dev.parley.server.AnalyticsVerifier;
 import dev.parley.server.AnalyticsVerifier.Mismatch;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
-import com.fasterxml.jackson.core.type.TypeReference;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -57,6 +57,14 @@ public final class TestServer implements AutoCloseable {
 
     public static TestServer start(Path dir, UnaryOperator<ServerConfig.Builder> customize) {
         return new TestServer(dir, customize);
+    }
+
+    /**
+     * Starts a second server process on this one's database, as another machine of one deployment would run; the
+     * caller closes it. {@code customize} sees a builder with a random port and this database set.
+     */
+    public ParleyServer anotherProcess(UnaryOperator<ServerConfig.Builder> customize) {
+        return ParleyServer.start(customize.apply(ServerConfig.builder().port(0).databaseUrl(dbUrl)).build());
     }
 
     /** Signs up a new account and returns its tokens. */

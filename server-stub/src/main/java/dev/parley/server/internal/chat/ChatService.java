@@ -11,17 +11,17 @@ import dev.parley.protocol.Limits;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import dev.parley.protocol.RegenerateRequest;
+import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
 import dev.parley.protocol.StreamStart;
 import dev.parley.server.Completion;
 import dev.parley.server.ModelException;
 import dev.parley.server.ModelProvider;
 import dev.parley.server.ModelStream;
-import dev.parley.protocol.Role;
-import dev.parley.server.internal.model.ActiveModels;
 import dev.parley.server.internal.ApiException;
 import dev.parley.server.internal.auth.AttemptLimiter;
 import dev.parley.server.internal.chat.LiveReply.Outcome;
+import dev.parley.server.internal.model.ActiveModels;
 import dev.parley.server.internal.signal.ChangeSignals;
 import dev.parley.server.internal.signal.Topics;
 import dev.parley.server.internal.store.ClaimRepository;
@@ -498,6 +498,7 @@ public final class ChatService implements AutoCloseable {
         if (!claims.tryClaim(c, claim, now, now.plus(generations.lapse()))) {
             throw new ApiException(ErrorCode.IN_PROGRESS, "This message is being answered already.", 1L, null);
         }
+        signals.announce(c, Topics.user(userId)); // a generation started: the user's other devices may follow it
         // Checked after claiming, so that an exchange finished by another process just now is seen and replayed.
         Optional<StoredMessage> stored = messages.find(c, exchange.messageId());
         if (stored.isPresent()) {
@@ -533,6 +534,7 @@ public final class ChatService implements AutoCloseable {
         if (!claims.tryClaim(c, claim, now, now.plus(generations.lapse()))) {
             throw new ApiException(ErrorCode.IN_PROGRESS, "This reply is being written already.", 1L, null);
         }
+        signals.announce(c, Topics.user(userId));
         Optional<StoredMessage> stored = messages.find(c, exchange.replyId());
         if (stored.isPresent()) {
             Message reply = stored.get().message();

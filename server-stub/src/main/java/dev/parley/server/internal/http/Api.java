@@ -4,28 +4,49 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import dev.parley.protocol.ChatRequest;
 import dev.parley.protocol.ChatResponse;
-import dev.parley.protocol.StreamEvents;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import dev.parley.protocol.Credentials;
 import dev.parley.protocol.ErrorBody;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.HealthResponse;
 import dev.parley.protocol.Ids;
 import dev.parley.protocol.Limits;
-import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.ModelsResponse;
 import dev.parley.protocol.PushResponse;
+import dev.parley.protocol.RefreshRequest;
+import dev.parley.protocol.RegenerateRequest;
+import dev.parley.protocol.RenameRequest;
 import dev.parley.protocol.RowResult;
 import dev.parley.protocol.Session;
+import dev.parley.protocol.StreamEvents;
+import dev.parley.server.ModelProvider;
+import dev.parley.server.ServerConfig;
+import dev.parley.server.internal.ApiException;
+import dev.parley.server.internal.auth.AuthService;
+import dev.parley.server.internal.chat.ChatService;
+import dev.parley.server.internal.chat.LiveChanges;
 import dev.parley.server.internal.chat.ParsedRow;
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.server.internal.chat.PushService;
+import dev.parley.server.internal.chat.SessionService;
+import dev.parley.server.internal.chat.SyncService;
+import dev.parley.server.internal.chat.UsageService;
+import dev.parley.server.internal.model.ActiveModels;
+import dev.parley.server.internal.net.ClientAddresses;
+import dev.parley.server.internal.net.SlowBodyGuard;
+import dev.parley.server.internal.net.Transport;
+import dev.parley.server.internal.store.Database;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HttpResponseException;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -34,28 +55,8 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import dev.parley.protocol.RefreshRequest;
-import dev.parley.protocol.RegenerateRequest;
-import dev.parley.protocol.RenameRequest;
-import dev.parley.server.ModelProvider;
-import dev.parley.server.internal.model.ActiveModels;
-import dev.parley.server.internal.ApiException;
-import dev.parley.server.internal.auth.AuthService;
-import dev.parley.server.internal.chat.ChatService;
-import dev.parley.server.internal.chat.PushService;
-import dev.parley.server.internal.chat.SessionService;
-import dev.parley.server.internal.chat.SyncService;
-import dev.parley.server.internal.chat.UsageService;
-import dev.parley.server.internal.store.Database;
-import io.javalin.config.JavalinConfig;
-import io.micrometer.core.instrument.MeterRegistry;
-import dev.parley.server.ServerConfig;
-import dev.parley.server.internal.net.ClientAddresses;
-import dev.parley.server.internal.net.SlowBodyGuard;
-import dev.parley.server.internal.net.Transport;
-import io.javalin.http.Context;
-import io.javalin.http.Handler;
-import io.javalin.http.HttpResponseException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +81,8 @@ public final class Api implements AutoCloseable {
     private final SessionService sessions;
     private final UsageService usage;
     private final MeterRegistry meters;
-    private final ReplyStreams streams;
+    private final EventStreams streams;
+    private final LiveChanges liveChanges;
     private final ClientAddresses addresses;
     private final RequestGate gate;
     private final String boundHost;
@@ -89,12 +91,14 @@ public final class Api implements AutoCloseable {
     private final Transport transport;
 
     /**
+     * @param liveChanges what the live change streams of SPEC §5.5 follow; its owner closes it
      * @param addresses  says which client a request comes from, for the per-address limits
      * @param boundHost  the address the server listens on (a loopback one accepts only loopback Host headers)
      * @param port       the port to listen on; 0 for any free one
      * @param security   the limits and secrets of SPEC §8
      */
     public Api(ObjectMapper json, Database db, ActiveModels models, AuthService auth, ChatService chat,
+               LiveChanges liveChanges,
                PushService push, SyncService sync, SessionService sessions, UsageService usage,
                MeterRegistry meters, java.time.Duration keepAlive, ClientAddresses addresses, String boundHost,
                int port, ServerConfig.Security security) {
@@ -108,7 +112,8 @@ public final class Api implements AutoCloseable {
         this.sessions = sessions;
         this.usage = usage;
         this.meters = meters;
-        this.streams = new ReplyStreams(json, keepAlive, 8);
+        this.streams = new EventStreams(json, keepAlive, 8);
+        this.liveChanges = liveChanges;
         this.addresses = addresses;
         this.gate = new RequestGate(boundHost, security.launchSecret());
         this.boundHost = boundHost;
@@ -157,7 +162,7 @@ public final class Api implements AutoCloseable {
             String token = bearer(ctx);
             String userId = token == null ? null : auth.authenticate(token);
             if (wantsStream(ctx)) {
-                streams.open(ctx, chat.stream(userId, request, clientAddress(ctx)), 0);
+                streams.open(ctx, new ReplyFeed(chat.stream(userId, request, clientAddress(ctx)), 0));
             } else {
                 answer(ctx, chat.chat(userId, request, clientAddress(ctx)));
             }
@@ -166,7 +171,7 @@ public final class Api implements AutoCloseable {
             String userId = user(ctx);
             RegenerateRequest request = body(ctx, RegenerateRequest.class);
             if (wantsStream(ctx)) {
-                streams.open(ctx, chat.streamRegenerate(userId, request), 0);
+                streams.open(ctx, new ReplyFeed(chat.streamRegenerate(userId, request), 0));
             } else {
                 answer(ctx, chat.regenerate(userId, request));
             }
@@ -174,8 +179,9 @@ public final class Api implements AutoCloseable {
         routes.get("/api/chat/{messageId}/stream", guarded(ctx -> {
             String userId = user(ctx);
             int after = offset(ctx);
-            streams.open(ctx, chat.reattach(userId, ctx.pathParam("messageId"), replyId(ctx)), after);
+            streams.open(ctx, new ReplyFeed(chat.reattach(userId, ctx.pathParam("messageId"), replyId(ctx)), after));
         }));
+        routes.get("/api/chat/events", guarded(ctx -> streams.open(ctx, new ChangeFeed(liveChanges, user(ctx)))));
         routes.post("/api/chat/{messageId}/stop", guarded(ctx -> answer(ctx, chat.stop(user(ctx),
                 ctx.pathParam("messageId"), replyId(ctx)))));
         routes.post("/api/chat/messages", guarded(ctx -> {

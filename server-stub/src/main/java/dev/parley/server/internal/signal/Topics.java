@@ -9,4 +9,12 @@ public final class Topics {
     public static String reply(String messageId) {
         return "reply:" + messageId;
     }
+
+    /**
+     * The rows of user {@code userId} changed (their change clock moved), or a generation of theirs started (SPEC
+     * §5.5). On PostgreSQL the change clock announces it itself (migration V8), with this same topic.
+     */
+    public static String user(String userId) {
+        return "user:" + userId;
+    }
 }

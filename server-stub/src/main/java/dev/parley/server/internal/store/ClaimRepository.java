@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -77,6 +78,35 @@ public final class ClaimRepository {
                 return rs.getInt(1);
             }
         }
+    }
+
+    /** A live generation as the live change stream tells of it (SPEC §5.5); its text is left out. */
+    public record LiveClaim(String userId, String claimKey, String token, String replyId, String sessionId,
+                            String startEvent) {
+    }
+
+    /**
+     * The live (not lapsed) claims of {@code userIds} at {@code now}, through the claims' user index. One query; the
+     * caller keeps {@code userIds} to a few hundred.
+     */
+    public List<LiveClaim> liveOf(Connection c, Collection<String> userIds, Instant now) throws SQLException {
+        List<LiveClaim> live = new ArrayList<>();
+        if (userIds.isEmpty()) {
+            return live;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT user_id, message_id, claim_token, reply_id,"
+                + " session_id, start_event FROM chat_claims WHERE user_id IN (" + Rows.placeholders(userIds.size())
+                + ") AND expires_at >= ?")) {
+            int next = Rows.setStrings(ps, 1, userIds);
+            Rows.setInstant(ps, next, now);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    live.add(new LiveClaim(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6)));
+                }
+            }
+        }
+        return live;
     }
 
     public Optional<Claim> find(Connection c, String messageId) throws SQLException {

@@ -5,6 +5,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.Collections;
 
 /** Column conversions shared by the repositories: times are epoch milliseconds, absent values are SQL NULL. */
 final class Rows {
@@ -35,5 +37,19 @@ final class Rows {
         } else {
             ps.setLong(index, value);
         }
+    }
+
+    /** {@code ?, ?, ?} for an {@code IN} list of {@code count} values. */
+    static String placeholders(int count) {
+        return String.join(", ", Collections.nCopies(count, "?"));
+    }
+
+    /** Binds {@code values} from parameter {@code first} on; returns the next free parameter index. */
+    static int setStrings(PreparedStatement ps, int first, Collection<String> values) throws SQLException {
+        int index = first;
+        for (String value : values) {
+            ps.setString(index++, value);
+        }
+        return index;
     }
 }
