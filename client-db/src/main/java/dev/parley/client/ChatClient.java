@@ -3,11 +3,12 @@ package dev.parley.client;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.client.internal.AccountSession;
 import dev.parley.client.internal.Conversations;
+import dev.parley.client.internal.Events;
 import dev.parley.client.internal.ExchangeRecords;
 import dev.parley.client.internal.ExchangeRequests;
 import dev.parley.client.internal.ExchangeRun;
 import dev.parley.client.internal.Exchanges;
-import dev.parley.client.internal.Events;
+import dev.parley.client.internal.LiveSync;
 import dev.parley.client.internal.LocalDatabase;
 import dev.parley.client.internal.LocalMessages;
 import dev.parley.client.internal.ModelCatalogue;
@@ -17,6 +18,7 @@ import dev.parley.client.internal.SyncEngine.PushReport;
 import dev.parley.client.internal.SyncStatusReporter;
 import dev.parley.client.internal.TokenStore;
 import dev.parley.client.internal.UsageReports;
+import dev.parley.protocol.GeneratingEvent;
 import dev.parley.protocol.Json;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.ModelsResponse;
@@ -34,12 +36,12 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>A thin façade over parts with one job each: {@link Conversations}, {@link Exchanges} (the send and stream
  * state machine), {@link ExchangeRecords}, {@link AccountSession}, {@link ModelCatalogue}, {@link UsageReports},
- * the {@link SyncEngine} and its {@link SyncStatusReporter}.
+ * the {@link SyncEngine} and its {@link SyncStatusReporter}, and {@link LiveSync}.
  *
  * <p>Thread-safe. Methods block on local I/O and, where they say so, on the network: call them off any UI thread.
  * Listener callbacks arrive on the client's own event thread (see {@link ChatListener}). The caller owns the client
- * and closes it; closing stops the sync thread, lets go of live exchanges (resumed at the next open) and closes the
- * database.
+ * and closes it; closing stops the sync and live sync threads, lets go of live exchanges (resumed at the next open)
+ * and closes the database.
  */
 public final class ChatClient implements AutoCloseable {
     private final LocalDatabase db;
@@ -55,6 +57,7 @@ public final class ChatClient implements AutoCloseable {
     private final ExchangeRecords records;
     private final ExchangeRequests requests;
     private final UsageReports usage;
+    private final LiveSync live;
 
     private ChatClient(ClientConfig config) {
         ObjectMapper json = Json.newMapper();
@@ -72,6 +75,11 @@ public final class ChatClient implements AutoCloseable {
         this.account = new AccountSession(api, tokens, db, engine, events, this::signedIn);
         this.models = new ModelCatalogue(api, db, json);
         this.usage = new UsageReports(api, tokens, db);
+        this.live = new LiveSync(api, tokens, engine, events, json, this::pullAndShow, this::followedHere,
+                config.liveBackoffMax());
+        if (config.liveSync()) {
+            live.start();
+        }
     }
 
     /**
@@ -85,7 +93,7 @@ public final class ChatClient implements AutoCloseable {
         client.account.adoptLeftovers();
         if (client.account().isPresent()) {
             client.exchanges.resume();
-            client.engine.pullNow().thenRun(client.engine::wake);
+            client.pullAndShow().thenRun(client.engine::wake);
         }
         return client;
     }
@@ -331,6 +339,7 @@ public final class ChatClient implements AutoCloseable {
     public void signOut() {
         account.signOut();
         status.publish();
+        live.accountChanged();
     }
 
     // ------------------------------------------------------------------------------------------ sync
@@ -353,18 +362,43 @@ public final class ChatClient implements AutoCloseable {
         return engine.pushNow().thenApply(PushReport::completed);
     }
 
-    /** Downloads what changed on the server since the last pull. */
+    /**
+     * Downloads what changed on the server since the last pull; listeners hear a wholesale {@link LocalChange} when
+     * rows were merged. Read-only for the server.
+     */
     public CompletableFuture<Integer> pullNow() {
-        return engine.pullNow();
+        return pullAndShow();
     }
 
     /**
-     * Call when the network is back: an unsent row then goes out at once rather than after its backoff, and the
-     * replies left unfinished (a stop not yet sent among them) are resumed.
+     * Call when the network is back: an unsent row then goes out at once rather than after its backoff, the replies
+     * left unfinished (a stop not yet sent among them) are resumed, and the live change stream is opened again.
      */
     public void connectivityRegained() {
         engine.wake();
         exchanges.resume();
+        live.connectivityRegained();
+    }
+
+    /** Whether other devices' changes arrive live now (SPEC §6 Live sync); listeners hear each change of it. */
+    public LiveState liveState() {
+        return live.state();
+    }
+
+    /**
+     * Call when the app's window regains focus: while the live change stream cannot be held, the client pulls then
+     * (besides every few minutes). Any thread; does not block.
+     */
+    public void windowFocused() {
+        live.windowFocused();
+    }
+
+    /**
+     * The conversation the user looks at now ({@code null}: none). A reply another device is having written for it
+     * is followed as it grows and told to {@link ChatListener#remoteReply}. Any thread; does not block.
+     */
+    public void showing(String sessionId) {
+        live.showing(sessionId);
     }
 
     /** The models the server offers (remembered from its last answer; the built-in model when never asked). */
@@ -379,6 +413,7 @@ public final class ChatClient implements AutoCloseable {
 
     @Override
     public void close() {
+        live.close();
         exchanges.close();
         engine.close();
         api.close();
@@ -387,6 +422,11 @@ public final class ChatClient implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------ wiring
+
+    /** The live sync, for the tests of this package (its pull counts). */
+    LiveSync liveSync() {
+        return live;
+    }
 
     private String owner() {
         return conversations.owner();
@@ -411,6 +451,27 @@ public final class ChatClient implements AutoCloseable {
     private void signedIn() {
         status.publish();
         exchanges.resume();
+        live.accountChanged();
+    }
+
+    /** Pulls, and tells the listeners when rows were merged. */
+    private CompletableFuture<Integer> pullAndShow() {
+        return engine.pullNow().thenApply(merged -> {
+            if (merged > 0) {
+                events.changed(LocalChange.everything());
+            }
+            return merged;
+        });
+    }
+
+    /** A generation this device runs itself, or whose reply it holds already: nothing to follow. */
+    private boolean followedHere(GeneratingEvent generation) {
+        if (exchanges.live(generation.messageId()).isPresent()
+                || exchanges.live().stream().anyMatch(e -> generation.replyId().equals(e.replyId()))) {
+            return true;
+        }
+        LocalMessages messages = new LocalMessages();
+        return db.inTransaction(c -> messages.find(c, generation.replyId())).isPresent();
     }
 
     private void uploadProgress(int done, int total) {
@@ -420,5 +481,6 @@ public final class ChatClient implements AutoCloseable {
     private void signInExpired() {
         account.expired();
         status.publish();
+        live.accountChanged();
     }
 }

@@ -38,4 +38,16 @@ public interface ChatListener {
     /** Signed in ({@code account} non-null) or signed out ({@code null}). */
     default void accountChanged(Account account) {
     }
+
+    /** The live sync's state changed (SPEC §6 Live sync). */
+    default void liveStateChanged(LiveState state) {
+    }
+
+    /**
+     * A reply another device is having written in the conversation {@link ChatClient#showing shown} grew, or
+     * ended ({@link RemoteReply#ended()}). Keyed by {@link RemoteReply#replyId()}; the stored rows replace it when
+     * a pull brings them.
+     */
+    default void remoteReply(RemoteReply reply) {
+    }
 }

@@ -21,16 +21,21 @@ import java.util.function.Supplier;
  * @param httpTimeout    the longest one request may take
  * @param launchSecret   sent with every request in {@code X-Parley-Launch-Secret} (the desktop's embedded server
  *                       answers only the app that started it), or {@code null}; never logged
+ * @param liveSync       holds the server's live change stream while signed in (SPEC §6 Live sync); off, the client
+ *                       pulls only at start, at sign-in and when asked
+ * @param liveBackoffMax the longest wait between two attempts to open the live change stream
  */
 public record ClientConfig(Path dataDir, String serverUrl, Clock clock, Supplier<String> ids, Duration backoffInitial,
-                           Duration backoffMax, Duration httpTimeout, String launchSecret) {
+                           Duration backoffMax, Duration httpTimeout, String launchSecret, boolean liveSync,
+                           Duration liveBackoffMax) {
 
     /** Everything but the launch secret. */
     @Override
     public String toString() {
         return "ClientConfig[dataDir=" + dataDir + ", serverUrl=" + serverUrl + ", backoffInitial=" + backoffInitial
                 + ", backoffMax=" + backoffMax + ", httpTimeout=" + httpTimeout + ", launchSecret="
-                + (launchSecret == null ? "none" : "set") + "]";
+                + (launchSecret == null ? "none" : "set") + ", liveSync=" + liveSync + ", liveBackoffMax="
+                + liveBackoffMax + "]";
     }
 
     public static Builder builder(Path dataDir, String serverUrl) {
@@ -49,6 +54,8 @@ public record ClientConfig(Path dataDir, String serverUrl, Clock clock, Supplier
         private Duration backoffMax = Duration.ofMinutes(5);
         private Duration httpTimeout = Duration.ofSeconds(90);
         private String launchSecret;
+        private boolean liveSync = true;
+        private Duration liveBackoffMax = Duration.ofSeconds(30);
 
         private Builder(Path dataDir, String serverUrl) {
             this.dataDir = dataDir;
@@ -82,6 +89,18 @@ public record ClientConfig(Path dataDir, String serverUrl, Clock clock, Supplier
             return this;
         }
 
+        /** Whether to hold the live change stream while signed in (default on). */
+        public Builder liveSync(boolean liveSync) {
+            this.liveSync = liveSync;
+            return this;
+        }
+
+        /** The longest wait between two attempts to open the live change stream (default 30 s). */
+        public Builder liveBackoffMax(Duration liveBackoffMax) {
+            this.liveBackoffMax = liveBackoffMax;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public ClientConfig build() {
             Objects.requireNonNull(dataDir, "dataDir");
@@ -95,8 +114,12 @@ public record ClientConfig(Path dataDir, String serverUrl, Clock clock, Supplier
             if (httpTimeout.isNegative() || httpTimeout.isZero()) {
                 throw new IllegalArgumentException("the HTTP timeout must be positive");
             }
+            if (liveBackoffMax.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("the live sync backoff maximum must be at least 1 s, not "
+                        + liveBackoffMax);
+            }
             return new ClientConfig(dataDir, serverUrl, Objects.requireNonNull(clock), Objects.requireNonNull(ids),
-                    backoffInitial, backoffMax, httpTimeout, launchSecret);
+                    backoffInitial, backoffMax, httpTimeout, launchSecret, liveSync, liveBackoffMax);
         }
     }
 }

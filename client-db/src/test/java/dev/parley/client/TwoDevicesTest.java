@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two devices (two local stores) of one account, each behind its own proxy so that either can go offline alone:
  * they converge after sign-in and pull, titles resolve last-writer-wins, and a delete on one is never undone by
- * the other's late edits.
+ * the other's late edits. The devices pull only when told to (no live sync), so that each pull's effect is seen.
  */
 class TwoDevicesTest {
     private static final String EMAIL = "ada@example.com";
@@ -45,7 +45,7 @@ class TwoDevicesTest {
         backend = new Backend(dir);
         netA = backend.newProxy();
         netB = backend.newProxy();
-        deviceA = backend.client("device-a", netA);
+        deviceA = backend.clientWithoutLiveSync("device-a", netA);
         deviceA.signUp(EMAIL, PASSWORD);
     }
 
@@ -67,7 +67,7 @@ class TwoDevicesTest {
         chat(deviceA, lisbon, "And on Sunday?");
         awaitDrained(deviceA);
 
-        deviceB = backend.client("device-b", netB);
+        deviceB = backend.clientWithoutLiveSync("device-b", netB);
         deviceB.signIn(EMAIL, PASSWORD);
 
         assertThat(titles(deviceB)).isEqualTo(titles(deviceA))
@@ -174,7 +174,7 @@ class TwoDevicesTest {
         LocalSession session = deviceA.newSession("Shared");
         chat(deviceA, session, "Hello from A");
         awaitDrained(deviceA);
-        deviceB = backend.client("device-b", netB);
+        deviceB = backend.clientWithoutLiveSync("device-b", netB);
         deviceB.signIn(EMAIL, PASSWORD);
         assertThat(deviceB.session(session.id())).get().extracting(LocalSession::title).isEqualTo("Shared");
         return session;

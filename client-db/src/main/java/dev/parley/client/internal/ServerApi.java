@@ -132,6 +132,16 @@ public final class ServerApi {
     }
 
     /**
+     * The user's live change stream (SPEC §5.5), with the time limits of a reply stream: it stays open until the
+     * server or the caller ends it, and a read fails after {@link #STREAM_SILENCE} without a byte. Open it with
+     * {@link #open}.
+     */
+    public Call events(AuthResponse account) {
+        return streams.newCall(authorized(new Request.Builder().url(url("/api/chat/events")).get()
+                .header("Accept", StreamEvents.MEDIA_TYPE), account));
+    }
+
+    /**
      * Executes a stream call: the response when it is a stream or a JSON answer (a server without streaming, or
      * a finished exchange answered whole), else the error it carried. The caller closes the response.
      */

@@ -112,6 +112,20 @@ public final class SyncEngine implements AutoCloseable {
         return CompletableFuture.supplyAsync(this::pull, loop);
     }
 
+    /** The cursor the account {@code owner} has pulled up to; 0 before its first pull. */
+    public long cursor(String owner) {
+        String stored = db.inTransaction(c -> settings.get(c, cursorKey(owner)).orElse(""));
+        try {
+            return stored.isEmpty() ? 0 : Long.parseLong(stored);
+        } catch (NumberFormatException e) {
+            return 0; // a cursor of another server's making: the next pull starts over from its answer
+        }
+    }
+
+    private static String cursorKey(String owner) {
+        return "sync_cursor:" + owner;
+    }
+
     public boolean offline() {
         return offline;
     }
@@ -340,7 +354,7 @@ public final class SyncEngine implements AutoCloseable {
             return 0;
         }
         String owner = account.get().user().id();
-        String cursorKey = "sync_cursor:" + owner;
+        String cursorKey = cursorKey(owner);
         int merged = 0;
         try {
             String cursor = db.inTransaction(c -> settings.get(c, cursorKey).orElse(""));

@@ -5,6 +5,7 @@ import dev.parley.client.ClientConfig;
 import dev.parley.server.AnalyticsVerifier;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.ServerConfig;
+import dev.parley.server.testing.TestDatabases;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Parley server on a random loopback port, over a real SQLite file, behind a {@link FaultProxy}; clients
+ * A real Parley server on a random loopback port, over a real SQLite file (or, with {@code -Dparley.test.dialect=
+ * postgresql}, a PostgreSQL database), behind a {@link FaultProxy}; clients
  * made here talk to it through the proxy. Close it after the test.
  */
 public final class Backend implements AutoCloseable {
@@ -33,6 +35,7 @@ public final class Backend implements AutoCloseable {
     public final ParleyServer server;
     public final FaultProxy proxy;
     private final List<FaultProxy> extraProxies = new java.util.ArrayList<>();
+    private final List<ParleyServer> otherProcesses = new java.util.ArrayList<>();
 
     public Backend(Path dir) throws IOException {
         this(dir, b -> b);
@@ -40,7 +43,7 @@ public final class Backend implements AutoCloseable {
 
     public Backend(Path dir, java.util.function.UnaryOperator<ServerConfig.Builder> customize) throws IOException {
         this.dir = dir;
-        this.dbUrl = "jdbc:sqlite:" + dir.resolve("server.db");
+        this.dbUrl = TestDatabases.urlFor(dir);
         this.server = ParleyServer.start(customize.apply(ServerConfig.builder().port(0).databaseUrl(dbUrl)).build());
         this.proxy = new FaultProxy(server.port());
     }
@@ -55,9 +58,38 @@ public final class Backend implements AutoCloseable {
         return ChatClient.open(config(name, ownProxy));
     }
 
+    /**
+     * A client as {@link #client(String, FaultProxy)} that holds no live change stream: it pulls only at start, at
+     * sign-in and when asked, for tests of what a pull merges.
+     */
+    public ChatClient clientWithoutLiveSync(String name, FaultProxy ownProxy) {
+        ClientConfig config = config(name, ownProxy);
+        return ChatClient.open(ClientConfig.builder(config.dataDir(), config.serverUrl())
+                .backoff(config.backoffInitial(), config.backoffMax()).httpTimeout(config.httpTimeout())
+                .liveSync(false).build());
+    }
+
     /** Another proxy to the same server, so that one device can go offline alone. Closed with the backend. */
     public FaultProxy newProxy() throws IOException {
         FaultProxy extra = new FaultProxy(server.port());
+        extraProxies.add(extra);
+        return extra;
+    }
+
+    /**
+     * Another server process on this backend's database, as a second machine of one deployment; closed with the
+     * backend. {@code customize} sees a builder with a random port and the database set.
+     */
+    public ParleyServer anotherProcess(java.util.function.UnaryOperator<ServerConfig.Builder> customize) {
+        ParleyServer other = ParleyServer.start(customize.apply(ServerConfig.builder().port(0).databaseUrl(dbUrl))
+                .build());
+        otherProcesses.add(other);
+        return other;
+    }
+
+    /** A proxy to {@code process} (one of {@link #anotherProcess}); closed with the backend. */
+    public FaultProxy proxyTo(ParleyServer process) throws IOException {
+        FaultProxy extra = new FaultProxy(process.port());
         extraProxies.add(extra);
         return extra;
     }
@@ -76,6 +108,7 @@ public final class Backend implements AutoCloseable {
                 .backoff(Duration.ofMillis(50), Duration.ofMillis(400))
                 .httpTimeout(Duration.ofSeconds(20))
                 .clock(clock)
+                .liveBackoffMax(Duration.ofSeconds(1))
                 .build();
     }
 
@@ -147,6 +180,7 @@ public final class Backend implements AutoCloseable {
             extra.close();
         }
         proxy.close();
+        otherProcesses.forEach(ParleyServer::close);
         server.close();
     }
 }
