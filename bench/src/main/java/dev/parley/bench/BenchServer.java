@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -52,6 +53,11 @@ final class BenchServer implements AutoCloseable {
         return open(options, options.databaseUrl(name), model);
     }
 
+    /** As {@link #start(BenchOptions, String)}, with {@code customize} applied to the server's settings last. */
+    static BenchServer start(BenchOptions options, String name, UnaryOperator<ServerConfig.Builder> customize) {
+        return open(options, options.databaseUrl(name), null, customize);
+    }
+
     /**
      * A second server process over this one's database, answering with {@code model}: what SPEC §5.3 calls another
      * process sharing the database. It runs in this JVM, but shares nothing with the first but the database (its
@@ -62,6 +68,11 @@ final class BenchServer implements AutoCloseable {
     }
 
     private static BenchServer open(BenchOptions options, String url, ModelProvider model) {
+        return open(options, url, model, config -> config);
+    }
+
+    private static BenchServer open(BenchOptions options, String url, ModelProvider model,
+                                    UnaryOperator<ServerConfig.Builder> customize) {
         ServerConfig.Builder config = ServerConfig.builder()
                 .port(0)
                 .databaseUrl(url)
@@ -73,7 +84,7 @@ final class BenchServer implements AutoCloseable {
         if (model != null) {
             config.modelProvider(model);
         }
-        ParleyServer server = ParleyServer.start(config.build());
+        ParleyServer server = ParleyServer.start(customize.apply(config).build());
         return new BenchServer(server, url, options.workDir());
     }
 

@@ -3,6 +3,7 @@ package dev.parley.bench;
 import com.sun.management.GarbageCollectionNotificationInfo;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.ArrayList;
@@ -74,6 +75,13 @@ final class HeapWatch implements AutoCloseable {
     }
 
     /** The most heap in use at once, garbage included, in MiB (sampled every 2 ms). */
+    /** Heap in use right after a full collection, in MiB: what this JVM keeps alive now. */
+    static double liveHeapMib() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        memory.gc();
+        return memory.getHeapMemoryUsage().getUsed() / (double) MIB;
+    }
+
     double peakUsedMib() {
         return peakUsed.get() / (double) MIB;
     }

@@ -3,26 +3,19 @@ package dev.parley.bench;
 import dev.parley.protocol.AuthResponse;
 import dev.parley.server.ParleyServer;
 import dev.parley.server.internal.model.LocalModelProvider;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
-import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,7 +39,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "stream-capacity", mixinStandardHelpOptions = true,
         description = "1,000 streamed replies held open at once on one server process; threads and heap at peak.")
 final class StreamCapacity implements Callable<Integer> {
-    private static final long MIB = 1024 * 1024;
     /**
      * A question of short words that the model's reply quotes whole: about 85 pieces, so 34 s of streaming at
      * 400 ms a piece — longer than opening a thousand streams takes here, so that all of them are open at once.
@@ -77,8 +69,6 @@ final class StreamCapacity implements Callable<Integer> {
             description = "How long to wait for every stream to end (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
-    private final ThreadMXBean threadBean = ManagementFactory.getThreadMXBean();
-
     @Override
     public Integer call() throws Exception {
         Report report = new Report(spec.commandLine().getOut(), "stream-capacity");
@@ -91,7 +81,9 @@ final class StreamCapacity implements Callable<Integer> {
         Peaks peaks = new Peaks();
         try (HeapWatch heap = new HeapWatch()) {
             // Everything alive now is the JVM's or the bench's own (the heap watch, this thread).
-            Set<Long> notServer = liveThreadIds();
+            AtomicReference<StreamClient> clientOf = new AtomicReference<>();
+            ThreadCensus census = new ThreadCensus(info -> clientOf.get() != null
+                    && clientOf.get().ownsThread(info.getThreadId(), info.getThreadName()));
             LocalModelProvider model = new LocalModelProvider(Duration.ZERO, Duration.ofMillis(pieceMs), 0.0,
                     new Random());
             try (BenchServer server = BenchServer.start(options, "capacity", model);
@@ -101,13 +93,14 @@ final class StreamCapacity implements Callable<Integer> {
                 for (int u = 0; u < users; u++) {
                     accounts.add(server.newAccount("capacity" + u));
                 }
-                int idleThreads = serverThreads(notServer, client, null);
-                double idleHeapMib = liveHeapMib();
+                clientOf.set(client);
+                int idleThreads = census.count();
+                double idleHeapMib = HeapWatch.liveHeapMib();
 
                 AtomicInteger open = new AtomicInteger();
-                Thread sampler = new Thread(() -> sample(server.server, client, notServer, open, peaks),
+                Thread sampler = new Thread(() -> sample(server.server, census, open, peaks),
                         "bench-capacity-sampler");
-                notServer.add(sampler.getId());
+                census.exclude(sampler.getId());
                 sampler.setDaemon(true);
                 sampler.start();
 
@@ -143,10 +136,10 @@ final class StreamCapacity implements Callable<Integer> {
                 // Peak load: every stream has started, and (as the report checks) none has ended yet.
                 int openAtPeak = open.get();
                 int liveAtPeak = server.server.liveGenerations();
-                Map<String, Integer> byName = new TreeMap<>();
-                int threadsAtPeak = serverThreads(notServer, client, byName);
+                int threadsAtPeak = census.count();
+                String threadKinds = census.describe();
                 int clientThreads = client.threads();
-                double heapAtPeakMib = liveHeapMib();
+                double heapAtPeakMib = HeapWatch.liveHeapMib();
 
                 try {
                     CompletableFuture.allOf(ends.toArray(CompletableFuture[]::new))
@@ -199,8 +192,7 @@ final class StreamCapacity implements Callable<Integer> {
                     report.note("opening all %,d took %.1f s, and streams ended before the last one started: at most"
                             + " %,d were open at once (a longer --token-ms holds them all)", n, openSeconds, held);
                 }
-                report.note("server threads once all had started, by name and state: %s", byName.entrySet().stream()
-                        .map(e -> e.getKey() + " ×" + e.getValue()).collect(Collectors.joining(", ")));
+                report.note("server threads once all had started, by name and state: %s", threadKinds);
                 report.note("heap: the whole JVM (server and client) right after a collection; the client's %,d"
                         + " dispatcher threads are client-side, one per open stream, and not counted as the server's",
                         clientThreads);
@@ -232,52 +224,16 @@ final class StreamCapacity implements Callable<Integer> {
         final AtomicInteger serverThreads = new AtomicInteger();
     }
 
-    private void sample(ParleyServer server, StreamClient client, Set<Long> notServer, AtomicInteger open,
-                        Peaks peaks) {
+    private static void sample(ParleyServer server, ThreadCensus census, AtomicInteger open, Peaks peaks) {
         while (!Thread.currentThread().isInterrupted()) {
             peaks.open.accumulateAndGet(open.get(), Math::max);
             peaks.live.accumulateAndGet(server.liveGenerations(), Math::max);
-            peaks.serverThreads.accumulateAndGet(serverThreads(notServer, client, null), Math::max);
+            peaks.serverThreads.accumulateAndGet(census.count(), Math::max);
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
                 return;
             }
         }
-    }
-
-    private Set<Long> liveThreadIds() {
-        Set<Long> ids = ConcurrentHashMap.newKeySet();
-        for (long id : threadBean.getAllThreadIds()) {
-            ids.add(id);
-        }
-        return ids;
-    }
-
-    /** Live threads of the server; counted by name pattern into {@code byName} when it is given. */
-    private int serverThreads(Set<Long> notServer, StreamClient client, Map<String, Integer> byName) {
-        int count = 0;
-        for (ThreadInfo info : threadBean.getThreadInfo(threadBean.getAllThreadIds())) {
-            if (info == null || notServer.contains(info.getThreadId())
-                    || client.ownsThread(info.getThreadId(), info.getThreadName())) {
-                continue;
-            }
-            count++;
-            if (byName != null) {
-                String name = info.getThreadName();
-                String kind = name.substring(0, name.contains("@") ? name.indexOf('@') : name.length())
-                        .replaceAll("\\d+", "N");
-                byName.merge(kind + " (" + info.getThreadState().name().toLowerCase(java.util.Locale.ROOT) + ")", 1,
-                        Integer::sum);
-            }
-        }
-        return count;
-    }
-
-    /** Heap in use right after a full collection, in MiB. */
-    private static double liveHeapMib() {
-        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-        memory.gc();
-        return memory.getHeapMemoryUsage().getUsed() / (double) MIB;
     }
 }

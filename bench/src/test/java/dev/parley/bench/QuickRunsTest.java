@@ -95,6 +95,24 @@ class QuickRunsTest {
         assertThat(r.get("heap_mb")).isPositive();
     }
 
+    @Test
+    void everyCommitReachesTheOtherDeviceThroughTheOtherProcess() {
+        Map<String, Double> r = run("live-latency", "samples", "missing", "p50_ms", "p95_ms");
+        assertThat(r.get("samples")).isEqualTo(20.0);
+        assertThat(r.get("missing")).isZero();
+        assertThat(r.get("p50_ms")).isPositive().isLessThanOrEqualTo(r.get("p95_ms"));
+    }
+
+    @Test
+    void everyIdleStreamStaysOpenAndHearsTheChange() {
+        Map<String, Double> r = run("idle-connections", "connections", "errors", "threads", "threads_idle",
+                "heap_mb", "kib_per_connection");
+        assertThat(r.get("errors")).isZero();
+        assertThat(r.get("connections")).isEqualTo(200.0);
+        assertThat(r.get("threads")).isGreaterThanOrEqualTo(r.get("threads_idle"));
+        assertThat(r.get("heap_mb")).isPositive();
+    }
+
     /** Runs a scenario with --quick and returns its RESULT values, checking that it has exactly {@code keys}. */
     private Map<String, Double> run(String scenario, String... keys) {
         StringWriter text = new StringWriter();

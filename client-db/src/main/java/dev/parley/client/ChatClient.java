@@ -445,6 +445,7 @@ public final class ChatClient implements AutoCloseable {
         status.publish();
         if (owner() != null) {
             engine.wake();
+            live.connectivityRegained();
         }
     }
 

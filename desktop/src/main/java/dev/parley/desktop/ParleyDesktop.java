@@ -309,6 +309,12 @@ public final class ParleyDesktop extends Application {
         }
         Scene scene = styled(new Scene(view.root(), 1100, 720));
         stage.setTitle("Parley");
+        // Without a live change stream the client pulls when the window comes back to the front (SPEC §6).
+        stage.focusedProperty().addListener((obs, was, focused) -> {
+            if (focused) {
+                vm.windowFocused();
+            }
+        });
         stage.setScene(scene);
         stage.show();
         vm.start();

@@ -63,7 +63,8 @@ import org.testfx.util.WaitForAsyncUtils;
  */
 @ExtendWith(ApplicationExtension.class)
 class UserJourneysTest {
-    private static final Pattern UNSENT = Pattern.compile("(?:Offline · )?(\\d+) unsent");
+    private static final Pattern UNSENT =
+            Pattern.compile("(?:Offline · )?(\\d+) unsent(?: · (?:live|reconnecting))?");
 
     private Path dir;
     private String serverDbUrl;
@@ -104,7 +105,7 @@ class UserJourneysTest {
     void messageSentWhileTheServerIsDownFailsAndTryAgainDeliversItOnceTheServerIsBack(FxRobot robot)
             throws Exception {
         client.signUp("ada@example.com", "a long password");
-        await("the status bar shows the account as synced", () -> "Synced ✓".equals(syncText(robot)));
+        await("the status bar shows the account as synced", () -> "Synced ✓ · live".equals(syncText(robot)));
         stopServer();
 
         robot.clickOn("#composer").write("Are you still there?").type(KeyCode.ENTER);
@@ -122,7 +123,7 @@ class UserJourneysTest {
         robot.clickOn(".retry");
 
         await("the reply appears", () -> messages(robot).size() == 2);
-        await("the status bar says everything is synced", () -> "Synced ✓".equals(syncText(robot)));
+        await("the status bar says everything is synced", () -> "Synced ✓ · live".equals(syncText(robot)));
         assertThat(messages(robot)).extracting(m -> m.message().role()).containsExactly(Role.USER, Role.ASSISTANT);
         assertThat(messages(robot).get(0).failed()).isFalse();
         assertThat(visible(robot, ".message-error")).isEmpty();
@@ -164,7 +165,7 @@ class UserJourneysTest {
         robot.clickOn("#password").write("a long password");
         robot.clickOn("#doSignUp");
 
-        await("the status bar says everything is synced", () -> "Synced ✓".equals(syncText(robot)));
+        await("the status bar says everything is synced", () -> "Synced ✓ · live".equals(syncText(robot)));
         assertThat(progressShown.get() || statuses.stream().anyMatch(s -> s.startsWith("Syncing")))
                 .as("the progress bar or a 'Syncing n of m' status was shown; statuses seen: %s", statuses)
                 .isTrue();

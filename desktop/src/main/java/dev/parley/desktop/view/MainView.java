@@ -474,7 +474,7 @@ public final class MainView {
                     && message.id().equals(growingId)) {
                 // The same reply, grown: only its changed blocks are drawn, the rest keeps its nodes and styles.
                 growing.show(m.content());
-                growingState.setText(dev.parley.desktop.viewmodel.ReplyLabels.of(message));
+                growingState.setText(vm.stateLabel(message));
                 return;
             }
             growingFor = null;
@@ -511,7 +511,7 @@ public final class MainView {
                 metaRow.getChildren().add(actions(message)); // on the meta line, to keep each message compact
             }
             box.getChildren().add(metaRow);
-            String state = dev.parley.desktop.viewmodel.ReplyLabels.of(message);
+            String state = vm.stateLabel(message);
             if (state != null) {
                 Label mark = new Label(state);
                 mark.getStyleClass().addAll("text-muted", "message-state");

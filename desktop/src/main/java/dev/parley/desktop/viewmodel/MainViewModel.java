@@ -6,10 +6,12 @@ import dev.parley.client.ChatListener;
 import dev.parley.client.ChatParameters;
 import dev.parley.client.ClientException;
 import dev.parley.client.Exchange;
+import dev.parley.client.LiveState;
 import dev.parley.client.LocalChange;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
 import dev.parley.client.PathMessage;
+import dev.parley.client.RemoteReply;
 import dev.parley.client.SyncStatus;
 import dev.parley.desktop.export.ConversationExport;
 import dev.parley.desktop.files.WholeFile;
@@ -92,6 +94,8 @@ public final class MainViewModel {
     private final BooleanProperty thinking = new SimpleBooleanProperty();
     private final BooleanProperty writing = new SimpleBooleanProperty();
     private final GrowingReplies growing;
+    private final ElsewhereReplies elsewhere = new ElsewhereReplies();
+    private LiveState live = LiveState.OFF;
     private final StringProperty syncText = new SimpleStringProperty("");
     private final DoubleProperty syncProgress = new SimpleDoubleProperty(-1);
     private final ObjectProperty<SyncStatus> syncStatus = new SimpleObjectProperty<>();
@@ -124,6 +128,11 @@ public final class MainViewModel {
                 editing.set(null);
                 refreshMessages(); // another conversation; the same one with a new title keeps its messages
                 showConversationModel();
+                String shown = now == null ? null : now.id();
+                ui.run(() -> {
+                    client.showing(shown); // replies being written for it on another device are followed
+                    return null;
+                }, done -> { }, e -> { });
             }
             updateWriting();
         });
@@ -147,6 +156,16 @@ public final class MainViewModel {
             public void accountChanged(Account account) {
                 ui.onUi(() -> showAccount(account));
             }
+
+            @Override
+            public void liveStateChanged(LiveState state) {
+                ui.onUi(() -> showLive(state));
+            }
+
+            @Override
+            public void remoteReply(RemoteReply reply) {
+                ui.onUi(() -> showElsewhere(reply));
+            }
         });
     }
 
@@ -155,6 +174,7 @@ public final class MainViewModel {
         ui.run(client::account, account -> showAccount(account.orElse(null)), this::showError);
         reloadModels();
         ui.run(client::syncStatus, this::showStatus, e -> { });
+        ui.run(client::liveState, this::showLive, e -> { });
         // Replies a previous run left being written were resumed when the client opened, before this listened.
         ui.run(client::liveExchanges, live -> live.forEach(growing::follow), e -> { });
     }
@@ -429,6 +449,28 @@ public final class MainViewModel {
         }, e -> { });
     }
 
+    /**
+     * The window regained focus: while other devices' changes cannot arrive live, the client pulls now (SPEC §6
+     * Live sync).
+     */
+    public void windowFocused() {
+        ui.run(() -> {
+            client.windowFocused();
+            return null;
+        }, done -> { }, e -> { });
+    }
+
+    /**
+     * The words under a message that is not simply complete (see {@link ReplyLabels}); a reply being written on
+     * another device says so.
+     */
+    public String stateLabel(LocalMessage message) {
+        if (elsewhere.isStandIn(message)) {
+            return message.message().role() == Role.ASSISTANT ? ReplyLabels.WRITING_ELSEWHERE : null;
+        }
+        return ReplyLabels.of(message);
+    }
+
     /** Shows a short message in the window, e.g. that a restart is needed; empty hides it. */
     public void notify(String text) {
         notice.set(text == null ? "" : text);
@@ -530,6 +572,7 @@ public final class MainViewModel {
             again.forEach(m -> place(m, false));
             // The store keeps a growing reply's text at a bounded rate; the live exchange has the latest.
             growing.live().stream().filter(e -> e.sessionId().equals(current.id())).forEach(this::showGrowing);
+            elsewhere.showIn(current.id(), messages);
         }, e -> {
             if (generation == pathGeneration) {
                 pathReading = false;
@@ -545,6 +588,7 @@ public final class MainViewModel {
         if (change.wholesale()) {
             refreshSessions();
             refreshMessages();
+            closeIfDeletedElsewhere();
             return;
         }
         applySessions(change.sessions());
@@ -757,14 +801,45 @@ public final class MainViewModel {
                 .anyMatch(e -> e.sessionId().equals(current.id()) && e.text().isEmpty()));
     }
 
+    /** A pull may have brought the delete of the open conversation: it closes, with a note. */
+    private void closeIfDeletedElsewhere() {
+        LocalSession open = selected.get();
+        if (open == null) {
+            return;
+        }
+        ui.run(() -> client.session(open.id()), now -> {
+            boolean stillOpen = selected.get() != null && selected.get().id().equals(open.id());
+            if (stillOpen && now.isPresent() && now.get().deletedAt() != null) {
+                selected.set(null);
+                notice.set("“" + open.title() + "” was deleted on another device.");
+            }
+        }, e -> { });
+    }
+
+    private void showElsewhere(RemoteReply reply) {
+        elsewhere.heard(reply);
+        LocalSession current = selected.get();
+        if (current != null && !pathReading) {
+            elsewhere.showIn(current.id(), messages);
+        }
+    }
+
+    private void showLive(LiveState state) {
+        live = state;
+        if (syncStatus.get() != null) {
+            showStatus(syncStatus.get());
+        }
+    }
+
     private void showStatus(SyncStatus status) {
         syncStatus.set(status);
-        syncText.set(SyncText.of(status));
+        syncText.set(SyncText.of(status, live));
         syncProgress.set(status.state() == SyncStatus.State.SYNCING && status.total() > 0
                 ? (double) status.done() / status.total() : -1);
     }
 
     private void showAccount(Account account) {
+        elsewhere.clear();
         signedIn.set(account != null);
         accountText.set(account == null ? "Not signed in" : account.email());
         refreshSessions();

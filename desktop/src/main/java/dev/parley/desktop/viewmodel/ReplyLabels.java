@@ -6,6 +6,7 @@ import dev.parley.protocol.Role;
 /** The words under a reply that is not simply complete: being written, stopped, cut off by the length limit. */
 public final class ReplyLabels {
     public static final String WRITING = "Writing…";
+    public static final String WRITING_ELSEWHERE = "Writing on another device…";
     public static final String STOPPED = "■ Stopped";
     public static final String STOPPED_OFFLINE = "■ Stopped (the server is told when the connection is back)";
     public static final String CUT_OFF = "✂ Cut off: the reply reached its length limit";

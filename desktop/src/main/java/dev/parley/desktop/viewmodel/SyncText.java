@@ -1,10 +1,24 @@
 package dev.parley.desktop.viewmodel;
 
+import dev.parley.client.LiveState;
 import dev.parley.client.SyncStatus;
 
 /** The status bar's words for a sync status. */
 public final class SyncText {
     private SyncText() {
+    }
+
+    /** The words for {@code status}, and whether other devices' changes arrive live when signed in. */
+    public static String of(SyncStatus status, LiveState live) {
+        String text = of(status);
+        if (status.state() == SyncStatus.State.SIGNED_OUT) {
+            return text;
+        }
+        return switch (live) {
+            case LIVE -> text + " · live";
+            case RECONNECTING -> text + " · reconnecting";
+            case OFF, CONNECTING -> text;
+        };
     }
 
     public static String of(SyncStatus status) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
+import dev.parley.client.LiveState;
 import dev.parley.client.LocalMessage;
 import dev.parley.client.LocalSession;
 import dev.parley.client.SyncState;
@@ -140,7 +141,7 @@ class MainViewModelTest {
 
         assertThat(signIn.doneProperty().get()).isTrue();
         assertThat(signIn.passwordProperty().get()).isEmpty();
-        ui.await(WAIT, "Synced", () -> "Synced ✓".equals(vm.syncTextProperty().get()));
+        ui.await(WAIT, "Synced", () -> "Synced ✓ · live".equals(vm.syncTextProperty().get()));
         assertThat(vm.accountTextProperty().get()).isEqualTo("ada@example.com");
         assertThat(vm.signedInProperty().get()).isTrue();
         assertThat(client.messages(vm.sessions().get(0).id()))
@@ -300,6 +301,14 @@ class MainViewModelTest {
         assertThat(SyncText.of(new SyncStatus(SyncStatus.State.OFFLINE, 2, 0, 0, 0))).isEqualTo("Offline · 2 unsent");
         assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCING, 40, 0, 10, 50))).isEqualTo("Syncing 10 of 50");
         assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCED, 0, 2, 0, 0))).isEqualTo("Synced ✓ · 2 rejected rows");
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCED, 0, 0, 0, 0), LiveState.LIVE))
+                .isEqualTo("Synced ✓ · live");
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.PENDING, 1, 0, 0, 0), LiveState.RECONNECTING))
+                .isEqualTo("1 unsent · reconnecting");
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SYNCED, 0, 0, 0, 0), LiveState.CONNECTING))
+                .isEqualTo("Synced ✓");
+        assertThat(SyncText.of(new SyncStatus(SyncStatus.State.SIGNED_OUT, 0, 0, 0, 0), LiveState.LIVE))
+                .isEqualTo("On this device only");
     }
 
     /** A full garbage collection: runs collections until a weakly held canary is gone. */
