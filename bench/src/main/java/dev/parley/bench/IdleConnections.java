@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
  * How many live change streams (SPEC §5.5, {@code GET /api/chat/events}) one server process holds while nothing
  * happens, and what they cost it: {@code --connections} streams of {@code --users} accounts, opened through the
  * JDK's asynchronous HTTP client (a couple of threads for all of them, so the client adds no thread per stream),
- * held for {@code --hold-seconds}, then one change per account, which every stream must hear. A stream counts as
+ * held for {@code --hold-seconds}, then one change per account, which every stream must hear (timed from just
+ * before its account's push was sent). A stream counts as
  * open once its first {@code changed} event arrived. Threads are the server's: every live thread that existed
  * neither before the server started nor belongs to the HTTP client. Heap is the whole JVM's right after a forced
  * collection, idle and with every stream open.
@@ -116,11 +117,12 @@ final class IdleConnections implements Callable<Integer> {
             Thread.sleep(TimeUnit.SECONDS.toMillis(hold));
             int closedWhileIdle = (int) watchers.stream().filter(w -> w.ended).count();
 
-            long changedAt = System.nanoTime();
-            for (AuthResponse owner : owners) {
+            long[] pushedAt = new long[accounts];
+            for (int u = 0; u < accounts; u++) {
                 Instant now = Instant.now();
+                pushedAt[u] = System.nanoTime();
                 server.push(new PushRequest(List.of(Session.of(Conversations.newId(), "Wake up", now, now, null)),
-                        List.of()), owner);
+                        List.of()), owners.get(u));
             }
             long heardBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (System.nanoTime() < heardBy && watchers.stream().anyMatch(w -> w.changes.get() < 2 && !w.ended)) {
@@ -130,7 +132,7 @@ final class IdleConnections implements Callable<Integer> {
             int deaf = 0;
             for (Watcher w : watchers) {
                 if (w.secondChangeAt > 0) {
-                    heard.add(w.secondChangeAt - changedAt);
+                    heard.add(w.secondChangeAt - pushedAt[w.owner]);
                 } else {
                     deaf++;
                 }

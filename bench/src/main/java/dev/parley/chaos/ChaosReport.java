@@ -28,12 +28,14 @@ import java.util.Map;
  *                            delete removes its conversation's claims); each is also counted as stuck
  * @param regenerated         replies the devices regenerated (distinct reply ids asked for)
  * @param edited              questions the devices edited (each a new sibling message)
+ * @param liveConnects        times the devices' live change streams opened, through the faults and restarts
+ * @param notLive             signed-in devices whose live change stream was not open again soon after the faults
  */
 public record ChaosReport(int devices, int messages, Map<String, Long> faults, int lost, int duplicated,
                           int analyticsMismatches, int stuck, int diverged, int unexpectedErrors,
                           int refusedAsDeleted, int crashesMidPush, List<String> details, Streams streams,
                           int restartsMidStream, int generationsCut, List<String> orphanedClaims, int regenerated,
-                          int edited) {
+                          int edited, int liveConnects, int notLive) {
 
     /**
      * The streamed messages of a run.
@@ -57,7 +59,7 @@ public record ChaosReport(int devices, int messages, Map<String, Long> faults, i
 
     public boolean clean() {
         return lost == 0 && duplicated == 0 && analyticsMismatches == 0 && stuck == 0 && diverged == 0
-                && unexpectedErrors == 0;
+                && unexpectedErrors == 0 && notLive == 0;
     }
 
     /** The closing line of {@code ./parley chaos}. */
@@ -66,6 +68,7 @@ public record ChaosReport(int devices, int messages, Map<String, Long> faults, i
                 + " duplicated=" + duplicated + " analytics_mismatches=" + analyticsMismatches + " stuck=" + stuck
                 + " streams=" + streams.streams() + " dropped=" + streams.dropped() + " reattached="
                 + streams.reattached() + " stopped=" + streams.stopped() + " interrupted=" + streams.interrupted()
-                + " regenerated=" + regenerated + " edited=" + edited;
+                + " regenerated=" + regenerated + " edited=" + edited + " live_connects=" + liveConnects
+                + " not_live=" + notLive;
     }
 }

@@ -80,6 +80,8 @@ public final class ChaosRun {
             {Action.PUSH, 4}, {Action.PULL, 4}, {Action.SIGN_OUT, 2}, {Action.SIGN_IN, 6},
             {Action.SWITCH_ACCOUNT, 1}});
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(120);
+    /** How long a signed-in device may take, once the faults stop, to hold its live change stream again. */
+    private static final Duration LIVE_TIMEOUT = Duration.ofSeconds(30);
 
     /**
      * What to run.
@@ -210,6 +212,17 @@ public final class ChaosRun {
             for (SimulatedDevice device : devices) {
                 drain(device, users);
             }
+            // Live sync survived the faults and restarts: every signed-in device holds its change stream again.
+            int liveConnects = 0;
+            int notLive = 0;
+            for (SimulatedDevice device : devices) {
+                liveConnects += device.liveConnects();
+                if (device.client().account().isPresent() && !device.awaitLive(LIVE_TIMEOUT)) {
+                    notLive++;
+                    progress.accept("chaos: " + device.name + " is signed in but not live "
+                            + LIVE_TIMEOUT.toSeconds() + " s after the faults stopped");
+                }
+            }
             for (SimulatedDevice device : devices) {
                 pull(device); // so that every device shows what the others pushed, before Try again
             }
@@ -243,7 +256,7 @@ public final class ChaosRun {
                     findings.refusedAsDeleted() + streams.refusedAsDeleted(), crashing.crashesMidPush(),
                     List.copyOf(details), streams.stats(), restartsMidStream.get(), generationsCut.get(),
                     streams.orphanedClaims(), ledger.regenerated().values().stream().mapToInt(Set::size).sum(),
-                    ledger.edited());
+                    ledger.edited(), liveConnects, notLive);
         } finally {
             timers.shutdownNow();
             if (crashing != null) {

@@ -3,9 +3,11 @@ package dev.parley.chaos;
 import dev.parley.chaos.DeviceActions.Action;
 import dev.parley.chaos.DeviceActions.User;
 import dev.parley.client.ChatClient;
+import dev.parley.client.ChatListener;
 import dev.parley.client.ClientConfig;
 import dev.parley.client.ClientException;
 import dev.parley.client.Exchange;
+import dev.parley.client.LiveState;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -41,6 +43,7 @@ final class SimulatedDevice implements AutoCloseable {
     private final ThreadPoolExecutor actor;
     private final Queue<CompletableFuture<Exchange.Outcome>> exchanges = new ConcurrentLinkedQueue<>();
     private final AtomicInteger dropped = new AtomicInteger();
+    private final AtomicInteger liveConnects = new AtomicInteger();
 
     /** @param proxies one per server process; the client goes through the first */
     SimulatedDevice(String name, Path dataDir, User home, List<User> users, List<FaultInjectingProxy> proxies,
@@ -51,6 +54,14 @@ final class SimulatedDevice implements AutoCloseable {
         this.proxies = List.copyOf(proxies);
         this.proxy = proxies.get(0);
         this.client = ChatClient.open(config(dataDir, proxy.url()));
+        client.addListener(new ChatListener() {
+            @Override
+            public void liveStateChanged(LiveState state) {
+                if (state == LiveState.LIVE) {
+                    liveConnects.incrementAndGet();
+                }
+            }
+        });
         this.direct = new DirectChat(proxies.stream().map(FaultInjectingProxy::url).toList());
         this.streaming = new StreamingUser(name, direct, ledger);
         this.actions = new DeviceActions(name, client, new SplittableRandom(seed), users, home,
@@ -93,11 +104,29 @@ final class SimulatedDevice implements AutoCloseable {
         return ClientConfig.builder(dataDir, url)
                 .backoff(Duration.ofMillis(50), Duration.ofSeconds(1))
                 .httpTimeout(Duration.ofSeconds(15))
+                .liveBackoffMax(Duration.ofSeconds(2))
                 .build();
     }
 
     ChatClient client() {
         return client;
+    }
+
+    /** Times this device's live change stream opened (SPEC §6 Live sync), through faults and restarts. */
+    int liveConnects() {
+        return liveConnects.get();
+    }
+
+    /** Waits until the live change stream is open, for a signed-in device; false when it is not by then. */
+    boolean awaitLive(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (client.liveState() != LiveState.LIVE) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
     }
 
     /** How this device streams; used by one thread at a time (its actions', then the resolution's). */

@@ -43,6 +43,9 @@ class ChaosRunTest {
         assertThat(streams.resent()).as("interrupted or failed streamed messages sent again").isPositive();
         assertThat(report.regenerated()).as("replies regenerated").isPositive();
         assertThat(report.edited()).as("questions edited").isPositive();
+        // Live sync under the faults: the streams were cut and opened again, and every device holds one at the end.
+        assertThat(report.liveConnects()).as("live change streams opened").isGreaterThan(report.devices());
+        assertThat(report.notLive()).as("signed-in devices not live after the faults").isZero();
         assertThat(report.details()).as("violations").isEmpty();
         assertThat(report.lost()).as("lost").isZero();
         assertThat(report.duplicated()).as("duplicated").isZero();
@@ -54,6 +57,7 @@ class ChaosRunTest {
                 .contains(" lost=0 duplicated=0 analytics_mismatches=0 stuck=0 streams=" + streams.streams() + " ")
                 .endsWith(" dropped=" + streams.dropped() + " reattached=" + streams.reattached() + " stopped="
                         + streams.stopped() + " interrupted=" + streams.interrupted() + " regenerated="
-                        + report.regenerated() + " edited=" + report.edited());
+                        + report.regenerated() + " edited=" + report.edited() + " live_connects="
+                        + report.liveConnects() + " not_live=0");
     }
 }
