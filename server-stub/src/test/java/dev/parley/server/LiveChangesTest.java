@@ -43,7 +43,8 @@ class LiveChangesTest {
 
     @BeforeEach
     void start() {
-        a = TestServer.start(dir, config -> config.modelProvider(model).claimTtl(Duration.ofSeconds(2)));
+        a = TestServer.start(dir, config -> config.modelProvider(model).claimTtl(Duration.ofSeconds(2))
+                .streamKeepAlive(Duration.ofMillis(400)));
         // Many event streams from one test machine: the per-address limit is the edge's business, not this test's.
         b = a.anotherProcess(config -> config.modelProvider(model).claimTtl(Duration.ofSeconds(2))
                 .streamKeepAlive(Duration.ofMillis(400)).connectionsPerAddress(500));
@@ -120,7 +121,7 @@ class LiveChangesTest {
                     assertThat(text.toString()).isEqualTo("Once upon a time.");
                 }
             }
-            assertThat(cursorOf(lastChanged(events, clock()))).isEqualTo(clock());
+            awaitChanged(events, clock()); // the stored exchange moved the clock: told too
         }
         assertThat(a.mismatches()).isEmpty();
     }
@@ -156,7 +157,7 @@ class LiveChangesTest {
                         generating = event.json();
                     }
                 }
-                assertThat(types).contains("changed");
+                assertThat(types.get(0)).as("the first event on connect").isEqualTo("changed");
                 assertThat(generating.path("messageId").asText()).isEqualTo(question.messageId());
                 assertThat(generating.path("replyId").asText()).isEqualTo(replyId);
             }
@@ -189,6 +190,20 @@ class LiveChangesTest {
             assertThat(b.liveChangeListeners()).isEqualTo(1);
         }
         awaitTrue(() -> b.liveChangeListeners() == 0);
+    }
+
+    @Test
+    void aStreamEndsWhenItsAccessTokenExpires() throws Exception {
+        try (EventStream events = EventStream.get(a.server.url(), "/api/chat/events", token, null)) {
+            events.next("changed");
+
+            a.clock.advance(Duration.ofHours(1).plusMinutes(1)); // past the access token's lifetime
+
+            assertThat(events.awaitEnd(20)).as("ended at the next keep-alive").isTrue();
+        }
+        try (EventStream again = EventStream.get(a.server.url(), "/api/chat/events", token, null)) {
+            assertThat(again.refusal().status()).as("the expired token opens no new stream").isEqualTo(401);
+        }
     }
 
     @Test
@@ -241,8 +256,8 @@ class LiveChangesTest {
             for (EventStream stream : streams) {
                 long last = finalClock.get(owner.get(stream));
                 int told = 1 + countChangedUntil(stream, last);
-                // Each push is one commit; a coalesced burst is told once, so never more often than commits + the
-                // first event, and in practice far less.
+                // Never more often than once per commit plus the first event: a cursor is told once, however many
+                // streams and wakes there are (LiveChangesCoalescingTest shows a burst told once).
                 assertThat(told).isLessThanOrEqualTo(pushesPerUser + 1);
             }
         } finally {
@@ -274,11 +289,12 @@ class LiveChangesTest {
         }
     }
 
-    private static Event lastChanged(EventStream stream, long cursor) throws InterruptedException {
+    /** Reads events until a {@code changed} tells {@code cursor}; fails when none does within 20 s of the last. */
+    private static void awaitChanged(EventStream stream, long cursor) throws InterruptedException {
         while (true) {
             Event event = stream.next();
             if (event.type().equals("changed") && cursorOf(event) == cursor) {
-                return event;
+                return;
             }
         }
     }

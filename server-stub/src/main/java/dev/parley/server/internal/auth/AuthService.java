@@ -236,6 +236,21 @@ public final class AuthService {
         return db.read(c -> liveAccessToken(c, accessToken, clock.instant())).userId();
     }
 
+    /** A live access token's user and when the token expires, for a request that stays open (SPEC §5.5). */
+    public record Authenticated(String userId, Instant expiresAt) {
+    }
+
+    /** As {@link #authenticate}, with the token's expiry. */
+    public Authenticated authenticateUntil(String accessToken) {
+        TokenRow token = db.read(c -> liveAccessToken(c, accessToken, clock.instant()));
+        return new Authenticated(token.userId(), token.expiresAt());
+    }
+
+    /** True once {@code expiresAt} has passed by the server's clock. */
+    public boolean expired(Instant expiresAt) {
+        return !clock.instant().isBefore(expiresAt);
+    }
+
     private TokenRow liveAccessToken(Connection c, String accessToken, Instant now) throws SQLException {
         if (accessToken == null || accessToken.isBlank()) {
             throw ApiException.unauthorized("Sign in to do this.");

@@ -159,7 +159,12 @@ public final class LiveChanges implements AutoCloseable {
             }
             Long cursor = clocks.get(userId);
             if (user != null && cursor != null) {
-                user.tell(cursor, liveByUser.getOrDefault(userId, List.of()));
+                try {
+                    user.tell(cursor, liveByUser.getOrDefault(userId, List.of()));
+                } catch (RuntimeException e) {
+                    // One subscriber's failure must not stop this thread, which every stream of the process needs.
+                    LOG.warn("telling the live changes of a user failed", e);
+                }
             }
         }
         return true;
@@ -194,6 +199,11 @@ public final class LiveChanges implements AutoCloseable {
     public void close() {
         closed = true;
         reader.interrupt();
+        try {
+            reader.join(2_000); // before the database closes under its read
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         synchronized (watched) {
             watched.values().forEach(user -> user.watch.close());
             watched.clear();

@@ -181,7 +181,11 @@ public final class Api implements AutoCloseable {
             int after = offset(ctx);
             streams.open(ctx, new ReplyFeed(chat.reattach(userId, ctx.pathParam("messageId"), replyId(ctx)), after));
         }));
-        routes.get("/api/chat/events", guarded(ctx -> streams.open(ctx, new ChangeFeed(liveChanges, user(ctx)))));
+        routes.get("/api/chat/events", guarded(ctx -> {
+            AuthService.Authenticated caller = authenticatedUntil(ctx);
+            // The stream ends when its access token expires; the client refreshes the token and opens it again.
+            streams.open(ctx, new ChangeFeed(liveChanges, caller.userId(), () -> auth.expired(caller.expiresAt())));
+        }));
         routes.post("/api/chat/{messageId}/stop", guarded(ctx -> answer(ctx, chat.stop(user(ctx),
                 ctx.pathParam("messageId"), replyId(ctx)))));
         routes.post("/api/chat/messages", guarded(ctx -> {
@@ -468,6 +472,14 @@ public final class Api implements AutoCloseable {
             throw ApiException.unauthorized("Sign in to do this.");
         }
         return auth.authenticate(token);
+    }
+
+    private AuthService.Authenticated authenticatedUntil(Context ctx) {
+        String token = bearer(ctx);
+        if (token == null) {
+            throw ApiException.unauthorized("Sign in to do this.");
+        }
+        return auth.authenticateUntil(token);
     }
 
     private void send(Context ctx, int status, Object body) throws JsonProcessingException {

@@ -6,15 +6,17 @@ import dev.parley.protocol.StreamEvents;
 import dev.parley.server.internal.chat.LiveChanges;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The live change stream of one client (SPEC §5.5): {@code changed} with the newest cursor (first of all on
- * connect), and {@code generating} for each reply that starts. Cursors that arrive between two drains are coalesced into the last; a
- * stream carries no row data.
+ * connect), and {@code generating} for each reply that starts. Cursors that arrive between two drains are coalesced
+ * into the last; a stream carries no row data. It ends when the caller's access token expires.
  */
 final class ChangeFeed implements EventStreams.Feed, LiveChanges.Listener {
     private final LiveChanges changes;
     private final String userId;
+    private final BooleanSupplier expired;
     private final List<GeneratingEvent> generating = new ArrayList<>();
     private volatile LiveChanges.Subscription subscription;
     private volatile EventStreams.Stream stream;
@@ -22,9 +24,11 @@ final class ChangeFeed implements EventStreams.Feed, LiveChanges.Listener {
     private String sentCursor;
     private boolean closed;
 
-    ChangeFeed(LiveChanges changes, String userId) {
+    /** @param expired true once the caller's access token has expired: the stream then ends */
+    ChangeFeed(LiveChanges changes, String userId, BooleanSupplier expired) {
         this.changes = changes;
         this.userId = userId;
+        this.expired = expired;
     }
 
     @Override
@@ -64,7 +68,7 @@ final class ChangeFeed implements EventStreams.Feed, LiveChanges.Listener {
             stream.send(StreamEvents.CHANGED, new ChangedEvent(latest), null);
         }
         started.forEach(event -> stream.send(StreamEvents.GENERATING, event, null));
-        return false;
+        return expired.getAsBoolean(); // checked at each event and keep-alive, so at most a keep-alive late
     }
 
     @Override

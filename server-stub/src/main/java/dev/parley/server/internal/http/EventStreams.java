@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,7 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * so there are several writers. Thread-safe; the owner closes it, which ends every open stream.
  */
 final class EventStreams implements AutoCloseable {
-    /** What one stream sends. Its methods run one at a time for a stream. */
+    /**
+     * What one stream sends. {@link #drain} runs on one writer at a time for a stream; {@link #begin} and
+     * {@link #left} may run on other threads, and {@code left} while a drain runs.
+     */
     interface Feed {
         /** The stream is open: start following, and call {@link Stream#changed()} whenever there is news. */
         void begin(Stream stream);
@@ -134,7 +138,11 @@ final class EventStreams implements AutoCloseable {
         /** There is news: a writer drains the feed soon. Callable from any thread; it does not block. */
         void changed() {
             if (scheduled.compareAndSet(false, true)) {
-                writers.execute(this::drain);
+                try {
+                    writers.execute(this::drain);
+                } catch (RejectedExecutionException closing) {
+                    scheduled.set(false); // the streams are closing: nothing more goes out
+                }
             }
         }
 
