@@ -109,7 +109,8 @@ class QuickRunsTest {
                 "heap_mb", "kib_per_connection");
         assertThat(r.get("errors")).isZero();
         assertThat(r.get("connections")).isEqualTo(200.0);
-        assertThat(r.get("threads")).isGreaterThanOrEqualTo(r.get("threads_idle"));
+        // No thread per stream: the server gains fewer threads than it holds streams.
+        assertThat(r.get("threads") - r.get("threads_idle")).isLessThan(r.get("connections"));
         assertThat(r.get("heap_mb")).isPositive();
     }
 

@@ -76,7 +76,7 @@ public final class ChatClient implements AutoCloseable {
         this.models = new ModelCatalogue(api, db, json);
         this.usage = new UsageReports(api, tokens, db);
         this.live = new LiveSync(api, tokens, engine, events, json, this::pullAndShow, this::followedHere,
-                config.liveBackoffMax());
+                config.liveBackoffMax(), this::signInExpired);
         if (config.liveSync()) {
             live.start();
         }
@@ -395,7 +395,8 @@ public final class ChatClient implements AutoCloseable {
 
     /**
      * The conversation the user looks at now ({@code null}: none). A reply another device is having written for it
-     * is followed as it grows and told to {@link ChatListener#remoteReply}. Any thread; does not block.
+     * is followed as it grows and told to {@link ChatListener#remoteReply}; those of the conversation shown before
+     * are let go. Any thread; blocks briefly on local I/O.
      */
     public void showing(String sessionId) {
         live.showing(sessionId);

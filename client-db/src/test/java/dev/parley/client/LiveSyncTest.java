@@ -155,6 +155,75 @@ class LiveSyncTest {
     }
 
     @Test
+    void aFollowedReplySurvivesTheNetworkDroppingMidReply() throws Exception {
+        LocalSession session = deviceA.newSession("Through a tunnel");
+        answered(deviceA.send(session.id(), "Before", null), "Fine");
+        Backend.await(WAIT, "the first turn on B", () -> deviceB.messages(session.id()).size() == 2);
+        deviceB.showing(session.id());
+
+        Exchange second = deviceA.send(session.id(), "Keep going", null);
+        PacedModel.Reply reply = model.awaitReply();
+        reply.emit("Part one, ");
+        Backend.await(WAIT, "the first part on B", () -> lastSeen().filter(r -> r.text().equals("Part one, "))
+                .isPresent());
+        netB.mode(Mode.DOWN); // B's follow and its event stream break
+        reply.emit("part two.");
+        netB.mode(Mode.PASS);
+
+        Backend.await(WAIT, "the rest on B, from where it broke", () -> lastSeen()
+                .filter(r -> r.text().equals("Part one, part two.")).isPresent());
+        reply.finish();
+        Backend.await(WAIT, "the end on B", () -> lastSeen().filter(RemoteReply::ended).isPresent());
+        assertThat(lastSeen().orElseThrow().text()).isEqualTo("Part one, part two.");
+        assertThat(second.outcome().get(20, TimeUnit.SECONDS)).isNotNull();
+        Backend.await(WAIT, "the stored reply on B", () -> deviceB.messages(session.id()).size() == 4);
+    }
+
+    @Test
+    void signingOutStopsTheStreamAndAnotherAccountIsFollowedAfterItsSignIn() throws Exception {
+        deviceB.signOut();
+        Backend.await(WAIT, "B off", () -> deviceB.liveState() == LiveState.OFF);
+        ChatClient other = backend.client("device-c");
+        try {
+            other.signUp("ada@example.com", PASSWORD);
+            deviceB.signIn("ada@example.com", PASSWORD);
+            Backend.await(WAIT, "B live for Ada", () -> deviceB.liveState() == LiveState.LIVE);
+
+            LocalSession graces = deviceA.newSession("Grace's, not for Ada");
+            deviceA.rename(graces.id(), "Grace's, renamed");
+            LocalSession adas = other.newSession("Ada's");
+            other.rename(adas.id(), "Ada's, renamed");
+
+            Backend.await(LIVE, "Ada's change on B", () -> deviceB.session(adas.id())
+                    .map(s -> s.title().equals("Ada's, renamed")).orElse(false));
+            Backend.await(WAIT, "Grace's on the server", () -> deviceA.syncStatus().unsent() == 0);
+            assertThat(deviceB.session(graces.id())).as("another account's conversation").isEmpty();
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
+    void withoutALiveStreamTheWindowComingBackPulls() throws Exception {
+        ChatClient quiet = backend.clientWithoutLiveSync("device-quiet", backend.proxy);
+        try {
+            quiet.signIn(EMAIL, PASSWORD);
+            assertThat(quiet.liveState()).isEqualTo(LiveState.OFF);
+            LocalSession session = deviceA.newSession("Seen on focus");
+            deviceA.rename(session.id(), "Seen on focus!");
+            Backend.await(WAIT, "A's rows on the server", () -> deviceA.syncStatus().unsent() == 0);
+            assertThat(quiet.session(session.id())).isEmpty();
+
+            quiet.windowFocused();
+
+            Backend.await(WAIT, "the pull on focus", () -> quiet.session(session.id())
+                    .map(s -> s.title().equals("Seen on focus!")).orElse(false));
+        } finally {
+            quiet.close();
+        }
+    }
+
+    @Test
     void aCommitStormReachesEveryDeviceWithOnePullPerChangeHeardAndCountsNothing() throws Exception {
         List<ChatClient> watchers = new ArrayList<>();
         try {

@@ -14,13 +14,15 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -68,23 +70,35 @@ public final class LiveSync implements AutoCloseable {
     private final AtomicLong changesHeard = new AtomicLong();
     /** Generations told by the stream and not yet over, by reply id. */
     private final Map<String, GeneratingEvent> generating = new ConcurrentHashMap<>();
-    private final Set<String> following = ConcurrentHashMap.newKeySet();
-    private final Set<Call> followCalls = ConcurrentHashMap.newKeySet();
+    /** The replies followed now, by reply id. */
+    private final Map<String, Follow> following = new ConcurrentHashMap<>();
+    /** Bumped by every account change, so that a stream opened for the account before is dropped. */
+    private final AtomicInteger accountEpoch = new AtomicInteger();
+    private final AtomicInteger pullRetries = new AtomicInteger();
+    private final Runnable signInExpired;
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "parley-live-retry");
+        t.setDaemon(true);
+        return t;
+    });
     private boolean wakeRequested;
     private volatile boolean closed;
     private volatile LiveState state = LiveState.OFF;
     private volatile Call current;
     private volatile long told = -1;
-    private volatile long lastPull = System.nanoTime();
+    /** When this last asked for a pull; as if long ago at first, so that the first focus pulls. */
+    private volatile long lastPull = System.nanoTime() - PULL_EVERY.toNanos();
     private volatile String shown;
 
     /**
      * @param pull   pulls and tells the listeners what it merged
      * @param ours   true for a generation this device runs itself, or whose reply it holds already: not followed
      * @param backoffMax the longest wait between two attempts to open the stream
+     * @param signInExpired the server refused the account's tokens, the refresh too: it must sign in again
      */
     public LiveSync(ServerApi api, TokenStore tokens, SyncEngine engine, Events events, ObjectMapper json,
-                    Supplier<CompletableFuture<Integer>> pull, Predicate<GeneratingEvent> ours, Duration backoffMax) {
+                    Supplier<CompletableFuture<Integer>> pull, Predicate<GeneratingEvent> ours, Duration backoffMax,
+                    Runnable signInExpired) {
         this.api = api;
         this.tokens = tokens;
         this.engine = engine;
@@ -93,6 +107,7 @@ public final class LiveSync implements AutoCloseable {
         this.pull = pull;
         this.ours = ours;
         this.backoff = IntervalFunction.ofExponentialRandomBackoff(Duration.ofSeconds(1), 2.0, 0.5, backoffMax);
+        this.signInExpired = signInExpired;
         this.thread = new Thread(this::run, "parley-live");
         thread.setDaemon(true);
     }
@@ -121,10 +136,13 @@ public final class LiveSync implements AutoCloseable {
      * opened again at once with the current account, if any.
      */
     public void accountChanged() {
+        accountEpoch.incrementAndGet();
         Call open = current;
         if (open != null) {
             open.cancel();
         }
+        following.values().forEach(Follow::cancel); // the replies of the account before are no longer shown
+        generating.clear();
         wake();
     }
 
@@ -145,10 +163,12 @@ public final class LiveSync implements AutoCloseable {
 
     /**
      * The conversation the user looks at ({@code null}: none): a reply being written for it on another device is
-     * followed, one told before it was opened included.
+     * followed, one told before it was opened included; the replies of the conversation shown before are let go.
+     * Blocks briefly on local I/O (whether this device holds the reply already).
      */
     public void showing(String sessionId) {
         shown = sessionId;
+        following.values().stream().filter(f -> !f.event.sessionId().equals(sessionId)).forEach(Follow::cancel);
         if (sessionId == null || state != LiveState.LIVE) {
             return;
         }
@@ -166,8 +186,13 @@ public final class LiveSync implements AutoCloseable {
                 failures = 0;
                 continue;
             }
+            int epoch = accountEpoch.get();
+            account = tokens.load(); // read after the epoch: a change of account from here on drops this stream
+            if (account.isEmpty()) {
+                continue;
+            }
             setState(failures == 0 ? LiveState.CONNECTING : LiveState.RECONNECTING);
-            boolean wasLive = hold(account.get());
+            boolean wasLive = hold(account.get(), epoch);
             if (closed) {
                 break;
             }
@@ -184,11 +209,11 @@ public final class LiveSync implements AutoCloseable {
     }
 
     /** Holds one stream until it ends; true when it was open (an event came). */
-    private boolean hold(AuthResponse account) {
+    private boolean hold(AuthResponse account, int epoch) {
         Call call = api.events(account);
         current = call;
-        if (closed) {
-            call.cancel();
+        if (closed || accountEpoch.get() != epoch) {
+            call.cancel(); // closing, or the account changed since its tokens were read
             return false;
         }
         AtomicBoolean opened = new AtomicBoolean();
@@ -204,7 +229,12 @@ public final class LiveSync implements AutoCloseable {
                     }
                 }
             });
-        } catch (IOException | ServerError e) {
+        } catch (ServerError e) {
+            if (e.status() == 401 && accountEpoch.get() == epoch) {
+                signInExpired.run(); // the refresh was refused as well: as the push loop does
+            }
+            LOG.debug("live change stream refused: {}", e.getMessage());
+        } catch (IOException e) {
             LOG.debug("live change stream not held: {}", e.getMessage());
         } finally {
             current = null;
@@ -235,7 +265,10 @@ public final class LiveSync implements AutoCloseable {
         }
     }
 
-    /** One pull at a time; a change told while it ran gets one more pull after it. */
+    /**
+     * One pull at a time; a change told while it ran gets one more pull after it. A pull that left the client
+     * behind what was told (the server did not answer) is tried again with backoff.
+     */
     private void requestPull() {
         if (!pulling.compareAndSet(false, true)) {
             return;
@@ -246,69 +279,142 @@ public final class LiveSync implements AutoCloseable {
         pull.get().whenComplete((merged, failure) -> {
             pulling.set(false);
             Optional<AuthResponse> account = tokens.load();
-            if (!closed && told != toldAtStart && account.isPresent()
-                    && told > engine.cursor(account.get().user().id())) {
+            if (closed || account.isEmpty() || told <= engine.cursor(account.get().user().id())) {
+                pullRetries.set(0);
+            } else if (told != toldAtStart) {
                 requestPull();
+            } else {
+                retryPull();
             }
         });
     }
 
+    private void retryPull() {
+        try {
+            retries.schedule(this::requestPull, backoff.apply(pullRetries.incrementAndGet()), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closing: the next start pulls
+        }
+    }
+
     /** Follows another device's reply as it is written; tells it as {@link RemoteReply}s, the last one ended. */
     private void follow(GeneratingEvent event, AuthResponse account) {
-        if (ours.test(event) || !following.add(event.replyId())) {
+        if (ours.test(event)) {
+            return;
+        }
+        Follow follow = new Follow(event, account);
+        if (following.putIfAbsent(event.replyId(), follow) != null) {
             return;
         }
         try {
             followers.execute(() -> {
                 try {
-                    followReply(event, account);
+                    follow.run();
                 } finally {
-                    following.remove(event.replyId());
-                    generating.remove(event.replyId());
+                    following.remove(event.replyId(), follow);
+                    if (!follow.cancelled) {
+                        generating.remove(event.replyId()); // over; one let go is followed again when shown again
+                    }
                 }
             });
         } catch (RejectedExecutionException closing) {
-            following.remove(event.replyId());
+            following.remove(event.replyId(), follow);
         }
     }
 
-    private void followReply(GeneratingEvent event, AuthResponse account) {
-        StringBuilder text = new StringBuilder();
-        String[] question = {""};
-        Call call = api.attach(event.messageId(), event.replyId(), 0, account);
-        followCalls.add(call);
-        if (closed) {
-            call.cancel();
+    /**
+     * One reply followed: attached to with §5.3's re-attach, and attached to again from the text it has when the
+     * connection breaks (with backoff, a few times in a row without progress), until it ends or is let go.
+     */
+    private final class Follow {
+        private static final int TRIES_WITHOUT_PROGRESS = 5;
+        final GeneratingEvent event;
+        private final AuthResponse account;
+        private final StringBuilder text = new StringBuilder();
+        private String question = "";
+        private volatile boolean cancelled;
+        private volatile boolean ended;
+        private volatile Call call;
+
+        Follow(GeneratingEvent event, AuthResponse account) {
+            this.event = event;
+            this.account = account;
         }
-        try (Response response = api.open(call)) {
-            if (!ServerApi.isStream(response)) {
-                return; // finished already: the pull brings it
+
+        void cancel() {
+            cancelled = true;
+            Call open = call;
+            if (open != null) {
+                open.cancel();
             }
-            EventSources.processResponse(response, new EventSourceListener() {
-                @Override
-                public void onEvent(EventSource source, String id, String type, String data) {
+        }
+
+        void run() {
+            int tries = 0;
+            while (!ended && !cancelled && !closed && tries < TRIES_WITHOUT_PROGRESS) {
+                int before = text.length();
+                attachOnce();
+                tries = text.length() > before ? 1 : tries + 1;
+                if (!ended && !cancelled && !closed) {
                     try {
-                        switch (type) {
-                            case StreamEvents.START -> question[0] = json.readValue(data, StreamStart.class)
-                                    .userMessage().content();
-                            case StreamEvents.DELTA -> text.append(json.readValue(data, StreamDelta.class).text());
-                            default -> {
-                                return; // done or error: the end is told below
-                            }
-                        }
-                    } catch (IOException e) {
-                        LOG.warn("a followed reply's event could not be read: {}", e.getMessage());
+                        Thread.sleep(backoff.apply(tries));
+                    } catch (InterruptedException e) {
+                        return; // closing
+                    }
+                }
+            }
+            if (!cancelled) {
+                tell(event, question, text.toString(), true);
+            }
+        }
+
+        private void attachOnce() {
+            Call next = api.attach(event.messageId(), event.replyId(), text.length(), account);
+            call = next;
+            if (cancelled || closed) {
+                next.cancel();
+            }
+            try (Response response = api.open(next)) {
+                if (!ServerApi.isStream(response)) {
+                    ended = true; // finished already: the pull brings it
+                    return;
+                }
+                EventSources.processResponse(response, new EventSourceListener() {
+                    @Override
+                    public void onEvent(EventSource source, String id, String type, String data) {
+                        heardOfReply(type, data);
+                    }
+                });
+            } catch (ServerError e) {
+                ended = true; // nothing to follow (404: never arrived, or another account's): the pull tells the rest
+                LOG.debug("reply {} not followed: {}", event.replyId(), e.getMessage());
+            } catch (IOException e) {
+                LOG.debug("following reply {} broke: {}", event.replyId(), e.getMessage());
+            }
+        }
+
+        private void heardOfReply(String type, String data) {
+            try {
+                switch (type) {
+                    case StreamEvents.START -> question = json.readValue(data, StreamStart.class).userMessage()
+                            .content();
+                    case StreamEvents.DELTA -> text.append(json.readValue(data, StreamDelta.class).text());
+                    case StreamEvents.DONE, StreamEvents.ERROR -> {
+                        ended = true;
+                        return; // the end is told once the loop stops
+                    }
+                    default -> {
                         return;
                     }
-                    tell(event, question[0], text.toString(), false);
                 }
-            });
-        } catch (IOException | ServerError e) {
-            LOG.debug("following reply {} stopped: {}", event.replyId(), e.getMessage());
-        } finally {
-            followCalls.remove(call);
+            } catch (IOException e) {
+                LOG.warn("a followed reply's event could not be read: {}", e.getMessage());
+                return;
+            }
+            if (!cancelled) {
+                tell(event, question, text.toString(), false);
+            }
         }
-        tell(event, question[0], text.toString(), true);
     }
 
     private void tell(GeneratingEvent event, String question, String text, boolean ended) {
@@ -358,8 +464,9 @@ public final class LiveSync implements AutoCloseable {
             open.cancel();
         }
         wake();
-        followCalls.forEach(Call::cancel);
+        following.values().forEach(Follow::cancel);
         followers.shutdownNow();
+        retries.shutdownNow();
         try {
             thread.join(2_000);
         } catch (InterruptedException e) {

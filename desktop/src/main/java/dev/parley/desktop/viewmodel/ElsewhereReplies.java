@@ -17,18 +17,14 @@ import java.util.Map;
  * pull and take their place. What it places are stand-ins, never stored. UI thread only; knows no controls.
  */
 final class ElsewhereReplies {
-    /** Replies still being written, by reply id. */
+    /** Replies being written, or ended and not yet replaced by a read of the stored rows, by reply id. */
     private final Map<String, RemoteReply> live = new LinkedHashMap<>();
     /** The stand-ins placed in the list, by message id, to find them again (by identity) and to take them out. */
     private final Map<String, LocalMessage> placed = new HashMap<>();
 
     /** Takes in news of one reply: it grew, or it ended. */
     void heard(RemoteReply reply) {
-        if (reply.ended()) {
-            live.remove(reply.replyId());
-        } else {
-            live.put(reply.replyId(), reply);
-        }
+        live.put(reply.replyId(), reply);
     }
 
     /** True when {@code message} is a stand-in for a reply (or its question) being written on another device. */
@@ -36,12 +32,20 @@ final class ElsewhereReplies {
         return placed.get(message.id()) == message;
     }
 
+    /** True when {@code message} is the stand-in of a reply still being written (not one that ended). */
+    boolean isBeingWritten(LocalMessage message) {
+        RemoteReply reply = live.get(message.id());
+        return isStandIn(message) && reply != null && !reply.ended();
+    }
+
     /**
-     * Brings {@code messages}, the shown path of {@code sessionId}, up to date: stand-ins of replies that ended or
-     * are stored now are taken out, those still being written are placed at the end or grown in place.
+     * Brings {@code messages}, the shown path of {@code sessionId}, up to date: stand-ins of replies stored now are
+     * taken out, the others placed at the end or grown in place. A reply that ended keeps its stand-in until the
+     * path is read again ({@code afterRead}): then its stored rows are there, or it failed and is shown as the
+     * store has it.
      */
-    void showIn(String sessionId, List<LocalMessage> messages) {
-        live.values().removeIf(reply -> stored(messages, reply.replyId()));
+    void showIn(String sessionId, List<LocalMessage> messages, boolean afterRead) {
+        live.values().removeIf(reply -> stored(messages, reply.replyId()) || afterRead && reply.ended());
         placed.entrySet().removeIf(entry -> {
             boolean keep = live.values().stream().anyMatch(reply -> reply.sessionId().equals(sessionId)
                     && (reply.replyId().equals(entry.getKey()) || reply.questionId().equals(entry.getKey())));

@@ -466,7 +466,7 @@ public final class MainViewModel {
      */
     public String stateLabel(LocalMessage message) {
         if (elsewhere.isStandIn(message)) {
-            return message.message().role() == Role.ASSISTANT ? ReplyLabels.WRITING_ELSEWHERE : null;
+            return elsewhere.isBeingWritten(message) ? ReplyLabels.WRITING_ELSEWHERE : null;
         }
         return ReplyLabels.of(message);
     }
@@ -572,7 +572,7 @@ public final class MainViewModel {
             again.forEach(m -> place(m, false));
             // The store keeps a growing reply's text at a bounded rate; the live exchange has the latest.
             growing.live().stream().filter(e -> e.sessionId().equals(current.id())).forEach(this::showGrowing);
-            elsewhere.showIn(current.id(), messages);
+            elsewhere.showIn(current.id(), messages, true);
         }, e -> {
             if (generation == pathGeneration) {
                 pathReading = false;
@@ -820,7 +820,7 @@ public final class MainViewModel {
         elsewhere.heard(reply);
         LocalSession current = selected.get();
         if (current != null && !pathReading) {
-            elsewhere.showIn(current.id(), messages);
+            elsewhere.showIn(current.id(), messages, false);
         }
     }
 
