@@ -31,6 +31,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.DoubleProperty;
@@ -95,6 +97,7 @@ public final class MainViewModel {
     private final BooleanProperty writing = new SimpleBooleanProperty();
     private final GrowingReplies growing;
     private final ElsewhereReplies elsewhere = new ElsewhereReplies();
+    private final AtomicBoolean elsewhereRenderDue = new AtomicBoolean();
     private LiveState live = LiveState.OFF;
     private final StringProperty syncText = new SimpleStringProperty("");
     private final DoubleProperty syncProgress = new SimpleDoubleProperty(-1);
@@ -816,8 +819,22 @@ public final class MainViewModel {
         }, e -> { });
     }
 
+    /**
+     * Takes in another device's reply at once; shows it at most every {@link GrowingReplies#RENDER_EVERY_MS} ms, as
+     * this device's own growing replies are, and its end at once.
+     */
     private void showElsewhere(RemoteReply reply) {
         elsewhere.heard(reply);
+        if (reply.ended()) {
+            renderElsewhere();
+        } else if (elsewhereRenderDue.compareAndSet(false, true)) {
+            TICKER.schedule(() -> ui.onUi(this::renderElsewhere), GrowingReplies.RENDER_EVERY_MS,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void renderElsewhere() {
+        elsewhereRenderDue.set(false);
         LocalSession current = selected.get();
         if (current != null && !pathReading) {
             elsewhere.showIn(current.id(), messages, false);
