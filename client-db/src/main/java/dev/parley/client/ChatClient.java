@@ -468,8 +468,7 @@ public final class ChatClient implements AutoCloseable {
 
     /** A generation this device runs itself, or whose reply it holds already: nothing to follow. */
     private boolean followedHere(GeneratingEvent generation) {
-        if (exchanges.live(generation.messageId()).isPresent()
-                || exchanges.live().stream().anyMatch(e -> generation.replyId().equals(e.replyId()))) {
+        if (exchanges.isLive(generation.messageId()) || exchanges.isLive(generation.replyId())) {
             return true;
         }
         LocalMessages messages = new LocalMessages();

@@ -114,20 +114,21 @@ public final class Exchanges implements AutoCloseable {
      * such exchange is live.
      */
     public boolean stop(String id) {
-        ExchangeRun run = live.get(id);
-        if (run == null) {
-            run = live.values().stream().filter(r -> id.equals(r.replyId())).findFirst().orElse(null);
-        }
-        if (run == null) {
-            return false;
-        }
-        run.stop();
-        return true;
+        Optional<ExchangeRun> run = find(id);
+        run.ifPresent(ExchangeRun::stop);
+        return run.isPresent();
     }
 
-    /** The exchange of {@code messageId}, while it is live on this device. */
-    public Optional<Exchange> live(String messageId) {
-        return Optional.ofNullable(live.get(messageId));
+    /** True while the exchange of the user message {@code id}, or of the reply {@code id}, is live here. */
+    public boolean isLive(String id) {
+        return find(id).isPresent();
+    }
+
+    /** The live exchange of the user message {@code id}, else the one writing the reply {@code id}. */
+    private Optional<ExchangeRun> find(String id) {
+        ExchangeRun run = live.get(id);
+        return run != null ? Optional.of(run)
+                : live.values().stream().filter(r -> id.equals(r.replyId())).findFirst();
     }
 
     /** Every exchange live on this device. */

@@ -179,16 +179,13 @@ public final class LiveSync implements AutoCloseable {
     private void run() {
         int failures = 0;
         while (!closed) {
+            int epoch = accountEpoch.get();
+            // Read after the epoch: a change of account from here on drops the stream opened with these tokens.
             Optional<AuthResponse> account = tokens.load();
             if (account.isEmpty()) {
                 setState(LiveState.OFF);
                 await(PULL_EVERY.toMillis());
                 failures = 0;
-                continue;
-            }
-            int epoch = accountEpoch.get();
-            account = tokens.load(); // read after the epoch: a change of account from here on drops this stream
-            if (account.isEmpty()) {
                 continue;
             }
             setState(failures == 0 ? LiveState.CONNECTING : LiveState.RECONNECTING);
@@ -248,17 +245,15 @@ public final class LiveSync implements AutoCloseable {
                 told = Long.parseLong(json.readValue(data, ChangedEvent.class).cursor());
                 changesHeard.incrementAndGet();
                 setState(LiveState.LIVE);
-                if (told > engine.cursor(account.user().id())) {
+                if (behind(account)) {
                     requestPull();
                 }
             }
             case StreamEvents.GENERATING -> {
                 GeneratingEvent event = json.readValue(data, GeneratingEvent.class);
-                if (!ours.test(event)) {
-                    generating.put(event.replyId(), event);
-                    if (event.sessionId().equals(shown)) {
-                        follow(event, account);
-                    }
+                generating.put(event.replyId(), event); // whether it is this device's own, follow decides
+                if (event.sessionId().equals(shown)) {
+                    follow(event, account);
                 }
             }
             default -> LOG.debug("live change event '{}' ignored", type);
@@ -279,7 +274,7 @@ public final class LiveSync implements AutoCloseable {
         pull.get().whenComplete((merged, failure) -> {
             pulling.set(false);
             Optional<AuthResponse> account = tokens.load();
-            if (closed || account.isEmpty() || told <= engine.cursor(account.get().user().id())) {
+            if (closed || account.isEmpty() || !behind(account.get())) {
                 pullRetries.set(0);
             } else if (told != toldAtStart) {
                 requestPull();
@@ -287,6 +282,11 @@ public final class LiveSync implements AutoCloseable {
                 retryPull();
             }
         });
+    }
+
+    /** True while the account's pulled cursor is behind the newest one the stream told. */
+    private boolean behind(AuthResponse account) {
+        return told > engine.cursor(account.user().id());
     }
 
     private void retryPull() {
@@ -299,7 +299,7 @@ public final class LiveSync implements AutoCloseable {
 
     /** Follows another device's reply as it is written; tells it as {@link RemoteReply}s, the last one ended. */
     private void follow(GeneratingEvent event, AuthResponse account) {
-        if (ours.test(event)) {
+        if (following.containsKey(event.replyId()) || ours.test(event)) {
             return;
         }
         Follow follow = new Follow(event, account);

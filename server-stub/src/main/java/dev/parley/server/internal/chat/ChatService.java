@@ -495,10 +495,7 @@ public final class ChatService implements AutoCloseable {
         NewClaim claim = new NewClaim(exchange.messageId(), exchange.claimToken(), userId, exchange.sessionId(),
                 exchange.replyId(),
                 generations.holder(), startEvent(start));
-        if (!claims.tryClaim(c, claim, now, now.plus(generations.lapse()))) {
-            throw new ApiException(ErrorCode.IN_PROGRESS, "This message is being answered already.", 1L, null);
-        }
-        signals.announce(c, Topics.user(userId)); // a generation started: the user's other devices may follow it
+        claimOrRefuse(c, claim, now, "This message is being answered already.");
         // Checked after claiming, so that an exchange finished by another process just now is seen and replayed.
         Optional<StoredMessage> stored = messages.find(c, exchange.messageId());
         if (stored.isPresent()) {
@@ -517,6 +514,17 @@ public final class ChatService implements AutoCloseable {
     }
 
     /**
+     * Claims {@code claim} for this process, announcing to the user's other devices that a generation started
+     * (SPEC §5.5), or refuses with {@code in_progress} and {@code busy} while another holds it.
+     */
+    private void claimOrRefuse(Connection c, NewClaim claim, Instant now, String busy) throws SQLException {
+        if (!claims.tryClaim(c, claim, now, now.plus(generations.lapse()))) {
+            throw new ApiException(ErrorCode.IN_PROGRESS, busy, 1L, null);
+        }
+        signals.announce(c, Topics.user(claim.userId()));
+    }
+
+    /**
      * Claims a regenerate under its reply's id, after checking (again, now in the transaction) that the message
      * it answers is the user's stored, successful user message of a live conversation. A known reply id is
      * replayed.
@@ -531,10 +539,7 @@ public final class ChatService implements AutoCloseable {
         StreamStart start = new StreamStart(user, session.session(), exchange.replyId(), false);
         NewClaim claim = new NewClaim(exchange.claimKey(), exchange.claimToken(), userId, exchange.sessionId(),
                 exchange.replyId(), generations.holder(), startEvent(start));
-        if (!claims.tryClaim(c, claim, now, now.plus(generations.lapse()))) {
-            throw new ApiException(ErrorCode.IN_PROGRESS, "This reply is being written already.", 1L, null);
-        }
-        signals.announce(c, Topics.user(userId));
+        claimOrRefuse(c, claim, now, "This reply is being written already.");
         Optional<StoredMessage> stored = messages.find(c, exchange.replyId());
         if (stored.isPresent()) {
             Message reply = stored.get().message();
