@@ -43,6 +43,7 @@ import javafx.scene.Scene;
 import javafx.scene.control.Button;
 import javafx.scene.control.Label;
 import javafx.scene.control.ProgressIndicator;
+import javafx.scene.image.Image;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
 import org.slf4j.Logger;
@@ -89,6 +90,7 @@ public final class ParleyDesktop extends Application {
         MarkdownView.openLinksWith(getHostServices()::showDocument);
         applyTheme("dark".equalsIgnoreCase(environment.apply("PARLEY_THEME")));
         Path dataDir = dataDirectory.get();
+        stage.getIcons().add(icon());
         Stage splash = splash();
         ui = new FxUiExecutor();
         ui.run(() -> open(dataDir), started -> {
@@ -204,6 +206,7 @@ public final class ParleyDesktop extends Application {
         box.setPadding(new Insets(32));
         box.setPrefWidth(320);
         Stage splash = new Stage();
+        splash.getIcons().add(icon());
         splash.setTitle("Starting Parley");
         splash.setScene(styled(new Scene(box)));
         splash.show();
@@ -245,6 +248,11 @@ public final class ParleyDesktop extends Application {
             }
         }
         return failure.getClass().getSimpleName();
+    }
+
+    /** The window icon, the same picture as the installed app's (desktop/src/main/packaging/DrawIcon.java). */
+    private static Image icon() {
+        return new Image(ParleyDesktop.class.getResource("parley.png").toExternalForm());
     }
 
     private static Scene styled(Scene scene) {
