@@ -18,11 +18,14 @@ import dev.parley.client.internal.SyncEngine.PushReport;
 import dev.parley.client.internal.SyncStatusReporter;
 import dev.parley.client.internal.TokenStore;
 import dev.parley.client.internal.UsageReports;
+import dev.parley.client.internal.history.HistoryExport;
+import dev.parley.client.internal.history.HistoryImport;
 import dev.parley.protocol.GeneratingEvent;
 import dev.parley.protocol.Json;
 import dev.parley.protocol.Limits;
 import dev.parley.protocol.ModelsResponse;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
@@ -58,9 +61,11 @@ public final class ChatClient implements AutoCloseable {
     private final ExchangeRequests requests;
     private final UsageReports usage;
     private final LiveSync live;
+    private final ObjectMapper json = Json.newMapper();
+    private final Clock clock;
 
     private ChatClient(ClientConfig config) {
-        ObjectMapper json = Json.newMapper();
+        this.clock = config.clock();
         this.db = LocalDatabase.open(config.dataDir().resolve("parley-client.db"));
         this.tokens = new TokenStore(config.dataDir(), json);
         this.api = new ServerApi(config.serverUrl(), json, tokens, config.httpTimeout(), config.launchSecret());
@@ -405,6 +410,34 @@ public final class ChatClient implements AutoCloseable {
     /** The models the server offers (remembered from its last answer; the built-in model when never asked). */
     public ModelsResponse models() {
         return models.models();
+    }
+
+    /**
+     * Imports a ChatGPT data export ({@code conversations.json}, or the zip that holds it) or a Parley export
+     * ({@link #exportHistory}): every conversation with every branch, as rows of origin {@code import} that count in
+     * their conversation and never in usage (SPEC §4.1). Rows are queued like any unsent row (signed out: this
+     * device's, adopted at sign-in). Importing the same file again adds nothing. Blocks; call it off the UI thread.
+     *
+     * @throws ClientException {@code bad_request} with the reason when the file is not an export Parley reads (then
+     *                         nothing was written), {@code storage} when the local store fails
+     */
+    public ImportSummary importHistory(Path file, ImportListener listener) {
+        ImportSummary summary = new HistoryImport(db, owner(), json).run(file, listener);
+        if (summary.messagesAdded() > 0) {
+            events.changed(LocalChange.everything());
+            queued();
+        }
+        return summary;
+    }
+
+    /**
+     * Exports every conversation shown (every branch) to {@code file}: a zip of Markdown files and
+     * {@code parley-export.json}, which {@link #importHistory} reads back. Blocks; call it off the UI thread.
+     *
+     * @throws ClientException {@code storage} when the file or the store cannot be read or written
+     */
+    public ExportSummary exportHistory(Path file) {
+        return new HistoryExport(db, owner(), json, clock).run(file);
     }
 
     /** The file holding the tokens (owner-only permissions). */

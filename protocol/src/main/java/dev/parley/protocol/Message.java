@@ -7,7 +7,8 @@ import java.time.Instant;
  * a non-null {@code errorMessage} marks a failed message;
  * {@code finishReason} says how an assistant reply ended; {@code parentId} is the message this one follows in its
  * conversation's tree (SPEC §4.3): for a reply its user message, for a user message the reply it follows, and
- * {@code null} for a first turn or a row stored before branches existed. Optional fields may be {@code null}.
+ * {@code null} for a first turn or a row stored before branches existed; {@code origin} says whether the row was
+ * written through Parley or imported ({@code null} means {@link Origin#CHAT}). Optional fields may be {@code null}.
  */
 public record Message(
         String id,
@@ -24,7 +25,17 @@ public record Message(
         String errorMessage,
         String completionId,
         FinishReason finishReason,
-        String parentId) {
+        String parentId,
+        Origin origin) {
+
+    /** A message written through Parley: every row a chat produces. */
+    public Message(String id, String sessionId, Role role, String content, String model, Long inputTokens,
+                   Long outputTokens, Long totalTokens, String userMessageId, Instant messageTimestamp,
+                   Long elapsedMs, String errorMessage, String completionId, FinishReason finishReason,
+                   String parentId) {
+        this(id, sessionId, role, content, model, inputTokens, outputTokens, totalTokens, userMessageId,
+                messageTimestamp, elapsedMs, errorMessage, completionId, finishReason, parentId, null);
+    }
 
     /** A message outside any branch: rows written before branches, and tests that do not care. */
     public Message(String id, String sessionId, Role role, String content, String model, Long inputTokens,
@@ -42,6 +53,11 @@ public record Message(
                 messageTimestamp, elapsedMs, errorMessage, completionId, null, null);
     }
 
+    /** True when the message is history imported from another app (SPEC §4.1): it never counts in daily usage. */
+    public boolean imported() {
+        return origin == Origin.IMPORT;
+    }
+
     /** True when the message failed (its reply was not produced). */
     public boolean failed() {
         return errorMessage != null;
@@ -57,7 +73,8 @@ public record Message(
         return new Builder().id(id).sessionId(sessionId).role(role).content(content).model(model)
                 .inputTokens(inputTokens).outputTokens(outputTokens).totalTokens(totalTokens)
                 .userMessageId(userMessageId).messageTimestamp(messageTimestamp).elapsedMs(elapsedMs)
-                .errorMessage(errorMessage).completionId(completionId).finishReason(finishReason).parentId(parentId);
+                .errorMessage(errorMessage).completionId(completionId).finishReason(finishReason).parentId(parentId)
+                .origin(origin);
     }
 
     /** Builds a {@link Message} field by field. Not thread-safe; {@link #build} checks nothing beyond the record. */
@@ -77,6 +94,7 @@ public record Message(
         private String completionId;
         private FinishReason finishReason;
         private String parentId;
+        private Origin origin;
 
         private Builder() {
         }
@@ -161,9 +179,15 @@ public record Message(
             return this;
         }
 
+        public Builder origin(Origin value) {
+            origin = value;
+            return this;
+        }
+
         public Message build() {
             return new Message(id, sessionId, role, content, model, inputTokens, outputTokens, totalTokens,
-                    userMessageId, messageTimestamp, elapsedMs, errorMessage, completionId, finishReason, parentId);
+                    userMessageId, messageTimestamp, elapsedMs, errorMessage, completionId, finishReason, parentId,
+                    origin);
         }
     }
 }

@@ -83,7 +83,7 @@ class JsonRoundTripTest {
 
             assertThat(fieldNames(json)).containsExactlyInAnyOrder("id", "sessionId", "role", "content", "model",
                     "inputTokens", "outputTokens", "totalTokens", "userMessageId", "messageTimestamp", "elapsedMs",
-                    "errorMessage", "completionId", "finishReason", "parentId");
+                    "errorMessage", "completionId", "finishReason", "parentId", "origin");
             assertThat(json.get("id").asText()).isEqualTo(USER_MESSAGE_ID);
             assertThat(json.get("sessionId").asText()).isEqualTo(SESSION_ID);
             assertThat(json.get("role").asText()).isEqualTo("user");
@@ -121,6 +121,19 @@ class JsonRoundTripTest {
             assertThat(mapper.readValue(mapper.writeValueAsString("content_filter"), FinishReason.class))
                     .isSameAs(FinishReason.CONTENT_FILTER);
             assertThat(mapper.readValue(mapper.writeValueAsString("tool_calls"), FinishReason.class)).isNull();
+        }
+
+        @Test
+        void originTravelsAsItsWireNameAndAnAbsentOneMeansChat() throws Exception {
+            Message imported = Message.builder(USER_MESSAGE_ID, SESSION_ID, Role.USER).content("from elsewhere")
+                    .messageTimestamp(SENT).origin(Origin.IMPORT).build();
+            assertThat(roundTrip(imported, Message.class).get("origin").asText()).isEqualTo("import");
+            assertThat(imported.imported()).isTrue();
+            assertThat(userMessage().imported()).isFalse();
+            assertThat(mapper.readValue("\"chat\"", Origin.class)).isSameAs(Origin.CHAT);
+            assertThat(Origin.fromWire(null)).isSameAs(Origin.CHAT);
+            assertThatThrownBy(() -> mapper.readValue("\"copied\"", Origin.class))
+                    .isInstanceOf(JsonProcessingException.class).hasMessageContaining("expected chat or import");
         }
 
         @Test

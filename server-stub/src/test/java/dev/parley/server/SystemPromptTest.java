@@ -183,8 +183,10 @@ class SystemPromptTest {
                 assertThat(session.remove("system_prompt")).isNull();
                 assertThat(session.remove("system_prompt_updated_at")).isNull();
             }
-            // Later migrations state each row's parent (BranchesMigrationTest); nothing else of a row changes.
+            // Later migrations state each row's parent (BranchesMigrationTest) and mark it written through Parley
+            // (ImportedHistoryTest); nothing else of a row changes.
             after.get("chat_messages").forEach(message -> message.remove("parent_id"));
+            assertThat(after.get("chat_messages")).allSatisfy(m -> assertThat(m.remove("origin")).isEqualTo("chat"));
             assertThat(after).isEqualTo(before);
             try (Connection c = DriverManager.getConnection(url)) {
                 assertThat(AnalyticsVerifier.verify(c)).isEmpty();

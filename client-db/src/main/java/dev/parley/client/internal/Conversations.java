@@ -358,7 +358,7 @@ public final class Conversations {
     }
 
     /** The sidebar's preview of a message: its start, on one line. */
-    static String preview(String content) {
+    public static String preview(String content) {
         String flat = content.strip().replaceAll("\\s+", " ");
         return flat.length() > Limits.MAX_PREVIEW_CHARS ? flat.substring(0, Limits.MAX_PREVIEW_CHARS) : flat;
     }

@@ -3,6 +3,7 @@ package dev.parley.client.internal;
 import dev.parley.client.SyncState;
 import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.Origin;
 import dev.parley.protocol.Role;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,12 +21,13 @@ import java.util.Optional;
 public final class LocalMessages {
     private static final String COLUMNS = "id, session_id, owner, role, content, model, input_tokens, output_tokens,"
             + " user_message_id, message_timestamp, elapsed_ms, error_message, error_code, error_retryable,"
-            + " completion_id, sync_state, outbox_seq, reject_code, reject_reason, finish_reason, parent_id";
+            + " completion_id, sync_state, outbox_seq, reject_code, reject_reason, finish_reason, parent_id, origin";
     /** Ids per lookup query, well under SQLite's limit on bound parameters. */
     private static final int LOOKUP_CHUNK = 500;
 
+    /** A stored row keeps its origin: it never changes (SPEC §4.1). */
     private static final String UPSERT = "INSERT INTO messages (" + COLUMNS + ") VALUES"
-            + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
             + " session_id = excluded.session_id, owner = excluded.owner, role = excluded.role,"
             + " content = excluded.content, model = excluded.model, input_tokens = excluded.input_tokens,"
             + " output_tokens = excluded.output_tokens, user_message_id = excluded.user_message_id,"
@@ -78,6 +80,7 @@ public final class LocalMessages {
         ps.setString(19, r.rejectReason());
         ps.setString(20, m.finishReason() == null ? null : m.finishReason().wire());
         ps.setString(21, m.parentId());
+        ps.setString(22, (m.origin() == null ? Origin.CHAT : m.origin()).wire());
     }
 
     public Optional<MessageRow> find(Connection c, String id) throws SQLException {
@@ -270,7 +273,8 @@ public final class LocalMessages {
                 rs.getString("content"), rs.getString("model"), input, output, input + output,
                 rs.getString("user_message_id"), Sql.instant(rs, "message_timestamp"), Sql.longOrNull(rs, "elapsed_ms"),
                 rs.getString("error_message"), rs.getString("completion_id"),
-                FinishReason.fromWire(rs.getString("finish_reason")), rs.getString("parent_id"));
+                FinishReason.fromWire(rs.getString("finish_reason")), rs.getString("parent_id"),
+                Origin.fromWire(rs.getString("origin")));
         return new MessageRow(m, rs.getString("owner"),
                 SyncState.valueOf(rs.getString("sync_state").toUpperCase(Locale.ROOT)), rs.getString("error_code"),
                 rs.getInt("error_retryable") == 1, Sql.longOrNull(rs, "outbox_seq"), rs.getString("reject_code"),

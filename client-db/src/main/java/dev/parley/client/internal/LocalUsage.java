@@ -20,7 +20,8 @@ import java.util.TreeMap;
  * {@code message_timestamp}, as on the server. A message whose exchange is under way counts nothing yet (its reply
  * being written lives in {@code unfinished_replies}, which is never counted): the server counts neither until the
  * reply is stored. A message tried again after failing has one id, so it counts once, when it succeeded. A deleted
- * conversation still counts, as on the server: usage is history. Stateless and thread-safe.
+ * conversation still counts, as on the server: usage is history. Imported history (origin {@code import}) is not
+ * what the user spent through Parley and counts nothing. Stateless and thread-safe.
  */
 final class LocalUsage {
     /*
@@ -33,7 +34,7 @@ final class LocalUsage {
             + " FROM sessions s CROSS JOIN messages m ON m.session_id = s.id"
             + " AND m.message_timestamp >= ? AND m.message_timestamp < ?"
             + " WHERE s.owner IS ? AND m.owner IS ? AND m.error_message IS NULL AND m.sending = 0"
-            + " AND m.role IN ('user', 'assistant')"
+            + " AND m.role IN ('user', 'assistant') AND m.origin = 'chat'"
             + " GROUP BY day, m.role, m.model";
     private static final String SESSIONS = "SELECT date(created_at / 1000, 'unixepoch') AS day, count(*) AS n"
             + " FROM sessions WHERE owner IS ? AND created_at >= ? AND created_at < ? GROUP BY day";

@@ -27,6 +27,18 @@ public final class Settings {
         }
     }
 
+    /** The first of {@code count} next positions in the outbox, taken at once for rows written together. */
+    public long reserveOutboxSeqs(Connection c, int count) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE settings SET value = CAST(value AS INTEGER) + ?"
+                + " WHERE key = 'outbox_seq' RETURNING value")) {
+            ps.setInt(1, count);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) - count + 1;
+            }
+        }
+    }
+
     /** The next position in the outbox: rows are pushed in the order they were written. */
     public long nextOutboxSeq(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(

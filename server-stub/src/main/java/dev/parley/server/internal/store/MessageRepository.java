@@ -2,6 +2,7 @@ package dev.parley.server.internal.store;
 
 import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.Origin;
 import dev.parley.protocol.Role;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -19,7 +20,7 @@ import java.util.Optional;
 public final class MessageRepository {
     private static final String COLUMNS = "id, session_id, user_id, role, content, model, input_tokens, output_tokens,"
             + " total_tokens, user_message_id, message_timestamp, elapsed_ms, error_message, completion_id, finish_reason,"
-            + " parent_id, change_seq";
+            + " parent_id, origin, change_seq";
 
     public Optional<StoredMessage> find(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM chat_messages WHERE id = ?")) {
@@ -48,8 +49,8 @@ public final class MessageRepository {
 
     private static final String INSERT = "INSERT INTO chat_messages (id, session_id, user_id, role, content, model,"
             + " input_tokens, output_tokens, total_tokens, user_message_id, message_timestamp, elapsed_ms,"
-            + " error_message, completion_id, finish_reason, parent_id, created_at, updated_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " error_message, completion_id, finish_reason, parent_id, origin, created_at, updated_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     /** Inserts a message owned by {@code userId}; {@code total_tokens} is derived here. */
     public void insert(Connection c, String userId, Message m, Instant now) throws SQLException {
@@ -101,8 +102,9 @@ public final class MessageRepository {
             FinishReason finish = m.role() == Role.ASSISTANT ? m.finishReason() : null;
             ps.setString(15, finish == null ? null : finish.wire());
             ps.setString(16, parentOf(m));
-            Rows.setInstant(ps, 17, now);
+            ps.setString(17, (m.origin() == null ? Origin.CHAT : m.origin()).wire());
             Rows.setInstant(ps, 18, now);
+            Rows.setInstant(ps, 19, now);
             ps.executeUpdate();
         }
 
@@ -190,6 +192,7 @@ public final class MessageRepository {
                 rs.getString("error_message"),
                 rs.getString("completion_id"),
                 FinishReason.fromWire(rs.getString("finish_reason")),
-                rs.getString("parent_id"));
+                rs.getString("parent_id"),
+                Origin.fromWire(rs.getString("origin")));
     }
 }
