@@ -6,6 +6,7 @@ import dev.parley.client.ChatParameters;
 import dev.parley.client.SyncState;
 import dev.parley.protocol.FinishReason;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.Origin;
 import dev.parley.protocol.Role;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -48,12 +49,14 @@ class StoreMigrationTest {
 
         try (LocalDatabase db = LocalDatabase.open(file)) {
             List<MessageRow> rows = db.inTransaction(c -> new LocalMessages().ofSession(c, "s1"));
+            // Later releases add each row's parent (V5) and mark it written through Parley (V6, origin chat).
             assertThat(rows).containsExactly(
                     new MessageRow(new Message("m1", "s1", Role.USER, "What to pack?", "parley-local", 4L, 0L, 4L,
-                            null, Instant.ofEpochMilli(2000), null, null, null), "u1", SyncState.SYNCED, null,
+                            null, Instant.ofEpochMilli(2000), null, null, null).toBuilder().origin(Origin.CHAT)
+                            .build(), "u1", SyncState.SYNCED, null,
                             false, null, null, null),
                     new MessageRow(new Message("r1", "s1", Role.ASSISTANT, "Pack light", "parley-local", 0L, 9L, 9L,
-                            "m1", Instant.ofEpochMilli(3000), 120L, null, "cmpl-1", null, "m1"), "u1",
+                            "m1", Instant.ofEpochMilli(3000), 120L, null, "cmpl-1", null, "m1", Origin.CHAT), "u1",
                             SyncState.PENDING, null,
                             false, 7L, null, null));
             List<UnfinishedReplies.Row> growing = db.inTransaction(c -> new UnfinishedReplies().ofSession(c, "s1"));
