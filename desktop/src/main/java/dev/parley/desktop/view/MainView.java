@@ -28,6 +28,7 @@ import javafx.scene.control.Dialog;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
+import javafx.scene.control.MenuBar;
 import javafx.scene.control.MenuItem;
 import javafx.scene.control.ProgressBar;
 import javafx.scene.control.ProgressIndicator;
@@ -61,6 +62,7 @@ public final class MainView {
     private final Runnable openSignIn;
     private final Runnable openSettings;
     private final ExportTarget exportTarget;
+    private HistoryFiles historyFiles = HistoryFiles.fileChooser();
     private final BorderPane root = new BorderPane();
     private final TextField search = new TextField();
     private final TextArea composer = new TextArea();
@@ -90,6 +92,7 @@ public final class MainView {
         this.openSignIn = openSignIn;
         this.openSettings = openSettings;
         this.exportTarget = exportTarget;
+        root.setTop(top());
         root.setLeft(sidebar());
         root.setCenter(chat());
         root.setBottom(statusBar());
@@ -117,9 +120,27 @@ public final class MainView {
         return root;
     }
 
+    /**
+     * Where File → Import chats and Export all chats take their files from: the platform's Open and Save dialogs
+     * unless a test gives its own.
+     */
+    public void chooseHistoryFilesWith(HistoryFiles files) {
+        historyFiles = java.util.Objects.requireNonNull(files);
+    }
+
     /** Gives the composer keyboard focus (when the window opens). */
     public void focusComposer() {
         composer.requestFocus();
+    }
+
+    /** The menu bar (the system's on macOS), and under it how an import or export goes. */
+    private Node top() {
+        HistoryTransferView transfer = new HistoryTransferView(vm.historyTransfer(), () -> historyFiles,
+                () -> root.getScene() == null ? null : root.getScene().getWindow());
+        MenuBar menus = new MenuBar(transfer.fileMenu());
+        menus.setId("menuBar");
+        menus.setUseSystemMenuBar(true);
+        return new VBox(menus, transfer.panel());
     }
 
     private Node sidebar() {

@@ -119,12 +119,15 @@ public final class MainViewModel {
     private final Set<String> removedWhileReading = new HashSet<>();
     /** Replies being regenerated that take their older sibling's place on the path when first shown. */
     private final Set<String> replacingSibling = new HashSet<>();
+    /** File → Import and Export all: one for the window, so what it shows outlives the menu that started it. */
+    private final HistoryTransferViewModel historyTransfer;
 
     public MainViewModel(ChatClient client, UiExecutor ui, String serverLabel) {
         this.client = client;
         this.ui = ui;
         this.serverLabel = serverLabel;
         this.growing = new GrowingReplies(ui, TICKER, this::showGrowing, this::exchangeEnded);
+        this.historyTransfer = new HistoryTransferViewModel(client, ui, java.time.Clock.systemDefaultZone());
         search.addListener((obs, old, now) -> refreshSessions());
         selected.addListener((obs, old, now) -> {
             if (old == null || now == null || !old.id().equals(now.id())) {
@@ -431,6 +434,11 @@ public final class MainViewModel {
     /** The usage panel over this client: the last 30 UTC days. */
     public UsageViewModel usage() {
         return new UsageViewModel(client, ui, java.time.Clock.systemUTC());
+    }
+
+    /** Importing history from a file and exporting all of it: the window's one, for the File menu. */
+    public HistoryTransferViewModel historyTransfer() {
+        return historyTransfer;
     }
 
     /** Asks the server for its models again (after Settings gave the embedded server new ones). */

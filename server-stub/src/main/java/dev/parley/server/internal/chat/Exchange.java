@@ -4,6 +4,7 @@ import dev.parley.server.internal.ApiException;
 import dev.parley.protocol.ChatRequest;
 import dev.parley.protocol.ChatRequest.ContextMessage;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.Origin;
 import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
 import dev.parley.server.CompletionRequest;
@@ -50,7 +51,7 @@ record Exchange(ChatRequest request, String model, Instant timestamp, String cla
 
     Message userMessage(long inputTokens, String error) {
         return new Message(request.messageId(), request.sessionId(), Role.USER, request.content(), model,
-                inputTokens, 0L, null, null, timestamp, null, error, null, null, request.parentId());
+                inputTokens, 0L, null, null, timestamp, null, error, null, null, request.parentId(), Origin.CHAT);
     }
 
     Session newSession() {

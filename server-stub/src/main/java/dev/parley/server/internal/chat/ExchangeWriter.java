@@ -3,6 +3,7 @@ package dev.parley.server.internal.chat;
 import dev.parley.protocol.ChatResponse;
 import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.Message;
+import dev.parley.protocol.Origin;
 import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
 import dev.parley.server.Completion;
@@ -178,7 +179,7 @@ final class ExchangeWriter {
             }
             messages.insert(c, claim.userId(), new Message(user.id(), user.sessionId(), Role.USER, user.content(),
                     user.model(), 0L, 0L, null, null, user.messageTimestamp(), null, INTERRUPTED, null, null,
-                    user.parentId()), now);
+                    user.parentId(), Origin.CHAT), now);
             return null;
         });
     }
@@ -235,7 +236,7 @@ final class ExchangeWriter {
         return new Message(exchange.replyId(), exchange.sessionId(), Role.ASSISTANT, storable(completion.content()),
                 exchange.model(), 0L, completion.outputTokens(), null, exchange.messageId(), at,
                 completion.elapsedMs(), null, completion.completionId(), completion.finishReason(),
-                exchange.messageId());
+                exchange.messageId(), Origin.CHAT);
     }
 
     /**
