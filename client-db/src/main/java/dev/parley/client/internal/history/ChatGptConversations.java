@@ -7,6 +7,7 @@ import dev.parley.protocol.ModelIds;
 import dev.parley.protocol.Origin;
 import dev.parley.protocol.Role;
 import dev.parley.protocol.Session;
+import dev.parley.protocol.StorableText;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -337,7 +338,7 @@ final class ChatGptConversations {
     }
 
     private static String title(String raw) {
-        String title = raw == null ? "" : oneLine(Texts.clean(raw)).strip();
+        String title = raw == null ? "" : oneLine(StorableText.of(raw)).strip();
         if (title.isEmpty()) {
             return UNTITLED;
         }

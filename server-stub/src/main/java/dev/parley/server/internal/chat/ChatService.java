@@ -12,6 +12,7 @@ import dev.parley.protocol.Message;
 import dev.parley.protocol.ModelsResponse.ModelInfo;
 import dev.parley.protocol.RegenerateRequest;
 import dev.parley.protocol.Role;
+import dev.parley.protocol.StorableText;
 import dev.parley.protocol.Session;
 import dev.parley.protocol.StreamStart;
 import dev.parley.server.Completion;
@@ -424,7 +425,7 @@ public final class ChatService implements AutoCloseable {
             ModelStream stream;
             try {
                 stream = exchange.models().provider().stream(exchange.prompt(),
-                        piece -> reply.append(ExchangeWriter.storable(piece)));
+                        piece -> reply.append(StorableText.of(piece)));
             } catch (RuntimeException e) {
                 LOG.error("the model call of an anonymous exchange failed unexpectedly", e);
                 exchange.models().release();
@@ -641,7 +642,7 @@ public final class ChatService implements AutoCloseable {
         ModelStream stream;
         try {
             stream = exchange.models().provider().stream(exchange.prompt(),
-                    piece -> generation.reply.append(ExchangeWriter.storable(piece)));
+                    piece -> generation.reply.append(StorableText.of(piece)));
         } catch (RuntimeException e) {
             conclude(userId, exchange, generation, null, e);
             return;

@@ -5,6 +5,7 @@ import dev.parley.protocol.ErrorCode;
 import dev.parley.protocol.Message;
 import dev.parley.protocol.Origin;
 import dev.parley.protocol.Role;
+import dev.parley.protocol.StorableText;
 import dev.parley.protocol.Session;
 import dev.parley.server.Completion;
 import dev.parley.server.internal.ApiException;
@@ -233,40 +234,10 @@ final class ExchangeWriter {
         if (!at.isAfter(exchange.timestamp())) {
             at = exchange.timestamp().plusMillis(1);
         }
-        return new Message(exchange.replyId(), exchange.sessionId(), Role.ASSISTANT, storable(completion.content()),
+        return new Message(exchange.replyId(), exchange.sessionId(), Role.ASSISTANT, StorableText.of(completion.content()),
                 exchange.model(), 0L, completion.outputTokens(), null, exchange.messageId(), at,
                 completion.elapsedMs(), null, completion.completionId(), completion.finishReason(),
                 exchange.messageId(), Origin.CHAT);
-    }
-
-    /**
-     * A model's text as the store can hold it: unpaired surrogates and NUL (which PostgreSQL refuses) become
-     * U+FFFD, so that the reply can be stored, and pushed back by a client, exactly as it was shown.
-     */
-    static String storable(String text) {
-        StringBuilder out = null;
-        for (int i = 0; i < text.length(); i++) {
-            char ch = text.charAt(i);
-            boolean pair = Character.isHighSurrogate(ch) && i + 1 < text.length()
-                    && Character.isLowSurrogate(text.charAt(i + 1));
-            boolean bad = ch == 0 || (!pair && Character.isSurrogate(ch));
-            if (bad && out == null) {
-                out = new StringBuilder(text.length()).append(text, 0, i);
-            }
-            if (out != null) {
-                if (bad) {
-                    out.append('\uFFFD');
-                } else {
-                    out.append(ch);
-                    if (pair) {
-                        out.append(text.charAt(++i));
-                    }
-                }
-            } else if (pair) {
-                i++;
-            }
-        }
-        return out == null ? text : out.toString();
     }
 
     private static Message withTimestamp(Message m, Instant timestamp) {
