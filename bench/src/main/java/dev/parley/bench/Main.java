@@ -10,10 +10,10 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "parley bench", mixinStandardHelpOptions = true, version = "parley 0.1.0",
         description = "Measures Parley's claims: push cost, local writes, sign-in sync, chat throughput, triggers,"
-                + " streamed replies, live sync.",
+                + " streamed replies, live sync, history import.",
         subcommands = {PushVsHistory.class, Enqueue.class, SigninUpload.class, HistoryDownload.class,
                 ChatThroughput.class, TriggerCost.class, StreamLatency.class, StreamCapacity.class, LiveLatency.class,
-                IdleConnections.class})
+                IdleConnections.class, ImportHistory.class})
 public final class Main {
     static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 

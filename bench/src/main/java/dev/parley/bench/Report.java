@@ -42,6 +42,14 @@ final class Report {
         out.flush();
     }
 
+    /**
+     * The verdict on a scenario's goal, printed at once as a note: {@code # goal <goal>: PASS (<measured>)}, or
+     * {@code FAIL}. Scenarios that have a goal also put it in their RESULT line as {@code goal_met=1} or {@code 0}.
+     */
+    void goal(String goal, boolean met, String measured) {
+        note("goal %s: %s (%s)", goal, met ? "PASS" : "FAIL", measured);
+    }
+
     void columns(String... names) {
         header.clear();
         header.addAll(List.of(names));
