@@ -5,7 +5,9 @@ import static dev.parley.desktop.FxWait.fx;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.parley.client.ChatClient;
+import dev.parley.client.ChatListener;
 import dev.parley.client.ClientConfig;
+import dev.parley.client.LocalChange;
 import dev.parley.client.LocalSession;
 import dev.parley.desktop.export.ConversationExport.Format;
 import dev.parley.desktop.settings.Settings;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import javafx.application.Application;
 import javafx.event.Event;
@@ -150,9 +153,19 @@ class DialogsAndSidebarTest {
 
     @Test
     void tenThousandConversationsArePagedAndOnlyTheVisibleRowsAreDrawn(FxRobot robot) throws Exception {
+        // Each new conversation is told to listeners on the client's event thread; the window must open after the
+        // last of them, or a late one would join the first page as a new row.
+        AtomicInteger told = new AtomicInteger();
+        client.addListener(new ChatListener() {
+            @Override
+            public void changed(LocalChange change) {
+                told.incrementAndGet();
+            }
+        });
         for (int i = 0; i < 10_000; i++) {
             client.newSession("Conversation " + i);
         }
+        await("every new conversation told to listeners", () -> told.get() >= 10_000);
         showWindow(robot);
         ListView<LocalSession> list = robot.lookup("#sessions").queryListView();
         await("the first page", () -> fx(() -> list.getItems().size()) > 0);
