@@ -104,7 +104,8 @@ final class Report {
             if (i > 0) {
                 line.append(" | ");
             }
-            line.append(i == 0 ? String.format("%-" + widths[i] + "s", cell) : String.format("%" + widths[i] + "s", cell));
+            String format = i == 0 ? "%-" + widths[i] + "s" : "%" + widths[i] + "s";
+            line.append(String.format(format, cell));
         }
         return line.toString().stripTrailing();
     }

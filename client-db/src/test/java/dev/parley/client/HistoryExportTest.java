@@ -55,7 +55,8 @@ class HistoryExportTest {
             assertThat(lisbon).startsWith("# Trip to Lisbon 🇵🇹\n")
                     .contains("## 1. You · 2024-03-09 16:00 UTC\n\nPlan three days in Lisbon for me.")
                     .contains("## 2. Assistant · gpt-4o")
-                    .contains("### Another version of message 2 (“Here is a better plan: start in Baixa, then Alfama.”)")
+                    .contains("### Another version of message 2"
+                            + " (“Here is a better plan: start in Baixa, then Alfama.”)")
                     .contains("Day 1: Alfama and the castle.")
                     .contains("### Another version of message 3 (“What about museums?”)")
                     .contains("Try bacalhau and pastéis de nata.");

@@ -23,7 +23,7 @@ public enum Origin {
         return wire;
     }
 
-    /** Parses a wire origin; {@code null} is {@link #CHAT}; throws {@link IllegalArgumentException} on another value. */
+    /** Parses a wire origin; {@code null} is {@link #CHAT}; another value throws {@link IllegalArgumentException}. */
     @JsonCreator
     public static Origin fromWire(String wire) {
         if (wire == null) {

@@ -304,7 +304,8 @@ class HistoryTransferViewModelTest {
                 parent = id;
             }
         }
-        Path file = Files.createDirectories(dir.resolve("generated-" + System.nanoTime())).resolve("conversations.json");
+        Path file = Files.createDirectories(dir.resolve("generated-" + System.nanoTime()))
+                .resolve("conversations.json");
         JSON.writeValue(file.toFile(), all);
         return file;
     }

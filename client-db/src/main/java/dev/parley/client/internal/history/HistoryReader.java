@@ -125,7 +125,8 @@ final class HistoryReader {
             }
         }
         throw new HistoryFormatException("This is not a ChatGPT or Parley export: a ChatGPT export is a list of"
-                + " conversations (conversations.json), and a Parley export starts with \"format\": \"parley-export\".");
+                + " conversations (conversations.json), and a Parley export starts with"
+                + " \"format\": \"parley-export\".");
     }
 
     private interface Conversion {

@@ -9,7 +9,8 @@ final class Texts {
     }
 
     /**
-     * {@code text} made storable ({@link StorableText}), and cut to the content limit with a note saying how much was left out: the server
+     * {@code text} made storable ({@link StorableText}), and cut to the content limit with a note saying how much
+     * was left out: the server
      * refuses a longer message, and a refused row would never reach the user's other devices.
      */
     static String fit(String text) {

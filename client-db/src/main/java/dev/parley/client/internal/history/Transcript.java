@@ -69,7 +69,8 @@ final class Transcript {
         while (!sections.isEmpty()) {
             Section section = sections.poll();
             if (section.versionOf() != null) {
-                md.append("\n---\n\n### Another version of message ").append(section.turnOfVersion()).append(" (“").append(excerpt(section.versionOf()))
+                md.append("\n---\n\n### Another version of message ").append(section.turnOfVersion())
+                        .append(" (“").append(excerpt(section.versionOf()))
                         .append("”)\n");
             }
             int turn = section.turn();
