@@ -4,10 +4,7 @@ import dev.parley.client.ChatClient;
 import dev.parley.client.ClientConfig;
 import dev.parley.client.ImportListener;
 import dev.parley.client.ImportSummary;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -92,15 +89,7 @@ final class ImportHistory implements Callable<Integer> {
             }
             out.println("# importing in a child JVM with -Xmx" + HEAP);
             out.flush();
-            Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                    out.println(line);
-                    out.flush();
-                }
-            }
-            return child.waitFor();
+            return ChildJvm.relay(command, out);
         } finally {
             options.cleanUp();
         }

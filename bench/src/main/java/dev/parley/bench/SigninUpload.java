@@ -8,10 +8,7 @@ import dev.parley.client.SyncStatus;
 import dev.parley.client.internal.LocalDatabase;
 import dev.parley.client.internal.TokenStore;
 import dev.parley.protocol.AuthResponse;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Instant;
@@ -80,15 +77,7 @@ final class SigninUpload implements Callable<Integer> {
         }
         out.println("# running in a child JVM with -Xmx" + HEAP);
         out.flush();
-        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                StandardCharsets.UTF_8))) {
-            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                out.println(line);
-                out.flush();
-            }
-        }
-        return child.waitFor();
+        return ChildJvm.relay(command, out);
     }
 
     private int measure() throws Exception {
